@@ -1,0 +1,102 @@
+//! The contract between generated code and the runtime.
+//!
+//! Generated code implements [`Network`] for one concrete model (sizes are constants, the step
+//! is specialized); the runtime's driver (`fit`, `evaluate`, `bench`, `trainer_main`) is generic
+//! over it and knows nothing of any spec.
+
+use crate::error::Error;
+
+/// What one training step reports. Both are sums/means over the batch, computed in the step.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StepStats {
+    /// Mean data loss over the batch (before regularization).
+    pub loss: f32,
+    /// Samples in the batch whose arg-max output equals the label.
+    pub correct: u32,
+}
+
+/// A named tensor of the model, PyTorch-style name and shape (`layers.0.weight`, [out, in]).
+pub struct TensorRef<'a> {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub data: &'a [f32],
+}
+
+pub struct TensorMut<'a> {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub data: &'a mut [f32],
+}
+
+/// Scalar hyperparameters of a generated model (`Hyper` struct): read and set by name, so
+/// trainer flags and search change them without a rebuild.
+pub trait Hyperparams: Clone + std::fmt::Debug {
+    /// Every settable name, e.g. `["learning_rate", "momentum", "epochs"]`.
+    fn names() -> &'static [&'static str];
+    fn get(&self, name: &str) -> Option<f64>;
+    /// Errors on an unknown name or a value outside the parameter's valid range.
+    fn set(&mut self, name: &str, value: f64) -> Result<(), Error>;
+}
+
+/// Identity of a generated model, stored in checkpoints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelMeta {
+    pub name: &'static str,
+    /// Hash of the model's architecture (hex); a checkpoint with another hash is refused.
+    pub spec_hash: &'static str,
+    pub netc_version: &'static str,
+}
+
+/// How the driver turns `predict_batch` outputs into a loss and an accuracy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    /// Outputs are softmax probabilities; loss −ln p[label].
+    Softmax,
+    /// Outputs are per-unit sigmoid probabilities (one-vs-all); loss Σ binary cross-entropy.
+    Logistic,
+    /// Outputs are raw values (regression).
+    Linear,
+}
+
+pub trait Network: Sized {
+    /// Features per sample (flattened input).
+    const INPUT: usize;
+    /// Units of the output layer.
+    const OUTPUT: usize;
+    /// Compile-time batch size of `train_step`.
+    const BATCH: usize;
+    /// Training FLOPs per sample (for GFLOP/s reports).
+    const TRAIN_FLOPS_PER_SAMPLE: u64;
+    const META: ModelMeta;
+    const OUTPUT_KIND: OutputKind;
+
+    type Hyper: Hyperparams;
+
+    /// Allocates every buffer the model will ever use and initializes parameters from `seed`
+    /// (same seed → bit-identical parameters).
+    fn new(hyper: Self::Hyper, seed: u64) -> Self;
+
+    fn hyper(&self) -> &Self::Hyper;
+    fn hyper_mut(&mut self) -> &mut Self::Hyper;
+
+    /// One optimizer step on exactly `BATCH` samples: `x` is `BATCH * INPUT` row-major,
+    /// `labels` has `BATCH` class indices. Must not allocate.
+    fn train_step(&mut self, x: &[f32], labels: &[u32]) -> StepStats;
+
+    /// Inference (no dropout, running batch-norm statistics) on `rows <= BATCH` samples;
+    /// writes `rows * OUTPUT` outputs (probabilities for softmax/logistic losses).
+    fn predict_batch(&mut self, x: &[f32], rows: usize, out: &mut [f32]);
+
+    /// The learning rate the next step will use (after its schedule).
+    fn learning_rate(&self) -> f32;
+
+    /// Optimizer steps taken so far.
+    fn steps(&self) -> u64;
+
+    /// Called by the driver after each epoch (epoch-based schedules).
+    fn end_epoch(&mut self, epoch: usize);
+
+    /// Parameters and persistent state (batch-norm running statistics) for checkpoints.
+    fn tensors(&self) -> Vec<TensorRef<'_>>;
+    fn tensors_mut(&mut self) -> Vec<TensorMut<'_>>;
+}

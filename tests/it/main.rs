@@ -1,0 +1,10 @@
+//! One integration-test binary (matklad, "Delete Cargo Integration Tests"); one module per
+//! surface. Each module owns its own file.
+
+mod check;
+mod cli;
+mod codegen;
+mod fuzz;
+mod parse;
+mod train;
+mod ui;
