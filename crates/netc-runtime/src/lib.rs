@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod error;
+pub mod gemm;
 pub mod network;
 
 pub use config::*;

@@ -1,0 +1,1 @@
+//! Cache-blocked SIMD matrix products (row-major f32), dispatched at run time.
