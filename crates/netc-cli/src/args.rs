@@ -1,0 +1,88 @@
+//! The command line, declared with clap's derive API.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// netc: compiles `.net` specs into specialized Rust training loops.
+#[derive(Debug, Parser)]
+#[command(name = "netc", version)]
+pub struct Cli {
+    /// When to colour diagnostics (auto: when stderr is a terminal and NO_COLOR is unset).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate specs and print each model's summary (layers, shapes, params, FLOPs, settings).
+    Check {
+        #[arg(required = true, value_name = "SPEC")]
+        specs: Vec<PathBuf>,
+    },
+    /// Print the checked IR of a spec (a debugging dump of what codegen receives).
+    Ir {
+        #[arg(value_name = "SPEC")]
+        spec: PathBuf,
+    },
+    /// Print the generated Rust module for a spec.
+    Emit {
+        #[arg(value_name = "SPEC")]
+        spec: PathBuf,
+        /// Write the code to FILE instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Write a Cargo project for a spec's trainer and build it (release); prints the binary path.
+    ///
+    /// The default project directory is `target/netc/<model>` in the netc workspace; every
+    /// trainer shares one cargo target directory (`target/trainers`, or $NETC_TARGET_DIR), so
+    /// only the first build compiles the runtime.
+    Build {
+        #[arg(value_name = "SPEC")]
+        spec: PathBuf,
+        /// The project directory to write.
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+    },
+    /// Build the trainer if needed, then run `<trainer> train FLAGS...` in the current directory.
+    Train {
+        #[arg(value_name = "SPEC")]
+        spec: PathBuf,
+        /// The trainer project directory (as for `build -o`).
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+        /// Flags for the trainer (`netc train spec.net -- --epochs 3`).
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "TRAINER FLAGS"
+        )]
+        flags: Vec<OsString>,
+    },
+    /// Build the trainer if needed, then benchmark training steps on the spec's model.
+    Bench {
+        #[arg(value_name = "SPEC")]
+        spec: PathBuf,
+        /// The trainer project directory (as for `build -o`).
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+        /// Seconds per timed run.
+        #[arg(long, value_name = "S")]
+        seconds: Option<f64>,
+        /// Number of timed runs (the median is reported).
+        #[arg(long, value_name = "R")]
+        runs: Option<u32>,
+    },
+}

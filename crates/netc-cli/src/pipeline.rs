@@ -1,0 +1,64 @@
+//! The CLI's only doors into the compiler: read a spec, check it, generate code. Each step
+//! reports its diagnostics through [`Io`] and returns [`CliError::Reported`] when there are any.
+
+use std::path::Path;
+
+use netc_sema::ir::Network;
+use netc_syntax::SourceFile;
+
+use crate::error::CliError;
+use crate::render::Io;
+
+/// A spec that read and checked cleanly.
+pub struct CheckedSpec {
+    pub file: SourceFile,
+    pub network: Network,
+}
+
+/// Reads `path` into a [`SourceFile`] named exactly as the user wrote the path.
+pub fn read_spec(path: &Path) -> Result<SourceFile, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(SourceFile::new(path.display().to_string(), text))
+}
+
+/// Reads and checks a spec, printing its diagnostics on failure.
+pub fn check_spec(io: &mut Io<'_>, path: &Path) -> Result<CheckedSpec, CliError> {
+    let file = read_spec(path)?;
+    match crate::upstream::shim_check(&file) {
+        Ok(network) => Ok(CheckedSpec { file, network }),
+        Err(diagnostics) => {
+            io.diagnostics(&file, &diagnostics);
+            Err(CliError::Reported)
+        }
+    }
+}
+
+/// Codegen options for code that reaches the runtime through the `netc` facade (what both
+/// `emit` output and trainer projects depend on).
+pub fn codegen_options(spec: &CheckedSpec) -> crate::upstream::Options {
+    crate::upstream::Options {
+        runtime_path: syn::parse_quote!(::netc::__private),
+        source_name: spec.file.name.clone(),
+    }
+}
+
+/// The generated module as formatted Rust (`netc emit`).
+pub fn generate_source(io: &mut Io<'_>, spec: &CheckedSpec) -> Result<String, CliError> {
+    let generated = crate::upstream::shim_generate_source(&spec.network, &codegen_options(spec));
+    generated.or_else(|diagnostics| {
+        io.diagnostics(&spec.file, &diagnostics);
+        Err(CliError::Reported)
+    })
+}
+
+/// A complete trainer `main.rs` (`netc build`).
+pub fn trainer_main_rs(io: &mut Io<'_>, spec: &CheckedSpec) -> Result<String, CliError> {
+    let generated = crate::upstream::shim_trainer_main_rs(&spec.network, &codegen_options(spec));
+    generated.or_else(|diagnostics| {
+        io.diagnostics(&spec.file, &diagnostics);
+        Err(CliError::Reported)
+    })
+}
