@@ -1,1 +1,198 @@
-//! cli tests.
+//! The `netc` command, run in-process through `netc_cli::run` (stdout, stderr, exit code).
+//!
+//! Paths are passed relative to the tests package directory (cargo's working directory for
+//! tests), exactly as a user would type them, so snapshots hold no machine paths. The
+//! diagnostics' wording is snapshotted by `check.rs`; the few error cases here prove the CLI
+//! shows them and exits 1.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Outcome {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// `netc --color never ARGS...`, in-process.
+fn netc<I, S>(args: I) -> Outcome
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString>,
+{
+    let mut argv: Vec<OsString> = vec!["netc".into(), "--color".into(), "never".into()];
+    argv.extend(args.into_iter().map(Into::into));
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = netc_cli::run(argv, &mut stdout, &mut stderr);
+    Outcome {
+        code,
+        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// A fresh scratch directory under cargo's per-target temp dir (no temp-file crate needed).
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// The spec's path as a user in the tests package directory would type it.
+fn relative_spec(path: &Path) -> String {
+    let root = workspace_root();
+    let relative = path.strip_prefix(&root).expect("spec inside the workspace");
+    format!("../{}", relative.display())
+}
+
+#[test]
+fn check_prints_the_summary_of_every_example_spec() {
+    insta::glob!("../../specs/*.net", |path| {
+        let outcome = netc(["check".to_string(), relative_spec(path)]);
+        assert_eq!(outcome.code, 0, "stderr:\n{}", outcome.stderr);
+        assert_eq!(outcome.stderr, "");
+        insta::assert_snapshot!("check", outcome.stdout);
+    });
+}
+
+#[test]
+fn check_shows_diagnostics_and_exits_1() {
+    // A few representative files; the whole corpus is snapshotted by `check.rs`.
+    for name in ["unknown_activation", "shape_mismatch", "syntax"] {
+        let spec = format!("../tests/corpus/err/{name}.net");
+        let outcome = netc(["check", spec.as_str()]);
+        assert_eq!(outcome.stdout, "", "{name}: nothing on stdout");
+        let report = format!("exit code: {}\n--- stderr\n{}", outcome.code, outcome.stderr);
+        insta::assert_snapshot!(format!("check_err_{name}"), report);
+    }
+}
+
+#[test]
+fn check_of_several_specs_checks_all_and_fails_if_any_fails() {
+    let outcome = netc(["check", "../specs/missing.net", "../specs/xor.net"]);
+    assert_eq!(outcome.code, 1);
+    assert!(outcome.stderr.starts_with("error: cannot read ../specs/missing.net: "), "{}", outcome.stderr);
+    let xor_alone = netc(["check", "../specs/xor.net"]);
+    assert_eq!(xor_alone.code, 0);
+    assert_eq!(outcome.stdout, xor_alone.stdout, "the good spec is still summarized");
+}
+
+#[test]
+fn a_missing_spec_is_one_clear_line() {
+    let outcome = netc(["check", "../specs/missing.net"]);
+    assert_eq!(outcome.code, 1);
+    assert_eq!(outcome.stdout, "");
+    #[cfg(unix)]
+    assert_eq!(outcome.stderr, "error: cannot read ../specs/missing.net: No such file or directory\n");
+    for command in ["emit", "build", "ir", "train", "bench"] {
+        let outcome = netc([command, "../specs/missing.net"]);
+        assert_eq!(outcome.code, 1, "{command}");
+        assert!(outcome.stderr.starts_with("error: cannot read ../specs/missing.net: "), "{command}");
+    }
+}
+
+#[test]
+fn emit_prints_what_generate_source_returns() {
+    let outcome = netc(["emit", "../specs/xor.net"]);
+    assert_eq!(outcome.code, 0, "stderr:\n{}", outcome.stderr);
+    assert!(outcome.stdout.contains("pub mod xor"), "{}", outcome.stdout);
+
+    let text = std::fs::read_to_string("../specs/xor.net").expect("read specs/xor.net");
+    let file = netc_syntax::SourceFile::new("../specs/xor.net", text);
+    let network = netc_sema::check(&file).expect("xor.net checks");
+    let options =
+        netc_codegen::Options { source_name: "../specs/xor.net".to_string(), ..Default::default() };
+    let expected = netc_codegen::generate_source(&network, &options).expect("xor.net generates");
+    assert_eq!(outcome.stdout, expected);
+}
+
+#[test]
+fn emit_writes_the_same_code_to_a_file() {
+    let dir = scratch_dir("emit");
+    let file = dir.join("xor.rs");
+    let outcome = netc(["emit".into(), "../specs/xor.net".into(), "-o".into(), file.clone().into_os_string()]);
+    assert_eq!(outcome.code, 0, "stderr:\n{}", outcome.stderr);
+    assert_eq!(outcome.stdout, "");
+    let printed = netc(["emit", "../specs/xor.net"]).stdout;
+    assert_eq!(std::fs::read_to_string(&file).expect("emitted file"), printed);
+}
+
+#[test]
+fn a_bad_command_line_exits_2_with_usage() {
+    let outcome = netc(["frobnicate"]);
+    assert_eq!(outcome.code, 2);
+    assert!(outcome.stderr.contains("Usage: netc"), "{}", outcome.stderr);
+    let help = netc(["--help"]);
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("check"), "{}", help.stdout);
+}
+
+#[test]
+fn build_into_an_unwritable_place_is_an_error_not_a_panic() {
+    let dir = scratch_dir("unwritable");
+    let blocker = dir.join("file");
+    std::fs::write(&blocker, "not a directory").expect("write blocker");
+    let outcome = netc(["build".into(), "../specs/xor.net".into(), "-o".into(), blocker.into_os_string()]);
+    assert_eq!(outcome.code, 1);
+    assert!(outcome.stderr.starts_with("error: cannot write "), "{}", outcome.stderr);
+}
+
+/// Builds a real trainer for `specs/xor.net` (in the shared trainer target directory: the
+/// first run compiles the runtime in release), trains it, and evaluates its checkpoint.
+#[test]
+fn build_train_and_eval_xor_end_to_end() {
+    let project = scratch_dir("xor-project");
+    let run = scratch_dir("xor-run");
+    let built = netc(["build".into(), "../specs/xor.net".into(), "-o".into(), project.clone().into_os_string()]);
+    assert_eq!(built.code, 0, "stderr:\n{}", built.stderr);
+    let binary = PathBuf::from(built.stdout.trim_end());
+    assert!(binary.is_file(), "{} is the trainer", binary.display());
+    let manifest = std::fs::read_to_string(project.join("Cargo.toml")).expect("Cargo.toml");
+    assert!(manifest.contains("name = \"xor\""), "{manifest}");
+    assert!(project.join("src/main.rs").is_file() && project.join("Cargo.lock").is_file());
+
+    let checkpoint = run.join("xor.safetensors");
+    let metrics = run.join("metrics.jsonl");
+    let trained = Command::new(&binary)
+        .arg("train")
+        .arg("--data-dir")
+        .arg(workspace_root())
+        .arg("--checkpoint")
+        .arg(&checkpoint)
+        .arg("--metrics")
+        .arg(&metrics)
+        .current_dir(&run)
+        .output()
+        .expect("run the trainer");
+    let train_out = String::from_utf8_lossy(&trained.stdout);
+    assert!(trained.status.success(), "train failed:\n{train_out}\n{}", String::from_utf8_lossy(&trained.stderr));
+    assert!(checkpoint.is_file(), "checkpoint written:\n{train_out}");
+    assert!(std::fs::metadata(&metrics).is_ok_and(|m| m.len() > 0), "metrics written:\n{train_out}");
+
+    let evaluated = Command::new(&binary)
+        .arg("eval")
+        .arg("--weights")
+        .arg(&checkpoint)
+        .arg("--data-dir")
+        .arg(workspace_root())
+        .current_dir(&run)
+        .output()
+        .expect("run the trainer's eval");
+    let eval_out = String::from_utf8_lossy(&evaluated.stdout);
+    assert!(evaluated.status.success(), "eval failed:\n{eval_out}\n{}", String::from_utf8_lossy(&evaluated.stderr));
+    assert!(eval_out.contains("100.0"), "XOR is learned perfectly:\n{eval_out}");
+
+    // A second build with nothing changed rewrites no file and compiles nothing.
+    let main_rs_mtime = std::fs::metadata(project.join("src/main.rs")).and_then(|m| m.modified()).ok();
+    let again = netc(["build".into(), "../specs/xor.net".into(), "-o".into(), project.clone().into_os_string()]);
+    assert_eq!(again.code, 0, "stderr:\n{}", again.stderr);
+    assert!(!again.stderr.contains("Compiling"), "nothing recompiled:\n{}", again.stderr);
+    let main_rs_mtime_again = std::fs::metadata(project.join("src/main.rs")).and_then(|m| m.modified()).ok();
+    assert_eq!(main_rs_mtime, main_rs_mtime_again);
+}
