@@ -1,1 +1,123 @@
 //! Cache-blocked SIMD matrix products (row-major f32), dispatched at run time.
+//!
+//! Every matrix is row-major and contiguous (leading dimension = row width). `accumulate ==
+//! false` overwrites C (its previous contents are ignored, they may be garbage or NaN);
+//! `accumulate == true` adds the product to C. Slices may be longer than needed; a slice that is
+//! too short is a caller bug and panics.
+//!
+//! The three transposition variants are kernels of their own, so that none pays a strided load
+//! in its inner loop:
+//! - [`nn`] and [`tn`] broadcast one element of A against contiguous vectors of a B row;
+//! - [`nt`] takes dot products of A rows with B rows (both contiguous along k).
+//!
+//! The instruction set is chosen once per process ([`Isa::detect`]): AVX-512F, else AVX2+FMA,
+//! else portable Rust. Nothing allocates: there is no packing buffer.
+
+mod check;
+pub mod f64;
+mod float;
+mod isa;
+mod portable;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+pub use isa::Isa;
+
+/// C[m×n] (+)= A[m×k] · B[k×n]
+pub fn nn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    nn_on(Isa::detect(), m, n, k, a, b, c, accumulate);
+}
+
+/// C[m×n] (+)= A[m×k] · B[n×k]ᵀ
+pub fn nt(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    nt_on(Isa::detect(), m, n, k, a, b, c, accumulate);
+}
+
+/// C[m×n] (+)= A[k×m]ᵀ · B[k×n]
+pub fn tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) {
+    tn_on(Isa::detect(), m, n, k, a, b, c, accumulate);
+}
+
+/// [`nn`] on a chosen instruction set (for tests and benchmarks).
+///
+/// # Panics
+/// If `isa` is not supported by this CPU, or a slice is too short.
+#[allow(clippy::too_many_arguments)]
+pub fn nn_on(
+    isa: Isa,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    accumulate: bool,
+) {
+    check::lengths(m, n, k, a, b, c);
+    assert!(isa.is_supported(), "{isa:?} is not supported by this CPU");
+    match isa {
+        Isa::Portable => portable::nn(m, n, k, a, b, c, accumulate),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { x86::avx2::nn(m, n, k, a, b, c, accumulate) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::avx512::nn(m, n, k, a, b, c, accumulate) },
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => portable::nn(m, n, k, a, b, c, accumulate),
+    }
+}
+
+/// [`nt`] on a chosen instruction set (for tests and benchmarks).
+///
+/// # Panics
+/// If `isa` is not supported by this CPU, or a slice is too short.
+#[allow(clippy::too_many_arguments)]
+pub fn nt_on(
+    isa: Isa,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    accumulate: bool,
+) {
+    check::lengths(m, n, k, a, b, c);
+    assert!(isa.is_supported(), "{isa:?} is not supported by this CPU");
+    match isa {
+        Isa::Portable => portable::nt(m, n, k, a, b, c, accumulate),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { x86::avx2::nt(m, n, k, a, b, c, accumulate) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::avx512::nt(m, n, k, a, b, c, accumulate) },
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => portable::nt(m, n, k, a, b, c, accumulate),
+    }
+}
+
+/// [`tn`] on a chosen instruction set (for tests and benchmarks).
+///
+/// # Panics
+/// If `isa` is not supported by this CPU, or a slice is too short.
+#[allow(clippy::too_many_arguments)]
+pub fn tn_on(
+    isa: Isa,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    accumulate: bool,
+) {
+    check::lengths(m, n, k, a, b, c);
+    assert!(isa.is_supported(), "{isa:?} is not supported by this CPU");
+    match isa {
+        Isa::Portable => portable::tn(m, n, k, a, b, c, accumulate),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2Fma => unsafe { x86::avx2::tn(m, n, k, a, b, c, accumulate) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::avx512::tn(m, n, k, a, b, c, accumulate) },
+        #[cfg(not(target_arch = "x86_64"))]
+        _ => portable::tn(m, n, k, a, b, c, accumulate),
+    }
+}
