@@ -1,0 +1,247 @@
+//! The generated module as a whole: constants, `Hyper`, `Model`, the `Network` impl, the
+//! run configuration from the spec and the user-facing free functions.
+
+use netc_sema::ir;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::plan::{Plan, f32_lit, usize_lit};
+use crate::{backward, forward, hyper, model};
+
+pub fn module(plan: &Plan) -> TokenStream {
+    let net = plan.net;
+    let (name, rt) = (&plan.name, &plan.rt);
+    let name_str = net.model.name.as_str();
+    let input = usize_lit(net.model.input.features());
+    let output = usize_lit(plan.output_layer().outputs);
+    let batch = usize_lit(plan.batch);
+    let train_flops = proc_macro2::Literal::u64_unsuffixed(net.model.train_flops);
+    let spec_hash = crate::spec_hash(&net.model);
+    let version = env!("CARGO_PKG_VERSION");
+    let output_kind = match net.model.loss.kind {
+        ir::LossKind::Softmax => quote!(Softmax),
+        ir::LossKind::Logistic => quote!(Logistic),
+        ir::LossKind::Mse => quote!(Linear),
+    };
+    let layer_consts = plan.dense.iter().map(|l| {
+        let (in_c, out_c) = (&l.in_const, &l.out_const);
+        let (inputs, outputs) = (usize_lit(l.inputs), usize_lit(l.outputs));
+        quote! {
+            const #in_c: usize = #inputs;
+            const #out_c: usize = #outputs;
+        }
+    });
+    let hyper = hyper::hyper(plan);
+    let model_struct = model::model_struct(plan);
+    let new_fn = model::new_fn(plan);
+    let tensor_fns = model::tensor_fns(plan);
+    let train_step = backward::train_step_fn(plan);
+    let predict_batch = forward::predict_batch_fn(plan);
+    let run_config = run_config(net);
+    quote! {
+        #[allow(clippy::all, clippy::pedantic, unused_parens, non_upper_case_globals)]
+        pub mod #name {
+            use #rt as rt;
+            use ::std::path::Path;
+
+            /// Features per sample.
+            pub const INPUT: usize = #input;
+            /// Units of the output layer.
+            pub const OUTPUT: usize = #output;
+            /// Samples per training step.
+            pub const BATCH: usize = #batch;
+            #( #layer_consts )*
+
+            #hyper
+
+            #model_struct
+
+            impl rt::Network for Model {
+                const INPUT: usize = INPUT;
+                const OUTPUT: usize = OUTPUT;
+                const BATCH: usize = BATCH;
+                const TRAIN_FLOPS_PER_SAMPLE: u64 = #train_flops;
+                const META: rt::ModelMeta = rt::ModelMeta {
+                    name: #name_str,
+                    spec_hash: #spec_hash,
+                    netc_version: #version,
+                };
+                const OUTPUT_KIND: rt::OutputKind = rt::OutputKind::#output_kind;
+                type Hyper = Hyper;
+
+                #new_fn
+
+                fn hyper(&self) -> &Hyper {
+                    &self.hyper
+                }
+
+                fn hyper_mut(&mut self) -> &mut Hyper {
+                    &mut self.hyper
+                }
+
+                #train_step
+
+                #predict_batch
+
+                fn learning_rate(&self) -> f32 {
+                    self.hyper.learning_rate
+                }
+
+                fn steps(&self) -> u64 {
+                    self.steps
+                }
+
+                fn end_epoch(&mut self, _epoch: usize) {}
+
+                #tensor_fns
+            }
+
+            #run_config
+
+            /// A model with the spec's hyperparameters, initialized from `seed`.
+            pub fn new(seed: u64) -> Model {
+                <Model as rt::Network>::new(Hyper::default(), seed)
+            }
+
+            /// Trains on the spec's `data` block with the spec's settings.
+            pub fn train() -> ::core::result::Result<(Model, rt::Report), rt::Error> {
+                train_with(&run_config())
+            }
+
+            /// Trains with `cfg` (e.g. `run_config()` with another `data.base_dir`), loading
+            /// the data it names.
+            pub fn train_with(cfg: &rt::RunConfig) -> ::core::result::Result<(Model, rt::Report), rt::Error> {
+                let ::core::option::Option::Some(data) = &cfg.data else {
+                    return ::core::result::Result::Err(rt::Error::Usage(::std::string::String::from(
+                        "this spec has no `data` block: pass the data in code with `train_on`",
+                    )));
+                };
+                let splits = rt::load_splits(data, cfg.seed)?;
+                fit_with(cfg, &splits)
+            }
+
+            /// Trains on data built in code, with the spec's other settings.
+            pub fn train_on(splits: &rt::Splits) -> ::core::result::Result<(Model, rt::Report), rt::Error> {
+                fit_with(&run_config(), splits)
+            }
+
+            fn fit_with(cfg: &rt::RunConfig, splits: &rt::Splits) -> ::core::result::Result<(Model, rt::Report), rt::Error> {
+                let mut model = new(cfg.seed);
+                let report = rt::fit(&mut model, cfg, splits)?;
+                ::core::result::Result::Ok((model, report))
+            }
+
+            /// Loss and accuracy on `data` (inference mode).
+            pub fn evaluate(model: &mut Model, data: &rt::Dataset) -> ::core::result::Result<rt::Evaluation, rt::Error> {
+                rt::evaluate(model, data)
+            }
+
+            /// Outputs (probabilities) for `x.len() / INPUT` samples.
+            pub fn predict(model: &mut Model, x: &[f32]) -> ::core::result::Result<::std::vec::Vec<f32>, rt::Error> {
+                rt::predict(model, x)
+            }
+
+            pub fn save(model: &Model, path: impl AsRef<Path>) -> ::core::result::Result<(), rt::Error> {
+                rt::save_checkpoint(model, path.as_ref())
+            }
+
+            pub fn load(path: impl AsRef<Path>) -> ::core::result::Result<Model, rt::Error> {
+                let mut model = new(0);
+                rt::load_checkpoint(&mut model, path.as_ref())?;
+                ::core::result::Result::Ok(model)
+            }
+
+            /// The standalone trainer's command line (`train`, `eval`, `predict`, `bench`, `hyper`).
+            pub fn main() -> ::std::process::ExitCode {
+                rt::trainer_main::<Model>(run_config(), Hyper::default())
+            }
+        }
+    }
+}
+
+/// `run_config()`: the spec's run settings; paths only ever as string literals.
+fn run_config(net: &ir::Network) -> TokenStream {
+    let train = &net.train;
+    let epochs = usize_lit(train.epochs);
+    let seed = proc_macro2::Literal::u64_unsuffixed(train.seed);
+    let sampling = match train.sampling.kind {
+        ir::SamplingKind::Shuffle => quote!(Shuffle),
+        ir::SamplingKind::WithReplacement => quote!(WithReplacement),
+        ir::SamplingKind::Sequential => quote!(Sequential),
+    };
+    let data = match &net.data {
+        None => quote!(::core::option::Option::None),
+        Some(data) => {
+            let train_source = source(&data.train);
+            let test_source = match &data.test {
+                Some(test) => {
+                    let test = source(test);
+                    quote!(::core::option::Option::Some(#test))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            let validation = match data.validation.size {
+                ir::ValidationSize::None => quote!(rt::ValidationSplit::None),
+                ir::ValidationSize::Count(n) => {
+                    let n = usize_lit(n);
+                    quote!(rt::ValidationSplit::Count(#n))
+                }
+                ir::ValidationSize::Fraction(f) => {
+                    let f = proc_macro2::Literal::f64_suffixed(if f.is_finite() { f } else { 0.0 });
+                    quote!(rt::ValidationSplit::Fraction(#f))
+                }
+            };
+            let scale = f32_lit(data.scale);
+            quote! {
+                ::core::option::Option::Some(rt::DataConfig {
+                    train: #train_source,
+                    test: #test_source,
+                    validation: #validation,
+                    scale: #scale,
+                    base_dir: ::core::option::Option::None,
+                })
+            }
+        }
+    };
+    quote! {
+        /// The spec's run settings (trainer flags override them).
+        pub fn run_config() -> rt::RunConfig {
+            rt::RunConfig {
+                epochs: #epochs,
+                sampling: rt::Sampling::#sampling,
+                seed: #seed,
+                max_steps: ::core::option::Option::None,
+                data: #data,
+                metrics_path: ::core::option::Option::None,
+                checkpoint_path: ::core::option::Option::None,
+                init_weights: ::core::option::Option::None,
+                verbose: false,
+            }
+        }
+    }
+}
+
+fn source(source: &ir::Source) -> TokenStream {
+    match &source.kind {
+        ir::SourceKind::Idx { images, labels } => quote! {
+            rt::DataSource::Idx {
+                images: ::std::path::PathBuf::from(#images),
+                labels: ::std::path::PathBuf::from(#labels),
+            }
+        },
+        ir::SourceKind::Csv {
+            path,
+            label_column,
+            header,
+        } => {
+            let label_column = proc_macro2::Literal::i64_unsuffixed(*label_column);
+            quote! {
+                rt::DataSource::Csv {
+                    path: ::std::path::PathBuf::from(#path),
+                    label_column: #label_column,
+                    header: #header,
+                }
+            }
+        }
+    }
+}

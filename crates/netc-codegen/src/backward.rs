@@ -1,0 +1,226 @@
+//! `Network::train_step`: forward, loss and its gradient, backward, optimizer update — one
+//! allocation-free function. Every memory pass does as much as it can: the loss pass also
+//! applies the output activation's derivative and sums the output bias gradient; the pass
+//! after each input-gradient GEMM multiplies by the activation's derivative and sums that
+//! layer's bias gradient; each layer's update (weights, velocity) is one pass.
+
+use netc_sema::ir::{Activation, LossKind};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::forward::{forward, layer_input};
+use crate::plan::{DensePlan, OptimizerPlan, Plan, usize_lit};
+
+/// `g · act'(y)`, the derivative written in terms of the activation's output `y`.
+fn times_derivative(activation: Activation, g: TokenStream, y: TokenStream) -> TokenStream {
+    match activation {
+        Activation::Identity => g,
+        Activation::Relu => quote!(if #y > 0.0 { #g } else { 0.0 }),
+        Activation::Tanh => quote!(#g * (1.0 - #y * #y)),
+        Activation::Sigmoid => quote!(#g * #y * (1.0 - #y)),
+    }
+}
+
+pub fn train_step_fn(plan: &Plan) -> TokenStream {
+    let mut fields = Vec::new();
+    for l in &plan.dense {
+        fields.extend([&l.w, &l.b, &l.gw, &l.gb, &l.y, &l.dz]);
+        if let OptimizerPlan::Momentum { .. } = plan.optimizer {
+            fields.extend([&l.vw, &l.vb]);
+        }
+    }
+    let momentum = match plan.optimizer {
+        OptimizerPlan::Momentum { .. } => quote!(let mu = hyper.momentum;),
+        OptimizerPlan::Sgd => quote!(),
+    };
+    let forward = forward(plan);
+    let loss = loss_pass(plan);
+    let backward = (0..plan.dense.len()).rev().map(|i| layer_backward(plan, i));
+    quote! {
+        fn train_step(&mut self, x: &[f32], labels: &[u32]) -> rt::StepStats {
+            ::core::assert!(x.len() == BATCH * INPUT && labels.len() == BATCH, "train_step takes exactly BATCH samples");
+            const INV_BATCH: f32 = 1.0 / BATCH as f32;
+            let rows = BATCH;
+            let x_rows = &x.as_chunks::<INPUT>().0[..rows];
+            let Model { hyper, steps, #( #fields, )* } = self;
+            let lr = hyper.learning_rate;
+            #momentum
+            #forward
+            #loss
+            #( #backward )*
+            *steps += 1;
+            rt::StepStats { loss: loss * INV_BATCH, correct }
+        }
+    }
+}
+
+/// Loss over the batch, its gradient w.r.t. the output pre-activation into the output
+/// layer's `dz`, and the output bias gradient — one pass per row.
+fn loss_pass(plan: &Plan) -> TokenStream {
+    let out = plan.output_layer();
+    let (y, dz, gb) = (&out.y, &out.dz, &out.gb);
+    let grad = times_derivative(out.activation, quote!(d), quote!(v));
+    let per_row = match plan.net.model.loss.kind {
+        // p = softmax(z) (max subtracted); loss −ln p[label]; dL/dz = (p − onehot)/B.
+        LossKind::Softmax => quote! {
+            let mut sum = 0.0f32;
+            for (e, &v) in g.iter_mut().zip(z.iter()) {
+                *e = (v - max).exp();
+                sum += *e;
+            }
+            loss += sum.ln() - (z[label] - max);
+            let scale = INV_BATCH / sum;
+            for (j, ((e, &v), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
+                let d = *e * scale - if j == label { INV_BATCH } else { 0.0 };
+                *e = #grad;
+                *gbj += *e;
+            }
+        },
+        // Per unit, t = [j == label]: loss softplus(z) − t·z (stable form); dL/dz = (σ(z) − t)/B.
+        LossKind::Logistic | LossKind::Mse => quote! {
+            for (j, ((e, &v), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
+                let t = if j == label { 1.0f32 } else { 0.0 };
+                let decay = (-v.abs()).exp();
+                loss += v.max(0.0) - v * t + decay.ln_1p();
+                let sigma = if v >= 0.0 { 1.0 / (1.0 + decay) } else { decay / (1.0 + decay) };
+                let d = (sigma - t) * INV_BATCH;
+                *e = #grad;
+                *gbj += *e;
+            }
+        },
+    };
+    quote! {
+        let mut loss = 0.0f32;
+        let mut correct = 0u32;
+        #gb.fill(0.0);
+        for ((z, g), &label) in #y.iter().zip(#dz.iter_mut()).zip(labels.iter()) {
+            let label = label as usize;
+            let mut max = z[0];
+            let mut arg = 0usize;
+            for (j, &v) in z.iter().enumerate() {
+                if v > max {
+                    max = v;
+                    arg = j;
+                }
+            }
+            correct += u32::from(arg == label);
+            #per_row
+        }
+    }
+}
+
+/// Weight gradient, input gradient (not for the first layer), then this layer's update.
+/// On entry `dz` and `gb` of the layer are complete.
+fn layer_backward(plan: &Plan, index: usize) -> TokenStream {
+    let layer = &plan.dense[index];
+    let input = layer_input(plan, index);
+    let prev = index.checked_sub(1).map(|p| &plan.dense[p]);
+    let grads = if layer.unrolled {
+        unrolled_backward(layer, prev)
+    } else {
+        gemm_backward(layer, prev)
+    };
+    let update = update(plan, layer);
+    quote! {
+        {
+            let xin = #input;
+            #grads
+        }
+        #update
+    }
+}
+
+fn gemm_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream {
+    let (w, gw, dz, in_c, out_c) = (
+        &layer.w,
+        &layer.gw,
+        &layer.dz,
+        &layer.in_const,
+        &layer.out_const,
+    );
+    let weight_grad = quote! {
+        rt::gemm::tn(#out_c, #in_c, BATCH, #dz.as_flattened(), xin.as_flattened(), #gw.as_flattened_mut(), false);
+    };
+    let Some(prev) = prev else { return weight_grad };
+    let (py, pdz, pgb) = (&prev.y, &prev.dz, &prev.gb);
+    let grad = times_derivative(prev.activation, quote!(*d), quote!(y));
+    quote! {
+        #weight_grad
+        rt::gemm::nn(BATCH, #in_c, #out_c, #dz.as_flattened(), #w.as_flattened(), #pdz.as_flattened_mut(), false);
+        #pgb.fill(0.0);
+        for (dr, yr) in #pdz.iter_mut().zip(#py.iter()) {
+            for ((d, &y), gbj) in dr.iter_mut().zip(yr.iter()).zip(#pgb.iter_mut()) {
+                *d = #grad;
+                *gbj += *d;
+            }
+        }
+    }
+}
+
+/// Per row, straight-line: `gw[o][k] += dz[o]·x[k]`, and for hidden layers
+/// `dz_prev[k] = act'(y_prev[k]) · Σ_o dz[o]·w[o][k]` with the previous bias gradient.
+fn unrolled_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream {
+    let (w, gw, dz) = (&layer.w, &layer.gw, &layer.dz);
+    let outs: Vec<_> = (0..layer.outputs).map(usize_lit).collect();
+    let ins: Vec<_> = (0..layer.inputs).map(usize_lit).collect();
+    let weight_grads = outs.iter().flat_map(|o| {
+        ins.iter()
+            .map(move |k| quote!(#gw[#o][#k] += dr[#o] * xr[#k];))
+    });
+    let weight_grads: Vec<_> = weight_grads.collect();
+    match prev {
+        None => quote! {
+            #gw.as_flattened_mut().fill(0.0);
+            for (xr, dr) in xin.iter().zip(#dz.iter()) {
+                #( #weight_grads )*
+            }
+        },
+        Some(prev) => {
+            let (py, pdz, pgb) = (&prev.y, &prev.dz, &prev.gb);
+            let input_grads = ins.iter().map(|k| {
+                let terms = outs.iter().map(|o| quote!(+ dr[#o] * #w[#o][#k]));
+                let grad = times_derivative(prev.activation, quote!(s), quote!(yr[#k]));
+                quote! {
+                    let s = 0.0f32 #( #terms )*;
+                    pr[#k] = #grad;
+                    #pgb[#k] += pr[#k];
+                }
+            });
+            quote! {
+                #gw.as_flattened_mut().fill(0.0);
+                #pgb.fill(0.0);
+                for (((xr, dr), pr), yr) in xin.iter().zip(#dz.iter()).zip(#pdz.iter_mut()).zip(#py.iter()) {
+                    #( #weight_grads )*
+                    #( #input_grads )*
+                }
+            }
+        }
+    }
+}
+
+/// sgd: θ −= η·g. momentum: v = μ·v − η·g; θ += v. One pass per tensor.
+fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
+    let (w, b, gw, gb, vw, vb) = (
+        &layer.w, &layer.b, &layer.gw, &layer.gb, &layer.vw, &layer.vb,
+    );
+    match plan.optimizer {
+        OptimizerPlan::Sgd => quote! {
+            for (p, &g) in #w.as_flattened_mut().iter_mut().zip(#gw.as_flattened().iter()) {
+                *p -= lr * g;
+            }
+            for (p, &g) in #b.iter_mut().zip(#gb.iter()) {
+                *p -= lr * g;
+            }
+        },
+        OptimizerPlan::Momentum { .. } => quote! {
+            for ((p, &g), v) in #w.as_flattened_mut().iter_mut().zip(#gw.as_flattened().iter()).zip(#vw.as_flattened_mut().iter_mut()) {
+                *v = mu * *v - lr * g;
+                *p += *v;
+            }
+            for ((p, &g), v) in #b.iter_mut().zip(#gb.iter()).zip(#vb.iter_mut()) {
+                *v = mu * *v - lr * g;
+                *p += *v;
+            }
+        },
+    }
+}

@@ -1,0 +1,227 @@
+//! The `Model` struct: parameters, gradients, optimizer state and activation buffers, all
+//! allocated once in `new` with compile-time sizes (`[[f32; IN]; OUT]` rows, inline when
+//! small, boxed when large), plus checkpoint tensor access.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use crate::plan::{DensePlan, INLINE_MAX, OptimizerPlan, Plan, f32_lit};
+
+/// One buffer of the model struct.
+struct Buffer {
+    field: Ident,
+    ty: TokenStream,
+    init: TokenStream,
+}
+
+/// A `rows × cols` buffer (`cols` may be 1-D when `rows` is `None`).
+fn buffer(
+    field: &Ident,
+    rows: Option<(&TokenStream, usize)>,
+    cols: (&TokenStream, usize),
+) -> Buffer {
+    let (cols_const, cols_n) = cols;
+    let (ty, inline_init, boxed_init, len) = match rows {
+        Some((rows_const, rows_n)) => (
+            quote!([[f32; #cols_const]; #rows_const]),
+            quote!([[0.0f32; #cols_const]; #rows_const]),
+            quote!(zeroed_rows::<#rows_const, #cols_const>()),
+            rows_n * cols_n,
+        ),
+        None => (
+            quote!([f32; #cols_const]),
+            quote!([0.0f32; #cols_const]),
+            quote!(zeroed::<#cols_const>()),
+            cols_n,
+        ),
+    };
+    if len <= INLINE_MAX {
+        Buffer {
+            field: field.clone(),
+            ty,
+            init: inline_init,
+        }
+    } else {
+        Buffer {
+            field: field.clone(),
+            ty: quote!(::std::boxed::Box<#ty>),
+            init: boxed_init,
+        }
+    }
+}
+
+fn layer_buffers(plan: &Plan, layer: &DensePlan) -> Vec<Buffer> {
+    let (in_c, out_c) = (&layer.in_const, &layer.out_const);
+    let (in_c, out_c) = (quote!(#in_c), quote!(#out_c));
+    let batch = quote!(BATCH);
+    let weights = Some((&out_c, layer.outputs));
+    let mut buffers = vec![
+        buffer(&layer.w, weights, (&in_c, layer.inputs)),
+        buffer(&layer.b, None, (&out_c, layer.outputs)),
+        buffer(&layer.gw, weights, (&in_c, layer.inputs)),
+        buffer(&layer.gb, None, (&out_c, layer.outputs)),
+    ];
+    if let OptimizerPlan::Momentum { .. } = plan.optimizer {
+        buffers.push(buffer(&layer.vw, weights, (&in_c, layer.inputs)));
+        buffers.push(buffer(&layer.vb, None, (&out_c, layer.outputs)));
+    }
+    buffers.push(buffer(
+        &layer.y,
+        Some((&batch, plan.batch)),
+        (&out_c, layer.outputs),
+    ));
+    buffers.push(buffer(
+        &layer.dz,
+        Some((&batch, plan.batch)),
+        (&out_c, layer.outputs),
+    ));
+    buffers
+}
+
+/// `pub struct Model`, its inherent helpers, and the allocation helpers it uses.
+pub fn model_struct(plan: &Plan) -> TokenStream {
+    let buffers: Vec<Buffer> = plan
+        .dense
+        .iter()
+        .flat_map(|l| layer_buffers(plan, l))
+        .collect();
+    let fields: Vec<_> = buffers.iter().map(|b| &b.field).collect();
+    let types: Vec<_> = buffers.iter().map(|b| &b.ty).collect();
+    let grad_tensors = tensor_list(
+        plan,
+        |l| (&l.gw, &l.gb),
+        quote!(TensorRef),
+        quote!(as_flattened),
+        quote!(&),
+    );
+    quote! {
+        /// The model: every buffer it will ever use, allocated once in `new`.
+        pub struct Model {
+            hyper: Hyper,
+            steps: u64,
+            #( #fields: #types, )*
+        }
+
+        impl Model {
+            /// Gradients of the last `train_step` (same names and shapes as `tensors`); for
+            /// gradient checks.
+            #[doc(hidden)]
+            pub fn grad_tensors(&self) -> ::std::vec::Vec<rt::TensorRef<'_>> {
+                #grad_tensors
+            }
+        }
+
+        /// A zeroed `R × C` buffer allocated directly on the heap (never on the stack).
+        #[allow(dead_code)]
+        fn zeroed_rows<const R: usize, const C: usize>() -> ::std::boxed::Box<[[f32; C]; R]> {
+            let rows: ::std::boxed::Box<[[f32; C]]> = ::std::vec![[0.0f32; C]; R].into_boxed_slice();
+            match rows.try_into() {
+                ::core::result::Result::Ok(rows) => rows,
+                ::core::result::Result::Err(_) => ::core::unreachable!("the vector has exactly R rows"),
+            }
+        }
+
+        #[allow(dead_code)]
+        fn zeroed<const N: usize>() -> ::std::boxed::Box<[f32; N]> {
+            let values: ::std::boxed::Box<[f32]> = ::std::vec![0.0f32; N].into_boxed_slice();
+            match values.try_into() {
+                ::core::result::Result::Ok(values) => values,
+                ::core::result::Result::Err(_) => ::core::unreachable!("the vector has exactly N values"),
+            }
+        }
+    }
+}
+
+/// The body of `Network::new`: allocate, then initialize layer by layer from one stream.
+pub fn new_fn(plan: &Plan) -> TokenStream {
+    let buffers: Vec<Buffer> = plan
+        .dense
+        .iter()
+        .flat_map(|l| layer_buffers(plan, l))
+        .collect();
+    let fields: Vec<_> = buffers.iter().map(|b| &b.field).collect();
+    let inits: Vec<_> = buffers.iter().map(|b| &b.init).collect();
+    let fills = plan.dense.iter().map(|layer| {
+        let (w, b, in_c, out_c) = (&layer.w, &layer.b, &layer.in_const, &layer.out_const);
+        let w_init = init_expr(plan, layer.init);
+        let b_init = init_expr(plan, layer.bias_init);
+        quote! {
+            rt::init::fill(model.#w.as_flattened_mut(), #w_init, #in_c, #out_c, &mut rng);
+            rt::init::fill(&mut model.#b[..], #b_init, #in_c, #out_c, &mut rng);
+        }
+    });
+    quote! {
+        fn new(hyper: Hyper, seed: u64) -> Self {
+            let mut rng = rt::Rng::new(seed, rt::streams::INIT);
+            let mut model = Model { hyper, steps: 0, #( #fields: #inits, )* };
+            #( #fills )*
+            model
+        }
+    }
+}
+
+fn init_expr(plan: &Plan, init: netc_sema::ir::Init) -> TokenStream {
+    use netc_sema::ir::Init;
+    let _ = plan;
+    match init {
+        Init::Zeros => quote!(rt::Init::Zeros),
+        Init::Normal { std } => {
+            let std = f32_lit(std);
+            quote!(rt::Init::Normal { std: #std })
+        }
+        Init::Uniform { a } => {
+            let a = f32_lit(a);
+            quote!(rt::Init::Uniform { a: #a })
+        }
+        Init::Xavier => quote!(rt::Init::Xavier),
+        Init::Glorot => quote!(rt::Init::Glorot),
+        Init::He => quote!(rt::Init::He),
+    }
+}
+
+/// `tensors` and `tensors_mut`: PyTorch names, `[out, in]` weights.
+pub fn tensor_fns(plan: &Plan) -> TokenStream {
+    let refs = tensor_list(
+        plan,
+        |l| (&l.w, &l.b),
+        quote!(TensorRef),
+        quote!(as_flattened),
+        quote!(&),
+    );
+    let muts = tensor_list(
+        plan,
+        |l| (&l.w, &l.b),
+        quote!(TensorMut),
+        quote!(as_flattened_mut),
+        quote!(&mut),
+    );
+    quote! {
+        fn tensors(&self) -> ::std::vec::Vec<rt::TensorRef<'_>> {
+            #refs
+        }
+
+        fn tensors_mut(&mut self) -> ::std::vec::Vec<rt::TensorMut<'_>> {
+            #muts
+        }
+    }
+}
+
+fn tensor_list(
+    plan: &Plan,
+    pick: impl Fn(&DensePlan) -> (&Ident, &Ident),
+    kind: TokenStream,
+    flatten: TokenStream,
+    borrow: TokenStream,
+) -> TokenStream {
+    let entries = plan.dense.iter().map(|layer| {
+        let (w, b) = pick(layer);
+        let weight_name = format!("layers.{}.weight", layer.spec_index);
+        let bias_name = format!("layers.{}.bias", layer.spec_index);
+        let (in_c, out_c) = (&layer.in_const, &layer.out_const);
+        quote! {
+            rt::#kind { name: ::std::string::String::from(#weight_name), shape: ::std::vec![#out_c, #in_c], data: self.#w.#flatten() },
+            rt::#kind { name: ::std::string::String::from(#bias_name), shape: ::std::vec![#out_c], data: #borrow self.#b[..] },
+        }
+    });
+    quote!(::std::vec![ #( #entries )* ])
+}

@@ -1,0 +1,159 @@
+//! What codegen decides before emitting anything: per-layer names, sizes and code shapes.
+//! Every identifier that reaches generated code is made here, from validated IR names or
+//! from fixed prefixes and numbers.
+
+use netc_sema::ir;
+use netc_syntax::{Diagnostic, ErrorCode};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// Layers with at most this many units and inputs get fully unrolled straight-line code.
+pub const UNROLL_MAX: usize = 16;
+/// Buffers up to this many floats live inline in the model struct; larger ones are boxed
+/// (a large inline array would be built on the stack in `new`).
+pub const INLINE_MAX: usize = 4096;
+
+pub struct Plan<'n> {
+    pub net: &'n ir::Network,
+    pub rt: syn::Path,
+    pub name: Ident,
+    pub batch: usize,
+    pub dense: Vec<DensePlan>,
+    pub optimizer: OptimizerPlan,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OptimizerPlan {
+    Sgd,
+    Momentum { mu: f64 },
+}
+
+pub struct DensePlan {
+    /// Index among the spec's layers (checkpoint name `layers.N.*`).
+    pub spec_index: usize,
+    pub inputs: usize,
+    pub outputs: usize,
+    pub activation: ir::Activation,
+    pub init: ir::Init,
+    pub bias_init: ir::Init,
+    /// Fully unrolled per-sample code instead of GEMM calls.
+    pub unrolled: bool,
+    pub in_const: Ident,
+    pub out_const: Ident,
+    /// Weights `[[f32; IN]; OUT]`, bias `[f32; OUT]`, their gradients and velocities.
+    pub w: Ident,
+    pub b: Ident,
+    pub gw: Ident,
+    pub gb: Ident,
+    pub vw: Ident,
+    pub vb: Ident,
+    /// Activations `[[f32; OUT]; BATCH]` and the loss gradient w.r.t. the pre-activation.
+    pub y: Ident,
+    pub dz: Ident,
+}
+
+impl<'n> Plan<'n> {
+    pub fn new(net: &'n ir::Network, opts: &crate::Options) -> Result<Self, Vec<Diagnostic>> {
+        let name = model_ident(&net.model)?;
+        let batch = match net.train.batch.size {
+            ir::BatchSize::Size(n) => n,
+            // Rejected by `support`; keep a value so this function stays total.
+            ir::BatchSize::Full => 1,
+        };
+        let mut dense = Vec::new();
+        for (spec_index, layer) in net.model.layers.iter().enumerate() {
+            if let ir::LayerKind::Dense {
+                activation,
+                init,
+                bias_init,
+                ..
+            } = layer.kind
+            {
+                let i = dense.len();
+                dense.push(DensePlan {
+                    spec_index,
+                    inputs: layer.inputs,
+                    outputs: layer.outputs,
+                    activation,
+                    init,
+                    bias_init,
+                    unrolled: layer.outputs <= UNROLL_MAX && layer.inputs <= UNROLL_MAX,
+                    in_const: format_ident!("L{}_IN", i),
+                    out_const: format_ident!("L{}_OUT", i),
+                    w: format_ident!("w{}", i),
+                    b: format_ident!("b{}", i),
+                    gw: format_ident!("gw{}", i),
+                    gb: format_ident!("gb{}", i),
+                    vw: format_ident!("vw{}", i),
+                    vb: format_ident!("vb{}", i),
+                    y: format_ident!("y{}", i),
+                    dz: format_ident!("dz{}", i),
+                });
+            }
+        }
+        let optimizer = match net.train.optimizer.kind {
+            ir::OptimizerKind::Momentum { mu } => OptimizerPlan::Momentum { mu: mu.start },
+            _ => OptimizerPlan::Sgd,
+        };
+        Ok(Plan {
+            net,
+            rt: opts.runtime_path.clone(),
+            name,
+            batch,
+            dense,
+            optimizer,
+        })
+    }
+
+    pub fn output_layer(&self) -> &DensePlan {
+        // `support` guarantees at least one dense layer and that the last layer is dense.
+        &self.dense[self.dense.len() - 1]
+    }
+}
+
+/// The model name as an identifier. Sema guarantees a valid Rust identifier; this re-check
+/// keeps an IR built by hand (or a sema bug) from ever splicing arbitrary text into code.
+pub fn model_ident(model: &ir::Model) -> Result<Ident, Vec<Diagnostic>> {
+    if is_plain_ident(&model.name) {
+        if let Ok(ident) = syn::parse_str::<Ident>(&model.name) {
+            return Ok(Ident::new(&ident.to_string(), Span::call_site()));
+        }
+    }
+    Err(vec![
+        Diagnostic::error(
+            ErrorCode::InvalidName,
+            format!("model name `{}` is not a valid Rust module name", model.name.escape_debug()),
+        )
+        .with_primary(model.name_span, "used as the generated module's name")
+        .with_note("use lowercase letters, digits and `_`, starting with a letter or `_`, and not a Rust keyword"),
+    ])
+}
+
+/// `[a-z_][a-z0-9_]*`, and not `_` alone (not a usable module name).
+pub fn is_plain_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = matches!(chars.next(), Some('a'..='z' | '_'));
+    first_ok && name != "_" && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+}
+
+/// An `f32` literal with a suffix, so generated arithmetic never infers `f64`.
+pub fn f32_lit(value: f64) -> TokenStream {
+    let value = value as f32;
+    if value.is_nan() {
+        quote!(::core::f32::NAN)
+    } else if value.is_infinite() {
+        if value > 0.0 {
+            quote!(::core::f32::INFINITY)
+        } else {
+            quote!(::core::f32::NEG_INFINITY)
+        }
+    } else {
+        let lit = proc_macro2::Literal::f32_suffixed(value);
+        quote!(#lit)
+    }
+}
+
+pub fn usize_lit(value: usize) -> TokenStream {
+    let lit = proc_macro2::Literal::usize_unsuffixed(value);
+    quote!(#lit)
+}
