@@ -1,9 +1,7 @@
-//! x86-64 SIMD kernels (interim: forward to the portable kernels until the SIMD ones land).
-#![allow(unused_unsafe)]
+//! x86-64 SIMD kernels. One kernel source ([`kernels`]) is instantiated per instruction set;
+//! each ISA module supplies the vector type, its width and a handful of vector operations.
 
-pub(super) mod avx2 {
-    pub(in crate::gemm) use crate::gemm::portable::{nn, nt, tn};
-}
-pub(super) mod avx512 {
-    pub(in crate::gemm) use crate::gemm::portable::{nn, nt, tn};
-}
+#[macro_use]
+mod kernels;
+pub(super) mod avx2;
+pub(super) mod avx512;

@@ -1,0 +1,85 @@
+//! AVX2+FMA kernels: 8 lanes, 16 vector registers (6×16 broadcast tile, 3×3 dot tile).
+
+use core::arch::x86_64::*;
+
+type V = __m256;
+const LANES: usize = 8;
+
+define_kernels! {
+    feature: "avx2,fma",
+    bcast_vectors: 2,
+    bcast_rows: [6, 5, 4, 3, 2, 1],
+    dot_rows: [3, 2, 1],
+    dot_cols: [3, 2, 1],
+}
+
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn zero() -> V {
+    _mm256_setzero_ps()
+}
+
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn splat(x: f32) -> V {
+    _mm256_set1_ps(x)
+}
+
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn fmadd(a: V, b: V, c: V) -> V {
+    _mm256_fmadd_ps(a, b, c)
+}
+
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn hsum(v: V) -> f32 {
+    let quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+    let one = _mm_add_ss(pair, _mm_shuffle_ps::<0b01>(pair, pair));
+    _mm_cvtss_f32(one)
+}
+
+/// All bits set in lanes `0..len`: the mask `maskload`/`maskstore` expect.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn first_lanes(len: usize) -> __m256i {
+    _mm256_cmpgt_epi32(
+        _mm256_set1_epi32(len as i32),
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+    )
+}
+
+/// # Safety
+/// `LANES` floats at `at` are readable.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn load(at: *const f32) -> V {
+    unsafe { _mm256_loadu_ps(at) }
+}
+
+/// The first `len` lanes from `at`, the rest zero.
+///
+/// # Safety
+/// `len < LANES` floats at `at` are readable.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn load_part(at: *const f32, len: usize) -> V {
+    unsafe { _mm256_maskload_ps(at, first_lanes(len)) }
+}
+
+/// # Safety
+/// `LANES` floats at `at` are writable.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn store(at: *mut f32, v: V) {
+    unsafe { _mm256_storeu_ps(at, v) }
+}
+
+/// # Safety
+/// `len < LANES` floats at `at` are writable.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn store_part(at: *mut f32, v: V, len: usize) {
+    unsafe { _mm256_maskstore_ps(at, first_lanes(len), v) }
+}
