@@ -1,0 +1,285 @@
+//! Model weights as safetensors files, interchangeable with PyTorch (`layers.0.weight` [out, in]).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use crate::error::Error;
+use crate::network::Network;
+
+const META_NETC_VERSION: &str = "netc_version";
+const META_SPEC_HASH: &str = "spec_hash";
+const META_MODEL: &str = "model";
+
+/// Writes every tensor of `model` (f32, little-endian) with metadata `netc_version`,
+/// `spec_hash` and `model`. The file is written beside the target and renamed over it, so an
+/// interrupted save never leaves a half-written checkpoint.
+pub fn save_checkpoint<M: Network>(model: &M, path: &Path) -> Result<(), Error> {
+    let tensors = model.tensors();
+    let bytes: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|t| t.data.iter().flat_map(|v| v.to_le_bytes()).collect())
+        .collect();
+    let mut views = Vec::with_capacity(tensors.len());
+    for (tensor, data) in tensors.iter().zip(&bytes) {
+        let view = TensorView::new(Dtype::F32, tensor.shape.clone(), data).map_err(|e| {
+            checkpoint_error(
+                path,
+                format!("tensor `{}` does not match its shape: {e}", tensor.name),
+            )
+        })?;
+        views.push((tensor.name.clone(), view));
+    }
+    let metadata = HashMap::from([
+        (
+            META_NETC_VERSION.to_string(),
+            M::META.netc_version.to_string(),
+        ),
+        (META_SPEC_HASH.to_string(), M::META.spec_hash.to_string()),
+        (META_MODEL.to_string(), M::META.name.to_string()),
+    ]);
+    let serialized = safetensors::serialize(views, Some(metadata))
+        .map_err(|e| checkpoint_error(path, format!("cannot serialize: {e}")))?;
+    let partial = partial_path(path);
+    std::fs::write(&partial, serialized).map_err(|source| Error::Io {
+        path: partial.clone(),
+        source,
+    })?;
+    std::fs::rename(&partial, path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Loads weights saved for this model. Refuses (with the model untouched) a file whose
+/// `spec_hash` differs, that lacks one of the model's tensors, has an extra one, or has a
+/// wrong shape or dtype. A file without netc metadata (e.g. exported from PyTorch) is accepted
+/// when every name and shape matches.
+pub fn load_checkpoint<M: Network>(model: &mut M, path: &Path) -> Result<(), Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (_, header) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| checkpoint_error(path, format!("not a safetensors file: {e}")))?;
+    if let Some(metadata) = header.metadata() {
+        check_identity::<M>(metadata, path)?;
+    }
+    let file = SafeTensors::deserialize(&bytes)
+        .map_err(|e| checkpoint_error(path, format!("not a safetensors file: {e}")))?;
+
+    // Validate everything before copying anything.
+    let expected = model.tensors();
+    let mut sources = Vec::with_capacity(expected.len());
+    for tensor in &expected {
+        let view = file
+            .tensor(&tensor.name)
+            .map_err(|_| checkpoint_error(path, format!("tensor `{}` is missing", tensor.name)))?;
+        if view.dtype() != Dtype::F32 {
+            return Err(checkpoint_error(
+                path,
+                format!(
+                    "tensor `{}` has dtype {:?}, expected F32",
+                    tensor.name,
+                    view.dtype()
+                ),
+            ));
+        }
+        if view.shape() != tensor.shape.as_slice() {
+            return Err(checkpoint_error(
+                path,
+                format!(
+                    "tensor `{}` has shape {:?}, this model expects {:?}",
+                    tensor.name,
+                    view.shape(),
+                    tensor.shape
+                ),
+            ));
+        }
+        sources.push(view.data());
+    }
+    if let Some(extra) = file
+        .names()
+        .into_iter()
+        .find(|name| !expected.iter().any(|t| t.name == *name))
+    {
+        return Err(checkpoint_error(
+            path,
+            format!("tensor `{extra}` is not part of model `{}`", M::META.name),
+        ));
+    }
+    drop(expected);
+
+    for (target, source) in model.tensors_mut().into_iter().zip(sources) {
+        for (value, le) in target.data.iter_mut().zip(source.chunks_exact(4)) {
+            *value = f32::from_le_bytes([le[0], le[1], le[2], le[3]]);
+        }
+    }
+    Ok(())
+}
+
+fn check_identity<M: Network>(
+    metadata: &HashMap<String, String>,
+    path: &Path,
+) -> Result<(), Error> {
+    let Some(hash) = metadata.get(META_SPEC_HASH) else {
+        return Ok(());
+    };
+    if hash != M::META.spec_hash {
+        let name = metadata.get(META_MODEL).map_or("?", String::as_str);
+        return Err(checkpoint_error(
+            path,
+            format!(
+                "checkpoint is for model `{name}` (spec hash {hash}), this trainer is `{}` ({})",
+                M::META.name,
+                M::META.spec_hash
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+fn checkpoint_error(path: &Path, message: String) -> Error {
+    Error::Checkpoint {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_model::{LogReg, LogRegHyper, OtherLogReg, temp_path};
+
+    fn weights(model: &LogReg) -> Vec<Vec<f32>> {
+        model.tensors().iter().map(|t| t.data.to_vec()).collect()
+    }
+
+    #[test]
+    fn round_trip_restores_every_tensor() {
+        let path = temp_path("round-trip.safetensors");
+        let saved = LogReg::new(LogRegHyper::default(), 1);
+        save_checkpoint(&saved, &path).unwrap();
+        let mut loaded = LogReg::new(LogRegHyper::default(), 2);
+        assert_ne!(weights(&saved), weights(&loaded));
+        load_checkpoint(&mut loaded, &path).unwrap();
+        assert_eq!(weights(&saved), weights(&loaded));
+        // Names, shapes and metadata as PyTorch tools see them.
+        let bytes = std::fs::read(&path).unwrap();
+        let file = SafeTensors::deserialize(&bytes).unwrap();
+        assert_eq!(file.tensor("layers.0.weight").unwrap().shape(), &[3, 4]);
+        assert_eq!(file.tensor("layers.0.bias").unwrap().shape(), &[3]);
+        let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+        let metadata = header.metadata().as_ref().unwrap();
+        assert_eq!(metadata["model"], "logreg");
+        assert_eq!(metadata["spec_hash"], LogReg::META.spec_hash);
+        assert_eq!(metadata["netc_version"], LogReg::META.netc_version);
+    }
+
+    #[test]
+    fn another_spec_hash_is_refused_and_the_model_untouched() {
+        let path = temp_path("other-hash.safetensors");
+        save_checkpoint(&OtherLogReg::new(LogRegHyper::default(), 1), &path).unwrap();
+        let mut model = LogReg::new(LogRegHyper::default(), 2);
+        let before = weights(&model);
+        let error = load_checkpoint(&mut model, &path).unwrap_err();
+        assert!(matches!(error, Error::Checkpoint { .. }));
+        let expected = format!(
+            "checkpoint is for model `other` (spec hash {}), this trainer is `logreg` ({})",
+            OtherLogReg::META.spec_hash,
+            LogReg::META.spec_hash
+        );
+        assert!(error.to_string().ends_with(&expected), "{error}");
+        assert_eq!(before, weights(&model));
+    }
+
+    /// Writes a file with the model's metadata but hand-made tensors.
+    fn write_raw(path: &Path, tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) {
+        let views: Vec<_> = tensors
+            .iter()
+            .map(|(name, dtype, shape, data)| {
+                (*name, TensorView::new(*dtype, shape.clone(), data).unwrap())
+            })
+            .collect();
+        let metadata =
+            HashMap::from([("spec_hash".to_string(), LogReg::META.spec_hash.to_string())]);
+        std::fs::write(path, safetensors::serialize(views, Some(metadata)).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn wrong_shape_dtype_missing_and_extra_tensors_are_refused() {
+        let f32s = |n: usize| vec![0u8; 4 * n];
+        let bias = ("layers.0.bias", Dtype::F32, vec![3], f32s(3));
+        let cases = [
+            (
+                vec![
+                    ("layers.0.weight", Dtype::F32, vec![4, 3], f32s(12)),
+                    bias.clone(),
+                ],
+                "tensor `layers.0.weight` has shape [4, 3], this model expects [3, 4]",
+            ),
+            (
+                vec![
+                    ("layers.0.weight", Dtype::F64, vec![3, 4], vec![0u8; 96]),
+                    bias.clone(),
+                ],
+                "tensor `layers.0.weight` has dtype F64, expected F32",
+            ),
+            (vec![bias.clone()], "tensor `layers.0.weight` is missing"),
+            (
+                vec![
+                    ("layers.0.weight", Dtype::F32, vec![3, 4], f32s(12)),
+                    bias.clone(),
+                    ("layers.1.weight", Dtype::F32, vec![1], f32s(1)),
+                ],
+                "tensor `layers.1.weight` is not part of model `logreg`",
+            ),
+        ];
+        let path = temp_path("bad-tensors.safetensors");
+        for (tensors, expected) in cases {
+            write_raw(&path, &tensors);
+            let mut model = LogReg::new(LogRegHyper::default(), 3);
+            let before = weights(&model);
+            let error = load_checkpoint(&mut model, &path).unwrap_err();
+            assert!(error.to_string().contains(expected), "{error}");
+            assert_eq!(before, weights(&model), "untouched after: {expected}");
+        }
+        std::fs::write(&path, b"not a checkpoint").unwrap();
+        let error =
+            load_checkpoint(&mut LogReg::new(LogRegHyper::default(), 3), &path).unwrap_err();
+        assert!(
+            error.to_string().contains("not a safetensors file"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_file_without_netc_metadata_loads_when_names_and_shapes_match() {
+        let path = temp_path("pytorch.safetensors");
+        let weight: Vec<u8> = (0..12).flat_map(|i| (i as f32).to_le_bytes()).collect();
+        let views = vec![
+            (
+                "layers.0.weight",
+                TensorView::new(Dtype::F32, vec![3, 4], &weight).unwrap(),
+            ),
+            (
+                "layers.0.bias",
+                TensorView::new(Dtype::F32, vec![3], &weight[..12]).unwrap(),
+            ),
+        ];
+        std::fs::write(&path, safetensors::serialize(views, None).unwrap()).unwrap();
+        let mut model = LogReg::new(LogRegHyper::default(), 0);
+        load_checkpoint(&mut model, &path).unwrap();
+        assert_eq!(
+            weights(&model)[0],
+            (0..12).map(|i| i as f32).collect::<Vec<_>>()
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! Comma-separated samples, one per line: numeric features and one integer label column.
+//! Blank lines are skipped; quoting is not supported (numbers only).
+
+use std::path::Path;
+
+use ndarray::Array2;
+
+use crate::data::Dataset;
+use crate::error::Error;
+
+/// Loads a labelled CSV. `label_column` counts from 0, or from the end when negative (−1 is the
+/// last column); `header` skips the first line.
+pub fn load_csv(path: &Path, label_column: i64, header: bool) -> Result<Dataset, Error> {
+    let table = read_table(path, header)?;
+    let columns = table.columns;
+    let label_index = resolve_column(label_column, columns).ok_or_else(|| {
+        data_error(
+            path,
+            format!("label column {label_column} does not exist: the file has {columns} columns"),
+        )
+    })?;
+    let mut x = Vec::with_capacity(table.rows.len() * (columns - 1));
+    let mut labels = Vec::with_capacity(table.rows.len());
+    for (line, row) in &table.rows {
+        for (c, &value) in row.iter().enumerate() {
+            if c != label_index {
+                x.push(value);
+            }
+        }
+        let label = row[label_index];
+        if label < 0.0 || label.fract() != 0.0 || label > u32::MAX as f32 {
+            return Err(data_error(
+                path,
+                format!("line {line}: label {label} is not a class index (0, 1, 2, …)"),
+            ));
+        }
+        labels.push(label as u32);
+    }
+    let x = Array2::from_shape_vec((labels.len(), columns - 1), x)
+        .map_err(|e| data_error(path, e.to_string()))?;
+    Dataset::new(x, labels)
+}
+
+/// Loads an unlabelled CSV (for `predict`): every column is a feature.
+pub fn load_csv_features(path: &Path, header: bool) -> Result<Array2<f32>, Error> {
+    let table = read_table(path, header)?;
+    let rows = table.rows.len();
+    let values = table.rows.into_iter().flat_map(|(_, row)| row).collect();
+    Array2::from_shape_vec((rows, table.columns), values)
+        .map_err(|e| data_error(path, e.to_string()))
+}
+
+struct Table {
+    columns: usize,
+    /// (1-based line number, values) for every non-blank data line.
+    rows: Vec<(usize, Vec<f32>)>,
+}
+
+fn read_table(path: &Path, header: bool) -> Result<Table, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut columns = None;
+    let mut rows = Vec::new();
+    let skip = usize::from(header);
+    for (index, line) in text.lines().enumerate().skip(skip) {
+        let line_number = index + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut row = Vec::new();
+        for (c, field) in line.split(',').enumerate() {
+            let field = field.trim();
+            let value: f32 = field.parse().map_err(|_| {
+                data_error(
+                    path,
+                    format!(
+                        "line {line_number}, column {}: `{field}` is not a number",
+                        c + 1
+                    ),
+                )
+            })?;
+            row.push(value);
+        }
+        match columns {
+            None => columns = Some(row.len()),
+            Some(expected) if expected != row.len() => {
+                return Err(data_error(
+                    path,
+                    format!(
+                        "line {line_number}: {} columns, earlier lines have {expected}",
+                        row.len()
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+        rows.push((line_number, row));
+    }
+    let columns = columns.ok_or_else(|| data_error(path, "no data rows"))?;
+    Ok(Table { columns, rows })
+}
+
+fn resolve_column(column: i64, columns: usize) -> Option<usize> {
+    let columns = i64::try_from(columns).ok()?;
+    let index = if column < 0 { columns + column } else { column };
+    (0..columns).contains(&index).then_some(index as usize)
+}
+
+fn data_error(path: &Path, message: impl Into<String>) -> Error {
+    Error::Data {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_csv(name: &str, text: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "netc-runtime-csv-{name}-{}.csv",
+            std::process::id()
+        ));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn header_and_negative_label_column() {
+        let path = write_csv("header", "x1,x2,class\n0,0,0\n0, 1 ,1\n\n1,0,1\n");
+        let data = load_csv(&path, -1, true).unwrap();
+        assert_eq!((data.len(), data.features()), (3, 2));
+        assert_eq!(data.labels, vec![0, 1, 1]);
+        assert_eq!(data.x.row(1).to_vec(), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn label_in_the_first_column() {
+        let path = write_csv("first", "2,0.5,0.25\n1,1.5,2.5\n");
+        let data = load_csv(&path, 0, false).unwrap();
+        assert_eq!(data.labels, vec![2, 1]);
+        assert_eq!(data.x.row(0).to_vec(), vec![0.5, 0.25]);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let cases = [
+            (
+                "bad-number",
+                "a,b,c\n1,2,0\n1,x,0\n",
+                "line 3, column 2: `x` is not a number",
+            ),
+            (
+                "ragged",
+                "1,2,0\n1,0\n",
+                "line 2: 2 columns, earlier lines have 3",
+            ),
+            (
+                "bad-label",
+                "1,2,0\n1,2,0.5\n",
+                "line 2: label 0.5 is not a class index",
+            ),
+            ("empty", "a,b\n", "no data rows"),
+        ];
+        for (name, text, expected) in cases {
+            let header = text.starts_with('a');
+            match load_csv(&write_csv(name, text), -1, header) {
+                Err(Error::Data { message, .. }) => {
+                    assert!(message.contains(expected), "{message}")
+                }
+                other => panic!("{name}: expected a data error, got {other:?}"),
+            }
+        }
+        let error = load_csv(&write_csv("column", "1,2\n"), 5, false).unwrap_err();
+        assert!(
+            error.to_string().contains("label column 5 does not exist"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn features_only() {
+        let x = load_csv_features(&write_csv("features", "1,2\n3,4\n"), false).unwrap();
+        assert_eq!(x, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+    }
+}

@@ -1,0 +1,13 @@
+//! Loading, splitting and batching training data.
+
+mod batcher;
+mod csv;
+mod dataset;
+mod idx;
+mod split;
+
+pub use batcher::Batcher;
+pub use csv::{load_csv, load_csv_features};
+pub use dataset::Dataset;
+pub use idx::{load_idx, load_idx_features};
+pub use split::{Splits, load_source, load_splits, resolve_path};

@@ -1,0 +1,210 @@
+//! From a [`DataConfig`] to train / validation / test sets.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{DataConfig, DataSource, ValidationSplit};
+use crate::data::{Dataset, load_csv, load_idx};
+use crate::error::Error;
+use crate::rng::{Rng, streams};
+
+/// The data one run uses. Validation rows are held out of the training file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Splits {
+    pub train: Dataset,
+    pub validation: Option<Dataset>,
+    pub test: Option<Dataset>,
+}
+
+/// Loads train (+ test), multiplies every value by `cfg.scale`, and holds out validation rows
+/// from train: a permutation seeded by `seed` on [`streams::SPLIT`] picks them, and both parts
+/// keep file order. Relative paths are resolved against `cfg.base_dir`.
+pub fn load_splits(cfg: &DataConfig, seed: u64) -> Result<Splits, Error> {
+    let base = cfg.base_dir.as_deref();
+    let mut train = load_source(&cfg.train, base)?;
+    let mut test = cfg
+        .test
+        .as_ref()
+        .map(|source| load_source(source, base))
+        .transpose()?;
+    if cfg.scale != 1.0 {
+        train.x *= cfg.scale;
+        if let Some(test) = &mut test {
+            test.x *= cfg.scale;
+        }
+    }
+    let held_out = validation_count(cfg.validation, train.len())?;
+    if held_out == 0 {
+        return Ok(Splits {
+            train,
+            validation: None,
+            test,
+        });
+    }
+    let (train, validation) = hold_out(&train, held_out, seed);
+    Ok(Splits {
+        train,
+        validation: Some(validation),
+        test,
+    })
+}
+
+/// Loads one source, its paths resolved against `base` (`None`: the working directory).
+pub fn load_source(source: &DataSource, base: Option<&Path>) -> Result<Dataset, Error> {
+    match source {
+        DataSource::Idx { images, labels } => {
+            load_idx(&resolve_path(images, base), &resolve_path(labels, base))
+        }
+        DataSource::Csv {
+            path,
+            label_column,
+            header,
+        } => load_csv(&resolve_path(path, base), *label_column, *header),
+    }
+}
+
+/// `path` if absolute, else `base/path`.
+pub fn resolve_path(path: &Path, base: Option<&Path>) -> PathBuf {
+    match base {
+        Some(base) if path.is_relative() => base.join(path),
+        _ => path.to_path_buf(),
+    }
+}
+
+fn validation_count(split: ValidationSplit, available: usize) -> Result<usize, Error> {
+    let count = match split {
+        ValidationSplit::None => 0,
+        ValidationSplit::Count(count) => count,
+        ValidationSplit::Fraction(fraction) => {
+            if !(0.0..1.0).contains(&fraction) {
+                return Err(Error::Usage(format!(
+                    "validation fraction {fraction} must be at least 0 and below 1"
+                )));
+            }
+            (fraction * available as f64).round() as usize
+        }
+    };
+    if count >= available && count > 0 {
+        return Err(Error::Usage(format!(
+            "a validation split of {count} samples leaves no training data (the training set has {available})"
+        )));
+    }
+    Ok(count)
+}
+
+/// Splits `data` into (train, validation) with `count` validation rows chosen by a seeded
+/// permutation; each part keeps the original row order.
+fn hold_out(data: &Dataset, count: usize, seed: u64) -> (Dataset, Dataset) {
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    Rng::new(seed, streams::SPLIT).shuffle(&mut order);
+    let (validation, train) = order.split_at_mut(count);
+    validation.sort_unstable();
+    train.sort_unstable();
+    (data.select(train), data.select(validation))
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+
+    use super::*;
+
+    /// A CSV whose only feature is the row index, so rows can be traced through the split.
+    fn indexed_csv(rows: usize) -> PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "netc-runtime-split-{rows}-{}.csv",
+            std::process::id()
+        ));
+        let text: String = (0..rows).map(|i| format!("{i},{}\n", i % 3)).collect();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn config(path: PathBuf, validation: ValidationSplit) -> DataConfig {
+        DataConfig {
+            train: DataSource::Csv {
+                path,
+                label_column: -1,
+                header: false,
+            },
+            test: None,
+            validation,
+            scale: 1.0,
+            base_dir: None,
+        }
+    }
+
+    fn row_ids(data: &Dataset) -> Vec<usize> {
+        data.x.column(0).iter().map(|&v| v as usize).collect()
+    }
+
+    #[test]
+    fn count_and_fraction_hold_out_disjoint_rows() {
+        let path = indexed_csv(100);
+        for (split, expected) in [
+            (ValidationSplit::Count(30), 30),
+            (ValidationSplit::Fraction(0.25), 25),
+        ] {
+            let splits = load_splits(&config(path.clone(), split), 7).unwrap();
+            let validation = splits.validation.unwrap();
+            assert_eq!(
+                (splits.train.len(), validation.len()),
+                (100 - expected, expected)
+            );
+            let mut all = row_ids(&splits.train);
+            all.extend(row_ids(&validation));
+            all.sort_unstable();
+            assert_eq!(all, (0..100).collect::<Vec<_>>(), "every row exactly once");
+            // Rows and labels stay together, and file order is kept.
+            assert!(
+                validation
+                    .labels
+                    .iter()
+                    .zip(row_ids(&validation))
+                    .all(|(&l, id)| l as usize == id % 3)
+            );
+            assert!(row_ids(&splits.train).is_sorted());
+        }
+    }
+
+    #[test]
+    fn the_split_depends_on_the_seed_only() {
+        let cfg = config(indexed_csv(50), ValidationSplit::Count(10));
+        let a = load_splits(&cfg, 1).unwrap();
+        assert_eq!(a, load_splits(&cfg, 1).unwrap());
+        assert_ne!(a.validation, load_splits(&cfg, 2).unwrap().validation);
+    }
+
+    #[test]
+    fn no_validation_and_scale() {
+        let mut cfg = config(indexed_csv(10), ValidationSplit::None);
+        cfg.scale = 0.5;
+        let splits = load_splits(&cfg, 0).unwrap();
+        assert!(splits.validation.is_none());
+        assert_eq!(
+            splits.train.x.column(0).to_vec(),
+            (0..10).map(|i| i as f32 * 0.5).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_split_that_takes_everything_is_refused() {
+        let cfg = config(indexed_csv(10), ValidationSplit::Count(10));
+        assert!(matches!(load_splits(&cfg, 0), Err(Error::Usage(_))));
+        let cfg = config(indexed_csv(10), ValidationSplit::Fraction(1.5));
+        assert!(matches!(load_splits(&cfg, 0), Err(Error::Usage(_))));
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_base_dir() {
+        let path = indexed_csv(4);
+        let mut cfg = config(
+            PathBuf::from(path.file_name().unwrap()),
+            ValidationSplit::None,
+        );
+        cfg.base_dir = Some(path.parent().unwrap().to_path_buf());
+        assert_eq!(
+            load_splits(&cfg, 0).unwrap().train.x,
+            Array2::from_shape_fn((4, 1), |(r, _)| r as f32)
+        );
+    }
+}

@@ -1,0 +1,56 @@
+//! Inference on raw feature rows.
+
+use crate::error::Error;
+use crate::network::Network;
+
+/// Outputs for every row of `x` (row-major, `M::INPUT` values per row), computed `M::BATCH`
+/// rows at a time.
+///
+/// # Shapes
+/// - x: `[rows * INPUT]`
+/// - returns `[rows * OUTPUT]`
+pub fn predict<M: Network>(model: &mut M, x: &[f32]) -> Result<Vec<f32>, Error> {
+    if x.len() % M::INPUT != 0 {
+        return Err(Error::Usage(format!(
+            "{} input values are not whole samples: the model `{}` takes {} features per sample",
+            x.len(),
+            M::META.name,
+            M::INPUT
+        )));
+    }
+    let rows = x.len() / M::INPUT;
+    let mut out = vec![0.0; rows * M::OUTPUT];
+    for (inputs, outputs) in x
+        .chunks(M::BATCH * M::INPUT)
+        .zip(out.chunks_mut(M::BATCH * M::OUTPUT))
+    {
+        model.predict_batch(inputs, inputs.len() / M::INPUT, outputs);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_model::{LogReg, LogRegHyper};
+
+    #[test]
+    fn predicts_every_row_including_a_partial_batch() {
+        let mut model = LogReg::new(LogRegHyper::zero_init(), 0);
+        let out = predict(&mut model, &[0.5; 4 * 11]).unwrap();
+        assert_eq!(out.len(), 11 * 3);
+        assert!(out.iter().all(|&p| (p - 1.0 / 3.0).abs() < 1e-6));
+    }
+
+    #[test]
+    fn refuses_a_partial_row() {
+        let mut model = LogReg::new(LogRegHyper::zero_init(), 0);
+        let error = predict(&mut model, &[0.0; 6]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("6 input values are not whole samples"),
+            "{error}"
+        );
+    }
+}
