@@ -226,3 +226,260 @@ impl MetricsFile {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Sampling;
+    use crate::data::Dataset;
+    use crate::test_model::{LogReg, LogRegHyper, separable_dataset, temp_path};
+
+    fn run_config(epochs: usize, sampling: Sampling) -> RunConfig {
+        RunConfig {
+            epochs,
+            sampling,
+            seed: 11,
+            max_steps: None,
+            data: None,
+            metrics_path: None,
+            checkpoint_path: None,
+            init_weights: None,
+            verbose: false,
+        }
+    }
+
+    fn splits() -> Splits {
+        Splits {
+            train: separable_dataset(203, 1),
+            validation: Some(separable_dataset(60, 2)),
+            test: Some(separable_dataset(90, 3)),
+        }
+    }
+
+    fn weights(model: &LogReg) -> Vec<Vec<f32>> {
+        model.tensors().iter().map(|t| t.data.to_vec()).collect()
+    }
+
+    #[test]
+    fn learns_a_separable_problem_in_every_sampling_mode() {
+        for sampling in [
+            Sampling::Shuffle,
+            Sampling::WithReplacement,
+            Sampling::Sequential,
+        ] {
+            let mut model = LogReg::new(LogRegHyper::default(), 5);
+            let report = fit(&mut model, &run_config(5, sampling), &splits()).unwrap();
+            assert_eq!(report.epochs.len(), 5);
+            let (first, last) = (&report.epochs[0], &report.epochs[4]);
+            assert!(
+                last.loss < first.loss / 2.0,
+                "{sampling:?}: {} → {}",
+                first.loss,
+                last.loss
+            );
+            assert!(last.val_accuracy.unwrap() > 0.95, "{sampling:?}: {last:?}");
+            assert!(
+                report.test_accuracy.unwrap() > 0.95,
+                "{sampling:?}: {report:?}"
+            );
+            // 203 samples in batches of 8: 25 steps per epoch, the last 3 samples dropped.
+            assert_eq!(report.steps, 125);
+            assert_eq!(last.steps, 125);
+        }
+    }
+
+    #[test]
+    fn same_seed_gives_identical_reports_and_weights() {
+        let train = |seed| {
+            let mut model = LogReg::new(LogRegHyper::default(), 5);
+            let mut cfg = run_config(3, Sampling::Shuffle);
+            cfg.seed = seed;
+            let mut report = fit(&mut model, &cfg, &splits()).unwrap();
+            // Throughput is the one measured, not computed, number.
+            report
+                .epochs
+                .iter_mut()
+                .for_each(|e| e.samples_per_sec = 0.0);
+            (report, weights(&model))
+        };
+        let (report_a, weights_a) = train(11);
+        let (report_b, weights_b) = train(11);
+        assert_eq!(report_a, report_b);
+        assert_eq!(weights_a, weights_b);
+        let (report_c, _) = train(12);
+        assert_ne!(
+            report_a.epochs[0].loss, report_c.epochs[0].loss,
+            "the seed orders the samples"
+        );
+    }
+
+    #[test]
+    fn divergence_stops_and_saves_the_last_good_weights() {
+        let checkpoint = temp_path("diverged.safetensors");
+        let _ = std::fs::remove_file(&checkpoint);
+        let hyper = LogRegHyper {
+            learning_rate: f64::INFINITY,
+            ..LogRegHyper::default()
+        };
+        let mut model = LogReg::new(hyper.clone(), 5);
+        let initial = weights(&model);
+        let mut cfg = run_config(3, Sampling::Sequential);
+        cfg.checkpoint_path = Some(checkpoint.clone());
+        let error = fit(&mut model, &cfg, &splits()).unwrap_err();
+        let Error::Diverged {
+            epoch,
+            step,
+            message,
+        } = &error
+        else {
+            panic!("expected divergence, got {error:?}");
+        };
+        assert_eq!(*epoch, 1);
+        assert!(
+            *step >= 2,
+            "the first step's loss is computed before any update"
+        );
+        assert!(
+            message.contains("try a lower learning rate (it was inf)"),
+            "{message}"
+        );
+        assert!(
+            message.contains("the initial weights were saved to"),
+            "{message}"
+        );
+        // The model is rolled back, and the file holds the same weights.
+        assert_eq!(weights(&model), initial);
+        let mut reloaded = LogReg::new(hyper, 99);
+        load_checkpoint(&mut reloaded, &checkpoint).unwrap();
+        assert_eq!(weights(&reloaded), initial);
+    }
+
+    #[test]
+    fn divergence_after_a_good_epoch_keeps_that_epoch() {
+        // Train one clean epoch and save it, then continue from that checkpoint on data with a
+        // poisoned sample in the second batch: the rescue file must hold the clean weights.
+        let clean = temp_path("clean-epoch.safetensors");
+        let mut model = LogReg::new(LogRegHyper::default(), 5);
+        let mut cfg = run_config(1, Sampling::Sequential);
+        cfg.checkpoint_path = Some(clean.clone());
+        fit(&mut model, &cfg, &splits()).unwrap();
+        let after_clean_epoch = weights(&model);
+
+        let mut poisoned = splits();
+        poisoned.train.x[[8, 0]] = f32::INFINITY;
+        let rescue = temp_path("rescue.safetensors");
+        let mut cfg = run_config(2, Sampling::Sequential);
+        cfg.init_weights = Some(clean);
+        cfg.checkpoint_path = Some(rescue.clone());
+        let mut model = LogReg::new(LogRegHyper::default(), 6);
+        let error = fit(&mut model, &cfg, &poisoned).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::Diverged {
+                    epoch: 1,
+                    step: 2,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let mut reloaded = LogReg::new(LogRegHyper::default(), 7);
+        load_checkpoint(&mut reloaded, &rescue).unwrap();
+        assert_eq!(
+            weights(&reloaded),
+            after_clean_epoch,
+            "init weights are the last good ones"
+        );
+    }
+
+    #[test]
+    fn max_steps_stops_mid_epoch() {
+        let mut model = LogReg::new(LogRegHyper::default(), 5);
+        let mut cfg = run_config(10, Sampling::Shuffle);
+        cfg.max_steps = Some(30);
+        let report = fit(&mut model, &cfg, &splits()).unwrap();
+        assert_eq!(report.steps, 30);
+        assert_eq!(report.epochs.len(), 2, "25 steps, then 5 more");
+        assert_eq!(report.epochs[1].steps, 30);
+    }
+
+    #[test]
+    fn end_epoch_is_called_and_the_start_learning_rate_reported() {
+        let mut model = LogReg::new(
+            LogRegHyper {
+                epoch_decay: 0.5,
+                ..LogRegHyper::default()
+            },
+            5,
+        );
+        let report = fit(&mut model, &run_config(3, Sampling::Shuffle), &splits()).unwrap();
+        let rates: Vec<f32> = report.epochs.iter().map(|e| e.learning_rate).collect();
+        assert_eq!(rates, vec![0.5, 0.25, 0.125]);
+        assert_eq!(model.learning_rate(), 0.0625);
+    }
+
+    #[test]
+    fn writes_metrics_lines_and_the_final_checkpoint() {
+        let metrics = temp_path("metrics.jsonl");
+        let checkpoint = temp_path("final.safetensors");
+        let mut model = LogReg::new(LogRegHyper::default(), 5);
+        let mut cfg = run_config(2, Sampling::Shuffle);
+        cfg.metrics_path = Some(metrics.clone());
+        cfg.checkpoint_path = Some(checkpoint.clone());
+        let report = fit(&mut model, &cfg, &splits()).unwrap();
+        let text = std::fs::read_to_string(&metrics).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(
+            lines[1].starts_with("{\"epoch\":2,\"loss\":"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].ends_with(",\"steps\":50}"), "{}", lines[1]);
+        assert!(lines[1].contains(&format!(
+            "\"val_accuracy\":{:?}",
+            report.epochs[1].val_accuracy.unwrap()
+        )));
+        let mut reloaded = LogReg::new(LogRegHyper::default(), 0);
+        load_checkpoint(&mut reloaded, &checkpoint).unwrap();
+        assert_eq!(weights(&reloaded), weights(&model));
+    }
+
+    #[test]
+    fn refuses_data_that_does_not_fit_the_model() {
+        let mut model = LogReg::new(LogRegHyper::default(), 5);
+        let cfg = run_config(1, Sampling::Shuffle);
+        let mut bad_label = splits();
+        bad_label.train.labels[7] = 3;
+        let error = fit(&mut model, &cfg, &bad_label).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("label 3 out of range: the model has 3 outputs"),
+            "{error}"
+        );
+        let tiny = Splits {
+            train: separable_dataset(7, 1),
+            validation: None,
+            test: None,
+        };
+        let error = fit(&mut model, &cfg, &tiny).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("7 samples is less than one batch"),
+            "{error}"
+        );
+        let wide = Splits {
+            train: Dataset::new(ndarray::Array2::zeros((16, 5)), vec![0; 16]).unwrap(),
+            validation: None,
+            test: None,
+        };
+        let error = fit(&mut model, &cfg, &wide).unwrap_err();
+        assert!(
+            error.to_string().contains("samples have 5 features"),
+            "{error}"
+        );
+    }
+}

@@ -147,7 +147,13 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
         let mut bias_grad = [0.0f32; 3];
         for (row, &label) in labels.iter().enumerate() {
             let p = &self.probabilities[row * 3..row * 3 + 3];
-            stats.loss -= p[label as usize].max(1e-12).ln() / 8.0;
+            // The floor keeps a confident mistake finite, but NaN must reach the driver.
+            let p_label = p[label as usize];
+            stats.loss -= if p_label.is_nan() {
+                p_label
+            } else {
+                p_label.max(1e-12).ln()
+            } / 8.0;
             stats.correct += u32::from(crate::evaluate::arg_max(p) == label as usize);
             for class in 0..3 {
                 let delta = (p[class] - if class == label as usize { 1.0 } else { 0.0 }) / 8.0;
