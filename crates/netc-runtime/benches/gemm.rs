@@ -1,0 +1,174 @@
+//! GFLOP/s of the GEMM kernels at the MNIST MLP's shapes (784-256-128-10, batch 64), and of a
+//! whole training step's worth of GEMMs.
+//!
+//! Run pinned to one core: `taskset -c 0 cargo bench -p netc-runtime --bench gemm`.
+//! Arguments: ISA names to measure (`avx512`, `avx2`, `portable`); default: every SIMD path
+//! this CPU supports. Each figure is the median of 5 runs of ≥ 0.5 s after a warm-up.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use netc_runtime::gemm::{self, Isa};
+
+#[derive(Clone, Copy)]
+enum Variant {
+    Nn,
+    Nt,
+    Tn,
+}
+
+struct Shape {
+    label: &'static str,
+    variant: Variant,
+    m: usize,
+    n: usize,
+    k: usize,
+}
+
+const fn shape(label: &'static str, variant: Variant, m: usize, n: usize, k: usize) -> Shape {
+    Shape {
+        label,
+        variant,
+        m,
+        n,
+        k,
+    }
+}
+
+/// The 8 GEMMs of one training step, in step order (layer 1 needs no input gradient).
+const STEP: [Shape; 8] = [
+    shape("fwd L1", Variant::Nt, 64, 256, 784),
+    shape("fwd L2", Variant::Nt, 64, 128, 256),
+    shape("fwd L3", Variant::Nt, 64, 10, 128),
+    shape("dW3", Variant::Tn, 10, 128, 64),
+    shape("dH2", Variant::Nn, 64, 128, 10),
+    shape("dW2", Variant::Tn, 128, 256, 64),
+    shape("dH1", Variant::Nn, 64, 256, 128),
+    shape("dW1", Variant::Tn, 256, 784, 64),
+];
+
+const RUNS: usize = 5;
+const MIN_RUN: Duration = Duration::from_millis(500);
+
+/// Operands of one product, filled with small non-trivial values.
+struct Operands {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    c: Vec<f32>,
+}
+
+impl Operands {
+    fn new(s: &Shape) -> Self {
+        let fill = |len: usize, step: usize| {
+            (0..len)
+                .map(|i| ((i * step) % 17) as f32 * 0.01 - 0.08)
+                .collect()
+        };
+        Self {
+            a: fill(s.m * s.k, 7),
+            b: fill(s.k * s.n, 5),
+            c: vec![0.0; s.m * s.n],
+        }
+    }
+
+    fn run(&mut self, isa: Isa, s: &Shape) {
+        let (a, b, c) = (
+            black_box(&self.a[..]),
+            black_box(&self.b[..]),
+            &mut self.c[..],
+        );
+        match s.variant {
+            Variant::Nn => gemm::nn_on(isa, s.m, s.n, s.k, a, b, c, false),
+            Variant::Nt => gemm::nt_on(isa, s.m, s.n, s.k, a, b, c, false),
+            Variant::Tn => gemm::tn_on(isa, s.m, s.n, s.k, a, b, c, false),
+        }
+        black_box(&mut self.c);
+    }
+}
+
+fn flop(s: &Shape) -> f64 {
+    2.0 * (s.m * s.n * s.k) as f64
+}
+
+/// Median GFLOP/s of `RUNS` timed runs of `body` (which performs `flop_per_call`).
+fn measure(flop_per_call: f64, mut body: impl FnMut()) -> f64 {
+    let warm = Instant::now();
+    while warm.elapsed() < Duration::from_millis(200) {
+        body();
+    }
+    let mut rates: Vec<f64> = (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            let mut calls = 0u64;
+            while start.elapsed() < MIN_RUN {
+                for _ in 0..16 {
+                    body();
+                }
+                calls += 16;
+            }
+            flop_per_call * calls as f64 / start.elapsed().as_secs_f64() / 1e9
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates[RUNS / 2]
+}
+
+fn parse_isa(name: &str) -> Option<Isa> {
+    match name {
+        "avx512" => Some(Isa::Avx512),
+        "avx2" => Some(Isa::Avx2Fma),
+        "portable" => Some(Isa::Portable),
+        _ => None,
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; ignore flags.
+    let asked: Vec<Isa> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .filter_map(|a| parse_isa(&a))
+        .collect();
+    let isas: Vec<Isa> = if asked.is_empty() {
+        [Isa::Avx512, Isa::Avx2Fma]
+            .into_iter()
+            .filter(|isa| isa.is_supported())
+            .collect()
+    } else {
+        asked.into_iter().filter(|isa| isa.is_supported()).collect()
+    };
+    println!(
+        "detected: {:?}; median of {RUNS} runs of >= {MIN_RUN:?}",
+        Isa::detect()
+    );
+    for isa in isas {
+        println!("\n{isa:?}");
+        println!(
+            "{:<8} {:<4} {:>16} {:>10}",
+            "shape", "op", "m x n x k", "GFLOP/s"
+        );
+        for s in &STEP {
+            let mut ops = Operands::new(s);
+            let rate = measure(flop(s), || ops.run(isa, s));
+            let op = match s.variant {
+                Variant::Nn => "nn",
+                Variant::Nt => "nt",
+                Variant::Tn => "tn",
+            };
+            let dims = format!("{}x{}x{}", s.m, s.n, s.k);
+            println!("{:<8} {op:<4} {dims:>16} {rate:>10.1}", s.label);
+        }
+        let mut all: Vec<Operands> = STEP.iter().map(Operands::new).collect();
+        let step_flop: f64 = STEP.iter().map(flop).sum();
+        let rate = measure(step_flop, || {
+            for (ops, s) in all.iter_mut().zip(&STEP) {
+                ops.run(isa, s);
+            }
+        });
+        println!(
+            "MLP step GEMMs ({:.2} MFLOP, 8 calls): {rate:.1} GFLOP/s = {:.0} samples/s at batch 64",
+            step_flop / 1e6,
+            rate * 1e9 / step_flop * 64.0
+        );
+    }
+}
