@@ -1,0 +1,296 @@
+//! Trainer flags applied to the spec's configuration: pure functions from values to values.
+
+use std::path::PathBuf;
+
+use crate::config::{DataConfig, DataSource, RunConfig, ValidationSplit};
+use crate::error::Error;
+use crate::network::{Hyperparams, Network};
+use crate::trainer::args::{DataArgs, TrainArgs};
+
+/// The hyperparameter that mirrors `RunConfig::epochs`, when a model declares it.
+const EPOCHS: &str = "epochs";
+
+/// `cfg` and `hyper` with the `train` flags applied; defaults for the checkpoint
+/// (`<model>.safetensors`) and metrics (`<model>.metrics.jsonl`) when neither spec nor flags
+/// name them.
+pub fn apply_train_args<M: Network>(
+    mut cfg: RunConfig,
+    mut hyper: M::Hyper,
+    args: &TrainArgs,
+) -> Result<(RunConfig, M::Hyper), Error> {
+    for (name, value) in &args.set {
+        hyper.set(name, *value)?;
+        if name == EPOCHS {
+            cfg.epochs = whole_number(name, *value)?;
+        }
+    }
+    if let Some(epochs) = args.epochs {
+        cfg.epochs = epochs;
+        if M::Hyper::names().contains(&EPOCHS) {
+            hyper.set(EPOCHS, epochs as f64)?;
+        }
+    }
+    if let Some(seed) = args.seed {
+        cfg.seed = seed;
+    }
+    if args.max_steps.is_some() {
+        cfg.max_steps = args.max_steps;
+    }
+    cfg.data = apply_data_args(cfg.data, &args.data)?;
+    if args.init_weights.is_some() {
+        cfg.init_weights = args.init_weights.clone();
+    }
+    let name = M::META.name;
+    cfg.checkpoint_path = args
+        .checkpoint
+        .clone()
+        .or(cfg.checkpoint_path)
+        .or_else(|| Some(PathBuf::from(format!("{name}.safetensors"))));
+    cfg.metrics_path = args
+        .metrics
+        .clone()
+        .or(cfg.metrics_path)
+        .or_else(|| Some(PathBuf::from(format!("{name}.metrics.jsonl"))));
+    cfg.verbose = !args.quiet;
+    Ok((cfg, hyper))
+}
+
+/// The spec's data configuration with data flags applied. A model without a data block gets
+/// one from the flags (no validation split, scale 1).
+pub fn apply_data_args(
+    data: Option<DataConfig>,
+    args: &DataArgs,
+) -> Result<Option<DataConfig>, Error> {
+    let train = train_source(data.as_ref(), args)?;
+    let test = pair("test", &args.test_images, &args.test_labels)?
+        .map(|(images, labels)| DataSource::Idx { images, labels });
+    let Some(mut data) = data.or_else(|| {
+        train.clone().map(|train| DataConfig {
+            train,
+            test: None,
+            validation: ValidationSplit::None,
+            scale: 1.0,
+            base_dir: None,
+        })
+    }) else {
+        if args.data_dir.is_some() || test.is_some() {
+            return Err(no_data_block());
+        }
+        return Ok(None);
+    };
+    if let Some(train) = train {
+        data.train = train;
+    }
+    if test.is_some() {
+        data.test = test;
+    }
+    if args.data_dir.is_some() {
+        data.base_dir = args.data_dir.clone();
+    }
+    Ok(Some(data))
+}
+
+/// The error for `train`/`eval` of a model whose spec names no data and no flag does either.
+pub fn no_data_block() -> Error {
+    Error::Usage(
+        "this model's spec has no data block: pass --train-images FILE --train-labels FILE or --train-csv FILE"
+            .into(),
+    )
+}
+
+fn train_source(data: Option<&DataConfig>, args: &DataArgs) -> Result<Option<DataSource>, Error> {
+    let idx = pair("train", &args.train_images, &args.train_labels)?;
+    match (idx, &args.train_csv) {
+        (Some(_), Some(_)) => Err(Error::Usage(
+            "--train-csv and --train-images/--train-labels exclude each other".into(),
+        )),
+        (Some((images, labels)), None) => Ok(Some(DataSource::Idx { images, labels })),
+        (None, Some(path)) => {
+            // Keep the spec's CSV layout when it has one; otherwise the label is last.
+            let (label_column, header) = match data.map(|d| &d.train) {
+                Some(DataSource::Csv {
+                    label_column,
+                    header,
+                    ..
+                }) => (*label_column, *header),
+                _ => (-1, false),
+            };
+            Ok(Some(DataSource::Csv {
+                path: path.clone(),
+                label_column,
+                header,
+            }))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+fn pair(
+    role: &str,
+    images: &Option<PathBuf>,
+    labels: &Option<PathBuf>,
+) -> Result<Option<(PathBuf, PathBuf)>, Error> {
+    match (images, labels) {
+        (Some(images), Some(labels)) => Ok(Some((images.clone(), labels.clone()))),
+        (None, None) => Ok(None),
+        _ => Err(Error::Usage(format!(
+            "--{role}-images and --{role}-labels go together"
+        ))),
+    }
+}
+
+fn whole_number(name: &str, value: f64) -> Result<usize, Error> {
+    if value >= 0.0 && value.fract() == 0.0 && value <= usize::MAX as f64 {
+        Ok(value as usize)
+    } else {
+        Err(Error::Usage(format!(
+            "`{name}` must be a whole number, not {value}"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Sampling;
+    use crate::test_model::{LogReg, LogRegHyper};
+
+    fn spec_config() -> RunConfig {
+        RunConfig {
+            epochs: 10,
+            sampling: Sampling::Shuffle,
+            seed: 1,
+            max_steps: None,
+            data: Some(DataConfig {
+                train: DataSource::Csv {
+                    path: "train.csv".into(),
+                    label_column: 0,
+                    header: true,
+                },
+                test: None,
+                validation: ValidationSplit::Count(5),
+                scale: 0.5,
+                base_dir: None,
+            }),
+            metrics_path: None,
+            checkpoint_path: None,
+            init_weights: None,
+            verbose: false,
+        }
+    }
+
+    #[test]
+    fn no_flags_give_the_spec_values_and_default_outputs() {
+        let (cfg, hyper) = apply_train_args::<LogReg>(
+            spec_config(),
+            LogRegHyper::default(),
+            &TrainArgs::default(),
+        )
+        .unwrap();
+        assert_eq!(hyper, LogRegHyper::default());
+        assert_eq!(
+            cfg.checkpoint_path,
+            Some(PathBuf::from("logreg.safetensors"))
+        );
+        assert_eq!(
+            cfg.metrics_path,
+            Some(PathBuf::from("logreg.metrics.jsonl"))
+        );
+        assert!(cfg.verbose);
+        assert_eq!(
+            RunConfig {
+                checkpoint_path: None,
+                metrics_path: None,
+                verbose: false,
+                ..cfg
+            },
+            spec_config()
+        );
+    }
+
+    #[test]
+    fn flags_override_the_spec() {
+        let args = TrainArgs {
+            epochs: Some(3),
+            seed: Some(7),
+            max_steps: Some(50),
+            set: vec![("learning_rate".into(), 0.25)],
+            data: DataArgs {
+                data_dir: Some("/data".into()),
+                train_csv: Some("other.csv".into()),
+                ..DataArgs::default()
+            },
+            checkpoint: Some("w.safetensors".into()),
+            quiet: true,
+            ..TrainArgs::default()
+        };
+        let (cfg, hyper) =
+            apply_train_args::<LogReg>(spec_config(), LogRegHyper::default(), &args).unwrap();
+        assert_eq!(
+            (cfg.epochs, cfg.seed, cfg.max_steps, cfg.verbose),
+            (3, 7, Some(50), false)
+        );
+        assert_eq!(hyper.learning_rate, 0.25);
+        let data = cfg.data.unwrap();
+        // The spec's CSV layout is kept for the replacement file.
+        assert_eq!(
+            data.train,
+            DataSource::Csv {
+                path: "other.csv".into(),
+                label_column: 0,
+                header: true
+            }
+        );
+        assert_eq!(data.base_dir, Some(PathBuf::from("/data")));
+        assert_eq!(
+            (data.validation, data.scale),
+            (ValidationSplit::Count(5), 0.5)
+        );
+        assert_eq!(cfg.checkpoint_path, Some(PathBuf::from("w.safetensors")));
+    }
+
+    #[test]
+    fn a_bad_hyperparameter_is_a_usage_error() {
+        let args = TrainArgs {
+            set: vec![("momentum".into(), 0.9)],
+            ..TrainArgs::default()
+        };
+        let error =
+            apply_train_args::<LogReg>(spec_config(), LogRegHyper::default(), &args).unwrap_err();
+        assert!(
+            matches!(&error, Error::Usage(m) if m.contains("unknown hyperparameter `momentum`")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn data_flags_without_a_data_block() {
+        assert_eq!(apply_data_args(None, &DataArgs::default()).unwrap(), None);
+        let idx = DataArgs {
+            train_images: Some("i".into()),
+            train_labels: Some("l".into()),
+            ..DataArgs::default()
+        };
+        let data = apply_data_args(None, &idx).unwrap().unwrap();
+        assert_eq!(
+            data.train,
+            DataSource::Idx {
+                images: "i".into(),
+                labels: "l".into()
+            }
+        );
+        assert_eq!((data.validation, data.scale), (ValidationSplit::None, 1.0));
+        let half = DataArgs {
+            train_images: Some("i".into()),
+            ..DataArgs::default()
+        };
+        assert!(apply_data_args(None, &half).is_err());
+        let only_dir = DataArgs {
+            data_dir: Some("d".into()),
+            ..DataArgs::default()
+        };
+        assert!(
+            matches!(apply_data_args(None, &only_dir), Err(Error::Usage(m)) if m.contains("no data block"))
+        );
+    }
+}

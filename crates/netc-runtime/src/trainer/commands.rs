@@ -1,0 +1,342 @@
+//! What each trainer command does, given parsed flags.
+
+use std::io::Write;
+use std::path::Path;
+
+use ndarray::Array2;
+
+use crate::checkpoint::load_checkpoint;
+use crate::config::{DataConfig, DataSource, RunConfig};
+use crate::data::{Splits, load_csv_features, load_idx_features, load_splits};
+use crate::error::Error;
+use crate::evaluate::{arg_max, evaluate};
+use crate::fit::fit;
+use crate::network::{Hyperparams, Network};
+use crate::report::{group_thousands, test_line};
+use crate::trainer::apply::{apply_data_args, apply_train_args, no_data_block};
+use crate::trainer::args::{EvalArgs, PredictArgs, TrainArgs};
+
+pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> Result<(), Error> {
+    let (cfg, hyper) = apply_train_args::<M>(cfg, hyper, args)?;
+    let data = cfg.data.as_ref().ok_or_else(no_data_block)?;
+    let splits = load_splits(data, cfg.seed)?;
+    if args.batch_info {
+        println!("{}", batch_info::<M>(&splits));
+    }
+    let mut model = M::new(hyper, cfg.seed);
+    let report = fit(&mut model, &cfg, &splits)?;
+    if cfg.verbose {
+        if let Some(path) = &cfg.checkpoint_path {
+            println!(
+                "weights saved to {} after {} steps",
+                path.display(),
+                report.steps
+            );
+        }
+        if let Some(path) = &cfg.metrics_path {
+            println!("metrics written to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+pub fn eval<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &EvalArgs) -> Result<(), Error> {
+    let data = apply_data_args(cfg.data, &args.data)?.ok_or_else(no_data_block)?;
+    let seed = args.seed.unwrap_or(cfg.seed);
+    let splits = load_splits(&data, seed)?;
+    let mut model = M::new(hyper, seed);
+    load_checkpoint(&mut model, &args.weights)?;
+    let mut evaluated = false;
+    if let Some(test) = &splits.test {
+        let result = evaluate(&mut model, test)?;
+        println!("{}", test_line(result.accuracy, result.loss));
+        evaluated = true;
+    }
+    if let Some(validation) = &splits.validation {
+        let result = evaluate(&mut model, validation)?;
+        println!(
+            "validation accuracy {:.2}% (loss {:.4})",
+            100.0 * result.accuracy,
+            result.loss
+        );
+        evaluated = true;
+    }
+    if !evaluated {
+        let result = evaluate(&mut model, &splits.train)?;
+        println!(
+            "train accuracy {:.2}% (loss {:.4}) (no test or validation data)",
+            100.0 * result.accuracy,
+            result.loss
+        );
+    }
+    Ok(())
+}
+
+/// One line per sample: the arg-max class, then every output.
+pub fn predict<M: Network>(
+    cfg: RunConfig,
+    hyper: M::Hyper,
+    args: &PredictArgs,
+) -> Result<(), Error> {
+    let x = load_inputs::<M>(&args.input, cfg.data.as_ref())?;
+    let mut model = M::new(hyper, cfg.seed);
+    load_checkpoint(&mut model, &args.weights)?;
+    let samples = crate::evaluate::row_major(&x);
+    let outputs = crate::predict::predict(&mut model, &samples)?;
+    let mut text = String::with_capacity(outputs.len() * 10);
+    for row in outputs.chunks_exact(M::OUTPUT) {
+        text += &arg_max(row).to_string();
+        for value in row {
+            text += &format!(" {value:.6}");
+        }
+        text.push('\n');
+    }
+    match &args.output {
+        Some(path) => std::fs::write(path, text).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        }),
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(|source| Error::Io {
+                path: "<stdout>".into(),
+                source,
+            }),
+    }
+}
+
+pub fn bench<M: Network>(hyper: M::Hyper, seconds: f64, runs: usize) {
+    let report = crate::bench::bench::<M>(hyper, seconds, runs);
+    for (i, run) in report.runs.iter().enumerate() {
+        println!(
+            "run {}: {} samples/s",
+            i + 1,
+            group_thousands(run.round() as u64)
+        );
+    }
+    println!("{}", report.summary_line(seconds));
+}
+
+/// `name = value`, one line per hyperparameter.
+pub fn hyper_listing<H: Hyperparams>(hyper: &H) -> String {
+    H::names()
+        .iter()
+        .map(|name| match hyper.get(name) {
+            Some(value) => format!("{name} = {value}\n"),
+            None => format!("{name} = ?\n"),
+        })
+        .collect()
+}
+
+/// Batch size, steps per epoch and the samples each epoch drops.
+pub fn batch_info<M: Network>(splits: &Splits) -> String {
+    let samples = splits.train.len();
+    let mut line = format!(
+        "batches of {}: {} steps per epoch over {} training samples ({} dropped per epoch)",
+        M::BATCH,
+        samples / M::BATCH,
+        samples,
+        samples % M::BATCH
+    );
+    if let Some(validation) = &splits.validation {
+        line += &format!(", {} validation", validation.len());
+    }
+    if let Some(test) = &splits.test {
+        line += &format!(", {} test", test.len());
+    }
+    line
+}
+
+/// Reads `predict` input: `.csv` by name (the spec's CSV label column is dropped if present),
+/// anything else as IDX; scaled like the training data.
+fn load_inputs<M: Network>(path: &Path, data: Option<&DataConfig>) -> Result<Array2<f32>, Error> {
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let mut x = if is_csv {
+        let (label_column, header) = match data.map(|d| &d.train) {
+            Some(DataSource::Csv {
+                label_column,
+                header,
+                ..
+            }) => (Some(*label_column), *header),
+            _ => (None, false),
+        };
+        let table = load_csv_features(path, header)?;
+        match label_column {
+            Some(column) if table.ncols() == M::INPUT + 1 => drop_column(table, column),
+            _ => table,
+        }
+    } else {
+        load_idx_features(path)?
+    };
+    if x.ncols() != M::INPUT {
+        return Err(Error::Data {
+            path: path.to_path_buf(),
+            message: format!(
+                "samples have {} features, the model `{}` takes {}",
+                x.ncols(),
+                M::META.name,
+                M::INPUT
+            ),
+        });
+    }
+    if let Some(scale) = data.map(|d| d.scale).filter(|&s| s != 1.0) {
+        x *= scale;
+    }
+    Ok(x)
+}
+
+fn drop_column(table: Array2<f32>, column: i64) -> Array2<f32> {
+    let columns = table.ncols() as i64;
+    let index = if column < 0 { columns + column } else { column };
+    let keep: Vec<usize> = (0..table.ncols()).filter(|&c| c as i64 != index).collect();
+    table.select(ndarray::Axis(1), &keep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Sampling, ValidationSplit};
+    use crate::test_model::{LogReg, LogRegHyper, separable_dataset, temp_path};
+    use crate::trainer::run;
+
+    /// A CSV of the separable problem, label first, with a header.
+    fn write_training_csv(name: &str, rows: usize) -> std::path::PathBuf {
+        let data = separable_dataset(rows, 4);
+        let mut text = String::from("label,a,b,c,d\n");
+        for (row, label) in data.x.rows().into_iter().zip(&data.labels) {
+            let values: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+            text += &format!("{label},{}\n", values.join(","));
+        }
+        let path = temp_path(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn spec_config(train_csv: &Path) -> RunConfig {
+        RunConfig {
+            epochs: 3,
+            sampling: Sampling::Shuffle,
+            seed: 3,
+            max_steps: None,
+            data: Some(DataConfig {
+                train: DataSource::Csv {
+                    path: train_csv.to_path_buf(),
+                    label_column: 0,
+                    header: true,
+                },
+                test: None,
+                validation: ValidationSplit::Fraction(0.2),
+                scale: 1.0,
+                base_dir: None,
+            }),
+            metrics_path: None,
+            checkpoint_path: None,
+            init_weights: None,
+            verbose: false,
+        }
+    }
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn train_then_eval_then_predict() {
+        let csv = write_training_csv("trainer-train.csv", 120);
+        let weights = temp_path("trainer.safetensors");
+        let metrics = temp_path("trainer.metrics.jsonl");
+        let cfg = spec_config(&csv);
+        let train = format!(
+            "train --quiet --checkpoint {} --metrics {}",
+            weights.display(),
+            metrics.display()
+        );
+        run::<LogReg>(cfg.clone(), LogRegHyper::default(), &args(&train)).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&metrics).unwrap().lines().count(),
+            3
+        );
+
+        let eval = format!("eval --weights {}", weights.display());
+        run::<LogReg>(cfg.clone(), LogRegHyper::default(), &args(&eval)).unwrap();
+
+        let predictions = temp_path("trainer-predictions.txt");
+        let predict = format!(
+            "predict --weights {} --input {} --output {}",
+            weights.display(),
+            csv.display(),
+            predictions.display()
+        );
+        run::<LogReg>(cfg.clone(), LogRegHyper::default(), &args(&predict)).unwrap();
+        let lines: Vec<String> = std::fs::read_to_string(&predictions)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        assert_eq!(lines.len(), 120);
+        // Labels cycle 0, 1, 2 and the trained model gets (almost) all of them right.
+        let correct = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| l.starts_with(&format!("{} ", i % 3)))
+            .count();
+        assert!(correct >= 114, "{correct} of 120: {:?}", &lines[..3]);
+        assert_eq!(
+            lines[0].split(' ').count(),
+            4,
+            "class then 3 outputs: {}",
+            lines[0]
+        );
+    }
+
+    #[test]
+    fn errors_from_running_commands() {
+        let cfg = spec_config(Path::new("no/such/file.csv"));
+        let error =
+            run::<LogReg>(cfg.clone(), LogRegHyper::default(), &args("train --quiet")).unwrap_err();
+        assert!(matches!(error, Error::Io { .. }), "{error:?}");
+        let no_data = RunConfig { data: None, ..cfg };
+        let error = run::<LogReg>(no_data, LogRegHyper::default(), &args("train")).unwrap_err();
+        assert!(
+            matches!(&error, Error::Usage(m) if m.contains("no data block")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn hyper_listing_and_batch_info() {
+        assert_eq!(
+            hyper_listing(&LogRegHyper::default()),
+            "learning_rate = 0.5\ninit_std = 0.1\nepoch_decay = 1\n"
+        );
+        let splits = Splits {
+            train: separable_dataset(21, 0),
+            validation: Some(separable_dataset(5, 0)),
+            test: None,
+        };
+        assert_eq!(
+            batch_info::<LogReg>(&splits),
+            "batches of 8: 2 steps per epoch over 21 training samples (5 dropped per epoch), 5 validation"
+        );
+    }
+
+    #[test]
+    fn predict_input_drops_the_label_column_and_scales() {
+        let path = temp_path("predict-input.csv");
+        std::fs::write(&path, "label,a,b,c,d\n1,2,4,6,8\n").unwrap();
+        let mut data = spec_config(&path).data.unwrap();
+        data.scale = 0.5;
+        let x = load_inputs::<LogReg>(&path, Some(&data)).unwrap();
+        assert_eq!(x, ndarray::array![[1.0, 2.0, 3.0, 4.0]]);
+        std::fs::write(&path, "1,2,3\n").unwrap();
+        let error = load_inputs::<LogReg>(&path, None).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("samples have 3 features, the model `logreg` takes 4"),
+            "{error}"
+        );
+    }
+}
