@@ -50,17 +50,8 @@ impl Default for Options {
 
 /// The one driver for both front ends: parse + check + generate.
 pub fn compile(src: &SourceFile, opts: &Options) -> Result<TokenStream, Vec<Diagnostic>> {
-    let net = check(src)?;
+    let net = netc_sema::check(src)?;
     generate_tokens(&net, opts)
-}
-
-// Temporary until the front end lands `netc_sema::check`.
-fn check(src: &SourceFile) -> Result<ir::Network, Vec<Diagnostic>> {
-    let _ = src;
-    Err(vec![Diagnostic::error(
-        netc_syntax::ErrorCode::NotYetSupported,
-        "the .net front end is not available in this build yet",
-    )])
 }
 
 /// The module for one spec, or one `NotYetSupported` diagnostic per construct the generated

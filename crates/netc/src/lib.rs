@@ -1,1 +1,24 @@
-//! netc facade.
+//! netc for users: the `net!` macro (feature `macros`, on by default) and the runtime the
+//! generated code links.
+//!
+//! ```ignore
+//! netc::net!(include "specs/xor.net");
+//! let (mut model, report) = xor::train()?;
+//! ```
+//!
+//! Standalone trainers depend on `netc` with `default-features = false`: they get the
+//! runtime without compiling syn, quote or pest.
+
+#[cfg(feature = "macros")]
+pub use netc_macros::net;
+
+pub use netc_runtime::{Dataset, Error, Evaluation, Hyperparams, Network, Report, Splits};
+
+/// The array crate behind [`Dataset`] (`Dataset::new(Array2<f32>, labels)`).
+pub use ndarray;
+
+/// What generated code names (`::netc::__private::...`); not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use netc_runtime::*;
+}
