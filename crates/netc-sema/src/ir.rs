@@ -77,7 +77,13 @@ pub struct Layer {
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayerKind {
     /// Fully connected: y = act(W·x + b), W stored [outputs, inputs].
-    Dense { units: usize, activation: Activation, init: Init, bias_init: Init, activation_span: Span },
+    Dense {
+        units: usize,
+        activation: Activation,
+        init: Init,
+        bias_init: Init,
+        activation_span: Span,
+    },
     /// Inverted dropout with DROP probability `p` in [0, 1).
     Dropout { p: f64 },
     /// Batch normalization over the batch axis, one (γ, β) per feature.
@@ -96,9 +102,13 @@ pub enum Activation {
 pub enum Init {
     Zeros,
     /// N(0, std²).
-    Normal { std: f64 },
+    Normal {
+        std: f64,
+    },
     /// U(-a, a).
-    Uniform { a: f64 },
+    Uniform {
+        a: f64,
+    },
     /// Var(w) = 1/fan_in (the lecture's "xavier").
     Xavier,
     /// Var(w) = 2/(fan_in + fan_out) (Glorot & Bengio).
@@ -142,7 +152,11 @@ pub enum SourceKind {
     /// IDX images and labels files, gzipped (`.gz`) or raw.
     Idx { images: String, labels: String },
     /// CSV with one sample per row; the label column is an index (negative counts from the end).
-    Csv { path: String, label_column: i64, header: bool },
+    Csv {
+        path: String,
+        label_column: i64,
+        header: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -283,13 +297,25 @@ pub enum Duration {
 pub enum ScheduleKind {
     Constant,
     /// η_k = (1−α)η₀ + α·to with α = k/until, then constant `to`.
-    Linear { to: f64, until: Duration },
+    Linear {
+        to: f64,
+        until: Duration,
+    },
     /// η = η₀·gamma^floor(k/every).
-    Step { gamma: f64, every: Duration },
+    Step {
+        gamma: f64,
+        every: Duration,
+    },
     /// η = η₀·gamma^k, k counted in `per` units.
-    Exponential { gamma: f64, per: Duration },
+    Exponential {
+        gamma: f64,
+        per: Duration,
+    },
     /// η = min + ½(η₀−min)(1 + cos(π·k/period)).
-    Cosine { min: f64, period: Duration },
+    Cosine {
+        min: f64,
+        period: Duration,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -382,8 +408,14 @@ pub enum Hyperparameter {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Distribution {
     /// exp(U(ln lo, ln hi)).
-    LogUniform { lo: f64, hi: f64 },
-    Uniform { lo: f64, hi: f64 },
+    LogUniform {
+        lo: f64,
+        hi: f64,
+    },
+    Uniform {
+        lo: f64,
+        hi: f64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

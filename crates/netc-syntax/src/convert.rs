@@ -16,9 +16,16 @@ pub(crate) fn file(pair: Pair<'_, Rule>) -> File {
     File { blocks }
 }
 
+/// The pair's text without the trailing whitespace and comments pest folds into
+/// non-atomic rules: it ends where its last token ends.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start() as u32, s.end() as u32)
+    let end = pair
+        .clone()
+        .into_inner()
+        .last()
+        .map_or(s.end() as u32, |last| span_of(&last).end);
+    Span::new(s.start() as u32, end)
 }
 
 fn ident(pair: Pair<'_, Rule>) -> Ident {

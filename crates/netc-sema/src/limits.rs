@@ -1,0 +1,11 @@
+//! The size limits the checker enforces (documented in `grammar/README.md`).
+
+/// Largest layer width or input feature count.
+pub const MAX_FEATURES: usize = 1_000_000;
+
+/// Largest model, in trainable parameters.
+pub const MAX_PARAMS: usize = 1_000_000_000;
+
+/// Largest model `newton` accepts: its exact Hessian has params² entries
+/// (10,000 params → 10⁸ entries, 400 MB in f32), solved every step.
+pub const NEWTON_MAX_PARAMS: usize = 10_000;

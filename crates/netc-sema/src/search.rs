@@ -1,0 +1,311 @@
+//! The `search` and `ensemble` blocks.
+
+use netc_syntax::ast::{Block, ValueKind};
+use netc_syntax::{Diagnostic, ErrorCode, Span};
+
+use crate::args::{self, Args, Signature};
+use crate::ctx::Ctx;
+use crate::ir::{
+    Distribution, Ensemble, Hyperparameter, LayerKind, Model, OptimizerKind, Search, SearchParam,
+    Train, Vote,
+};
+use crate::names::{lookup, suggest, unknown};
+
+const HYPERPARAMETERS: &[(&str, Hyperparameter)] = &[
+    ("learning_rate", Hyperparameter::LearningRate),
+    ("l2", Hyperparameter::L2),
+    ("l1", Hyperparameter::L1),
+    ("maxnorm", Hyperparameter::MaxNorm),
+    ("dropout", Hyperparameter::Dropout),
+    ("momentum", Hyperparameter::Momentum),
+];
+const DISTRIBUTIONS: &[&str] = &["log_uniform", "uniform"];
+const VOTES: &[(&str, Vote)] = &[("majority", Vote::Majority), ("average", Vote::Average)];
+
+pub(crate) fn analyze_search(
+    ctx: &mut Ctx,
+    block: &Block,
+    model: Option<&Model>,
+    train: &Train,
+) -> Option<Search> {
+    let errors_before = ctx.diags.len();
+    let mut search = Search {
+        trials: 20,
+        params: Vec::new(),
+        coarse_epochs: 2,
+        fine_top: 5,
+        fine_epochs: train.epochs,
+        span: block.span,
+    };
+    let mut seen: Vec<(&str, Span)> = Vec::new();
+    let mut trials_span = None;
+    for item in &block.items {
+        let name = item.name.name.as_str();
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            ctx.duplicate(&format!("`{name}`"), *first, item.name.span);
+            continue;
+        }
+        seen.push((name, item.name.span));
+        match name {
+            "trials" => {
+                trials_span = Some(item.span);
+                let args = Args::item(
+                    ctx,
+                    name,
+                    &item.args,
+                    &Signature {
+                        positional: 1,
+                        named: &[],
+                        block: false,
+                    },
+                );
+                if let Some(n) = args
+                    .positional(0)
+                    .and_then(|v| args::count(ctx, v, "trials", 1, 100_000))
+                {
+                    search.trials = n as usize;
+                }
+            }
+            "coarse" => {
+                let args = Args::item(
+                    ctx,
+                    name,
+                    &item.args,
+                    &Signature {
+                        positional: 0,
+                        named: &["epochs"],
+                        block: false,
+                    },
+                );
+                if let Some(n) = args
+                    .get("epochs")
+                    .and_then(|v| args::count(ctx, v, "coarse epochs", 1, 1_000_000))
+                {
+                    search.coarse_epochs = n as usize;
+                }
+            }
+            "fine" => {
+                let args = Args::item(
+                    ctx,
+                    name,
+                    &item.args,
+                    &Signature {
+                        positional: 0,
+                        named: &["top", "epochs"],
+                        block: false,
+                    },
+                );
+                if let Some(n) = args
+                    .get("top")
+                    .and_then(|v| args::count(ctx, v, "fine top", 1, 100_000))
+                {
+                    search.fine_top = n as usize;
+                }
+                if let Some(n) = args
+                    .get("epochs")
+                    .and_then(|v| args::count(ctx, v, "fine epochs", 1, 1_000_000))
+                {
+                    search.fine_epochs = n as usize;
+                }
+            }
+            _ => {
+                if let Some(param) = search_param(ctx, item, model, train) {
+                    search.params.push(param);
+                }
+            }
+        }
+    }
+    if search.params.is_empty() && ctx.diags.len() == errors_before {
+        ctx.report(
+            Diagnostic::error(
+                ErrorCode::Missing,
+                "the `search` block names no hyperparameter",
+            )
+            .with_primary(block.keyword_span, "nothing to search")
+            .with_note("help: add e.g. `learning_rate log_uniform(1e-5, 1e-1)`"),
+        );
+    }
+    if search.fine_top > search.trials {
+        ctx.error(
+            ErrorCode::OutOfRange,
+            trials_span.unwrap_or(block.keyword_span),
+            format!(
+                "`fine top={}` keeps more trials than the {} run",
+                search.fine_top, search.trials
+            ),
+            "too few trials",
+        );
+    }
+    (ctx.diags.len() == errors_before).then_some(search)
+}
+
+fn search_param(
+    ctx: &mut Ctx,
+    item: &netc_syntax::ast::Item,
+    model: Option<&Model>,
+    train: &Train,
+) -> Option<SearchParam> {
+    let name = item.name.name.as_str();
+    let Some((_, target)) = HYPERPARAMETERS.iter().find(|(n, _)| *n == name) else {
+        let mut diagnostic = Diagnostic::error(
+            ErrorCode::NotAHyperparameter,
+            format!("`{name}` is not a hyperparameter netc can search"),
+        )
+        .with_primary(item.name.span, "not searchable");
+        diagnostic = match suggest(name, HYPERPARAMETERS.iter().map(|(n, _)| *n)) {
+            Some(best) => diagnostic.with_note(format!("help: did you mean `{best}`?")),
+            None => diagnostic.with_note(format!(
+                "searchable: {}",
+                HYPERPARAMETERS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+        ctx.report(diagnostic);
+        return None;
+    };
+    let has_dropout = model.is_none_or(|m| {
+        m.layers
+            .iter()
+            .any(|l| matches!(l.kind, LayerKind::Dropout { .. }))
+    });
+    if *target == Hyperparameter::Dropout && !has_dropout {
+        ctx.report(
+            Diagnostic::error(
+                ErrorCode::NotAHyperparameter,
+                "the search varies dropout, but the model has no dropout layer",
+            )
+            .with_primary(item.name.span, "nothing to vary")
+            .with_note("help: add `dropout 0.5` to the model, or remove this line"),
+        );
+        return None;
+    }
+    let has_momentum = matches!(
+        train.optimizer.kind,
+        OptimizerKind::Momentum { .. }
+            | OptimizerKind::Nesterov { .. }
+            | OptimizerKind::Rmsprop { .. }
+            | OptimizerKind::Adam { .. }
+    );
+    if *target == Hyperparameter::Momentum && !has_momentum {
+        ctx.error(
+            ErrorCode::NotAHyperparameter,
+            item.name.span,
+            "the search varies momentum, but the optimizer has none",
+            "nothing to vary",
+        );
+        return None;
+    }
+    let value = item.args.first().and_then(|a| match a {
+        netc_syntax::ast::Arg::Positional(v) => Some(v),
+        _ => None,
+    })?;
+    let ValueKind::Call(call) = &value.kind else {
+        args::wrong_kind(
+            ctx,
+            value,
+            "a search distribution",
+            "`log_uniform(lo, hi)` or `uniform(lo, hi)`",
+        );
+        return None;
+    };
+    let log = match call.name.name.as_str() {
+        "log_uniform" => true,
+        "uniform" => false,
+        other => {
+            ctx.report(unknown(
+                other,
+                call.name.span,
+                "distribution",
+                DISTRIBUTIONS.iter().copied(),
+            ));
+            return None;
+        }
+    };
+    let args = Args::call(ctx, call, &["lo", "hi"]);
+    let (Some(lo), Some(hi)) = (args.param(0, "lo"), args.param(1, "hi")) else {
+        ctx.error(
+            ErrorCode::Missing,
+            call.span,
+            format!("`{}` needs two bounds", call.name.name),
+            "expected `(lo, hi)`",
+        );
+        return None;
+    };
+    let (lo, hi) = (
+        args::float(ctx, lo, "the lower bound")?,
+        args::float(ctx, hi, "the upper bound")?,
+    );
+    let valid = lo < hi
+        && (!log || lo > 0.0)
+        && (*target != Hyperparameter::Dropout || (lo >= 0.0 && hi < 1.0));
+    if !valid {
+        let rule = if log {
+            "0 < lo < hi"
+        } else if *target == Hyperparameter::Dropout {
+            "0 <= lo < hi < 1"
+        } else {
+            "lo < hi"
+        };
+        ctx.error(
+            ErrorCode::OutOfRange,
+            call.span,
+            format!("the bounds must satisfy {rule}"),
+            "bad bounds",
+        );
+        return None;
+    }
+    let distribution = if log {
+        Distribution::LogUniform { lo, hi }
+    } else {
+        Distribution::Uniform { lo, hi }
+    };
+    Some(SearchParam {
+        target: *target,
+        distribution,
+        span: item.span,
+    })
+}
+
+pub(crate) fn analyze_ensemble(ctx: &mut Ctx, block: &Block) -> Option<Ensemble> {
+    let item = block.items.first()?;
+    if item.name.name != "bagging" {
+        ctx.report(unknown(
+            &item.name.name,
+            item.name.span,
+            "ensemble method",
+            ["bagging"].into_iter(),
+        ));
+        return None;
+    }
+    let args = Args::item(
+        ctx,
+        "bagging",
+        &item.args,
+        &Signature {
+            positional: 1,
+            named: &["vote"],
+            block: false,
+        },
+    );
+    let Some(count) = args.positional(0) else {
+        ctx.error(
+            ErrorCode::Missing,
+            item.span,
+            "`bagging` needs a number of models",
+            "expected e.g. `bagging 5`",
+        );
+        return None;
+    };
+    let models = args::count(ctx, count, "the number of models", 2, 1000);
+    let vote = args.get("vote").map_or(Some(Vote::Majority), |v| {
+        args::word(ctx, v, "the vote").and_then(|(w, s)| lookup(ctx, VOTES, w, s, "vote"))
+    });
+    Some(Ensemble {
+        models: models? as usize,
+        vote: vote?,
+        span: block.span,
+    })
+}

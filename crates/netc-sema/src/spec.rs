@@ -1,0 +1,86 @@
+//! The whole file: one block of each kind, then each block's pass, then the lowering.
+
+use netc_syntax::ast::{Block, BlockKind, File};
+use netc_syntax::{Diagnostic, ErrorCode, Span};
+
+use crate::ctx::Ctx;
+use crate::ir;
+use crate::{data, model, search, train};
+
+pub(crate) fn analyze(file: &File) -> Result<ir::Network, Vec<Diagnostic>> {
+    let mut ctx = Ctx::default();
+    let blocks = Blocks::collect(&mut ctx, file);
+
+    let model = match blocks.model {
+        Some(block) => model::analyze(&mut ctx, block),
+        None => {
+            ctx.report(
+                Diagnostic::error(ErrorCode::Missing, "the spec has no `model` block")
+                    .with_primary(Span::new(0, 0), "expected `model <name> { … }`")
+                    .with_note(
+                        "help: start with `model my_net { input 784 dense 10 loss softmax }`",
+                    ),
+            );
+            None
+        }
+    };
+    let input = model.as_ref().map(|m| &m.input);
+    let data = blocks
+        .data
+        .map(|block| data::analyze(&mut ctx, block, input));
+    let train = train::analyze(&mut ctx, blocks.train, model.as_ref());
+    let search = blocks
+        .search
+        .map(|block| search::analyze_search(&mut ctx, block, model.as_ref(), &train));
+    let ensemble = blocks
+        .ensemble
+        .map(|block| search::analyze_ensemble(&mut ctx, block));
+
+    match (ctx.diags.is_empty(), model, data, search, ensemble) {
+        (true, Some(model), data, search, ensemble) => Ok(ir::Network {
+            model,
+            data: data.flatten(),
+            train,
+            search: search.flatten(),
+            ensemble: ensemble.flatten(),
+        }),
+        _ => {
+            ctx.diags
+                .sort_by_key(|d| d.primary_span().map_or(0, |s| s.start));
+            Err(ctx.diags)
+        }
+    }
+}
+
+#[derive(Default)]
+struct Blocks<'a> {
+    model: Option<&'a Block>,
+    data: Option<&'a Block>,
+    train: Option<&'a Block>,
+    search: Option<&'a Block>,
+    ensemble: Option<&'a Block>,
+}
+
+impl<'a> Blocks<'a> {
+    fn collect(ctx: &mut Ctx, file: &'a File) -> Blocks<'a> {
+        let mut blocks = Blocks::default();
+        for block in &file.blocks {
+            let slot = match block.kind {
+                BlockKind::Model { .. } => &mut blocks.model,
+                BlockKind::Data => &mut blocks.data,
+                BlockKind::Train => &mut blocks.train,
+                BlockKind::Search => &mut blocks.search,
+                BlockKind::Ensemble => &mut blocks.ensemble,
+            };
+            match slot {
+                Some(first) => ctx.duplicate(
+                    &format!("the `{}` block", block.kind.keyword()),
+                    first.keyword_span,
+                    block.keyword_span,
+                ),
+                None => *slot = Some(block),
+            }
+        }
+        blocks
+    }
+}

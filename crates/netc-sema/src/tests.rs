@@ -1,0 +1,149 @@
+//! Checker unit tests: `check_ir` snapshots the summary, `check_error` asserts codes.
+
+use netc_syntax::{ErrorCode, SourceFile};
+
+use crate::{check, summary};
+
+fn check_ir(src: &str) -> String {
+    let file = SourceFile::new("test.net", src);
+    match check(&file) {
+        Ok(net) => summary(&net),
+        Err(diags) => panic!(
+            "unexpected errors:\n{}",
+            netc_syntax::render_plain(&file, &diags)
+        ),
+    }
+}
+
+/// Asserts exactly these codes, in source order.
+fn check_error(src: &str, expected: &[ErrorCode]) {
+    let file = SourceFile::new("test.net", src);
+    let diags = check(&file).expect_err("expected errors");
+    let codes: Vec<ErrorCode> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        expected,
+        "{}",
+        netc_syntax::render_plain(&file, &diags)
+    );
+}
+
+const MNIST: &str = "model m { input 28x28x1 dense 256 relu dense 128 relu dense 10 loss softmax }";
+
+#[test]
+fn train_flops_match_the_peer_benchmark() {
+    let net = check(&SourceFile::new("t.net", MNIST)).expect("valid");
+    assert_eq!(net.model.train_flops, 1_007_104);
+    assert_eq!(64 * net.model.train_flops, 64_454_656); // 64.45 MFLOP per batch of 64
+    assert_eq!(net.model.total_params, 235_146);
+    assert_eq!(net.model.layers[0].flops, 2 * 784 * 256 + 256 + 256);
+}
+
+#[test]
+fn defaults_are_filled_in() {
+    insta::assert_snapshot!(check_ir(
+        "model tiny { input 4 dense 16 relu dense 3 loss softmax }"
+    ));
+}
+
+#[test]
+fn dense_init_defaults_follow_the_activation() {
+    let net = check(&SourceFile::new(
+        "t.net",
+        "model m { input 4 dense 8 relu dense 8 tanh dense 2 loss softmax }",
+    ))
+    .unwrap();
+    let inits: Vec<_> = net
+        .model
+        .layers
+        .iter()
+        .map(|l| match l.kind {
+            crate::ir::LayerKind::Dense { init, .. } => init,
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(
+        inits,
+        [
+            crate::ir::Init::He,
+            crate::ir::Init::Xavier,
+            crate::ir::Init::Xavier
+        ]
+    );
+}
+
+#[test]
+fn all_errors_are_collected() {
+    check_error(
+        "model m { input 4 dense 0 rleu dropout 1.5 loss softmax }\ntrain { batch 0 optimizer adamm }",
+        &[
+            ErrorCode::OutOfRange,
+            ErrorCode::UnknownName,
+            ErrorCode::OutOfRange,
+            ErrorCode::OutOfRange,
+            ErrorCode::UnknownName,
+        ],
+    );
+}
+
+#[test]
+fn model_names_must_be_rust_identifiers() {
+    check_error(
+        "model fn { input 4 dense 2 loss softmax }",
+        &[ErrorCode::InvalidName],
+    );
+    check_error(
+        "model self { input 4 dense 2 loss softmax }",
+        &[ErrorCode::InvalidName],
+    );
+    check_error(
+        "model Mnist { input 4 dense 2 loss softmax }",
+        &[ErrorCode::InvalidName],
+    );
+}
+
+#[test]
+fn second_order_optimizers_need_full_batch() {
+    check_error(
+        "model m { input 4 dense 2 loss softmax } train { batch 8 optimizer lbfgs }",
+        &[ErrorCode::Incompatible],
+    );
+    check_ir("model m { input 4 dense 2 loss softmax } train { batch full optimizer lbfgs }");
+    check_error(
+        "model m { input 784 dense 100 dense 2 loss softmax } train { batch full optimizer newton }",
+        &[ErrorCode::TooLarge],
+    );
+}
+
+#[test]
+fn huge_sizes_are_errors() {
+    check_error(
+        "model m { input 99999999999999999999 dense 2 loss softmax }",
+        &[ErrorCode::OutOfRange],
+    );
+    check_error(
+        "model m { input 1000 dense 1000000 dense 1000000 dense 2 loss softmax }",
+        &[ErrorCode::TooLarge],
+    );
+    check_error(
+        "model m { input 4 dense 2 loss softmax } train { learning_rate 1e999 }",
+        &[ErrorCode::OutOfRange],
+    );
+}
+
+#[test]
+fn every_construct_of_the_issue_lands_in_the_ir() {
+    insta::assert_snapshot!(check_ir(
+        r#"model full { input 28x28x1 dense 256 relu init=he dropout 0.5 dense 128 relu init=normal(std=0.01) bias=normal(0.1)
+           batchnorm momentum=0.9 dropout 0.5 dense 10 init=xavier loss softmax }
+           data { train idx("a.gz", "b.gz") test csv("t.csv", label=0, header=false) validation 10% scale 1/255
+                  preprocess mean_image augment { shift 2 rotate 10deg scale 0.9..1.1 flip horizontal } }
+           train { epochs 20 batch 64 sampling with_replacement optimizer nesterov(mu=0.5->0.99 over 10 epochs)
+                   learning_rate 1e-3 cosine(min=1e-5, period=20 epochs) regularize l2(1e-4) l1(0) maxnorm(3.0) include_bias
+                   early_stopping patience=5 monitor=val_accuracy min_delta=0.001 restore_best
+                   monitor grad_norm curvature every=200 steps precision f64 seed 42 }
+           search { trials 40 learning_rate log_uniform(1e-5, 1e-1) l2 log_uniform(1e-6, 1e-2) dropout uniform(0.2, 0.6)
+                    coarse epochs=2 fine top=5 epochs=10 }
+           ensemble bagging 5 vote=average"#
+    ));
+}
