@@ -394,6 +394,26 @@ mod tests {
     }
 
     #[test]
+    fn the_step_loop_never_allocates() {
+        for sampling in [
+            Sampling::Shuffle,
+            Sampling::WithReplacement,
+            Sampling::Sequential,
+        ] {
+            let mut model = LogReg::new(LogRegHyper::default(), 5);
+            fit(&mut model, &run_config(3, sampling), &splits()).unwrap();
+            assert_eq!(model.allocations_between_steps, 0, "{sampling:?}");
+        }
+        // The counter does see allocations: a step that allocates would be caught.
+        let before = crate::test_model::allocation_count::on_this_thread();
+        std::hint::black_box(vec![0u8; 16]);
+        assert_eq!(
+            crate::test_model::allocation_count::on_this_thread(),
+            before + 1
+        );
+    }
+
+    #[test]
     fn max_steps_stops_mid_epoch() {
         let mut model = LogReg::new(LogRegHyper::default(), 5);
         let mut cfg = run_config(10, Sampling::Shuffle);
@@ -417,6 +437,7 @@ mod tests {
         let rates: Vec<f32> = report.epochs.iter().map(|e| e.learning_rate).collect();
         assert_eq!(rates, vec![0.5, 0.25, 0.125]);
         assert_eq!(model.learning_rate(), 0.0625);
+        assert_eq!(model.last_end_epoch, Some(3), "1-based: epochs completed");
     }
 
     #[test]

@@ -94,6 +94,8 @@ pub trait Network: Sized {
     fn steps(&self) -> u64;
 
     /// Called by the driver after each epoch (epoch-based schedules).
+    /// `epoch` is 1-based: the number of epochs completed so far, counted from 1 in each
+    /// `fit` call (also after a run stopped early by `max_steps`).
     fn end_epoch(&mut self, epoch: usize);
 
     /// Parameters and persistent state (batch-norm running statistics) for checkpoints.

@@ -10,7 +10,7 @@ use crate::network::Network;
 /// - x: `[rows * INPUT]`
 /// - returns `[rows * OUTPUT]`
 pub fn predict<M: Network>(model: &mut M, x: &[f32]) -> Result<Vec<f32>, Error> {
-    if x.len() % M::INPUT != 0 {
+    if !x.len().is_multiple_of(M::INPUT) {
         return Err(Error::Usage(format!(
             "{} input values are not whole samples: the model `{}` takes {} features per sample",
             x.len(),

@@ -22,6 +22,12 @@ pub struct LogRegModel<const OTHER: bool> {
     learning_rate: f32,
     steps: u64,
     probabilities: [f32; 24],
+    /// The `epoch` argument of the last `end_epoch` call.
+    pub last_end_epoch: Option<usize>,
+    /// Allocations seen between two `train_step` calls of the same epoch (should stay 0).
+    pub allocations_between_steps: usize,
+    /// This thread's allocation count at the last step, while inside an epoch.
+    allocations_at_last_step: Option<usize>,
 }
 
 pub type LogReg = LogRegModel<false>;
@@ -127,6 +133,9 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
             learning_rate,
             steps: 0,
             probabilities: [0.0; 24],
+            last_end_epoch: None,
+            allocations_between_steps: 0,
+            allocations_at_last_step: None,
         }
     }
 
@@ -139,6 +148,11 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
     }
 
     fn train_step(&mut self, x: &[f32], labels: &[u32]) -> StepStats {
+        let allocations = allocation_count::on_this_thread();
+        if let Some(previous) = self.allocations_at_last_step {
+            self.allocations_between_steps += allocations - previous;
+        }
+        self.allocations_at_last_step = Some(allocations);
         let mut probabilities = [0.0; 24];
         self.forward(x, 8, &mut probabilities);
         self.probabilities = probabilities;
@@ -185,8 +199,10 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
         self.steps
     }
 
-    fn end_epoch(&mut self, _epoch: usize) {
+    fn end_epoch(&mut self, epoch: usize) {
         self.learning_rate *= self.hyper.epoch_decay as f32;
+        self.last_end_epoch = Some(epoch);
+        self.allocations_at_last_step = None;
     }
 
     fn tensors(&self) -> Vec<TensorRef<'_>> {
@@ -257,4 +273,45 @@ pub fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("netc-runtime-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir is writable");
     dir.join(name)
+}
+
+/// Counts heap allocations per thread (tests run in parallel threads), to check that the
+/// driver's step loop never allocates.
+pub mod allocation_count {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub fn on_this_thread() -> usize {
+        ALLOCATIONS.with(Cell::get)
+    }
+
+    struct Counting;
+
+    // SAFETY: forwards every call to the system allocator unchanged; only counts.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // `try_with`: the thread-local may already be gone while a thread shuts down.
+            let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+            // SAFETY: same contract as the caller's.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: same contract as the caller's.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+            // SAFETY: same contract as the caller's.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static COUNTING: Counting = Counting;
 }
