@@ -2,8 +2,8 @@
 //! whole training step's worth of GEMMs.
 //!
 //! Run pinned to one core: `taskset -c 0 cargo bench -p netc-runtime --bench gemm`.
-//! Arguments: ISA names to measure (`avx512`, `avx2`, `portable`); default: every SIMD path
-//! this CPU supports. Each figure is the median of 5 runs of ≥ 0.5 s after a warm-up.
+//! Arguments: ISA names to measure (`avx512`, `avx2`, `portable`; default: every SIMD path
+//! this CPU supports) and shape labels to keep (e.g. `dW1`; default: all, plus the whole step). Each figure is the median of 5 runs of ≥ 0.5 s after a warm-up.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -90,27 +90,60 @@ fn flop(s: &Shape) -> f64 {
     2.0 * (s.m * s.n * s.k) as f64
 }
 
-/// Median GFLOP/s of `RUNS` timed runs of `body` (which performs `flop_per_call`).
-fn measure(flop_per_call: f64, mut body: impl FnMut()) -> f64 {
+/// Median GFLOP/s of `RUNS` timed runs of `body` (which performs `flop_per_call`), by wall
+/// clock and by this thread's CPU time (which leaves out time other processes had the core).
+fn measure(flop_per_call: f64, mut body: impl FnMut()) -> Rates {
     let warm = Instant::now();
     while warm.elapsed() < Duration::from_millis(200) {
         body();
     }
-    let mut rates: Vec<f64> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            let mut calls = 0u64;
-            while start.elapsed() < MIN_RUN {
-                for _ in 0..16 {
-                    body();
-                }
-                calls += 16;
+    let mut wall = Vec::with_capacity(RUNS);
+    let mut cpu = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let (start, cpu_start) = (Instant::now(), thread_cpu_time());
+        let mut calls = 0u64;
+        while start.elapsed() < MIN_RUN {
+            for _ in 0..16 {
+                body();
             }
-            flop_per_call * calls as f64 / start.elapsed().as_secs_f64() / 1e9
-        })
-        .collect();
-    rates.sort_by(f64::total_cmp);
-    rates[RUNS / 2]
+            calls += 16;
+        }
+        let gflop = flop_per_call * calls as f64 / 1e9;
+        wall.push(gflop / start.elapsed().as_secs_f64());
+        if let (Some(t0), Some(t1)) = (cpu_start, thread_cpu_time()) {
+            cpu.push(gflop / (t1 - t0).as_secs_f64());
+        }
+    }
+    Rates {
+        wall: median(wall),
+        cpu: (cpu.len() == RUNS).then(|| median(cpu)),
+    }
+}
+
+struct Rates {
+    wall: f64,
+    cpu: Option<f64>,
+}
+
+impl std::fmt::Display for Rates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.cpu {
+            Some(cpu) => write!(f, "{:>10.1} {cpu:>10.1}", self.wall),
+            None => write!(f, "{:>10.1} {:>10}", self.wall, "-"),
+        }
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// Time this thread has run on a CPU (Linux `schedstat`); `None` where unavailable.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
 }
 
 fn parse_isa(name: &str) -> Option<Isa> {
@@ -124,11 +157,13 @@ fn parse_isa(name: &str) -> Option<Isa> {
 
 fn main() {
     // `cargo bench` passes `--bench`; ignore flags.
-    let asked: Vec<Isa> = std::env::args()
+    let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
-        .filter_map(|a| parse_isa(&a))
         .collect();
+    let asked: Vec<Isa> = args.iter().filter_map(|a| parse_isa(a)).collect();
+    let labels: Vec<&String> = args.iter().filter(|a| parse_isa(a).is_none()).collect();
+    let wanted = |s: &Shape| labels.is_empty() || labels.iter().any(|l| *l == s.label);
     let isas: Vec<Isa> = if asked.is_empty() {
         [Isa::Avx512, Isa::Avx2Fma]
             .into_iter()
@@ -147,7 +182,7 @@ fn main() {
             "{:<8} {:<4} {:>16} {:>10}",
             "shape", "op", "m x n x k", "GFLOP/s"
         );
-        for s in &STEP {
+        for s in STEP.iter().filter(|s| wanted(s)) {
             let mut ops = Operands::new(s);
             let rate = measure(flop(s), || ops.run(isa, s));
             let op = match s.variant {
@@ -156,7 +191,10 @@ fn main() {
                 Variant::Tn => "tn",
             };
             let dims = format!("{}x{}x{}", s.m, s.n, s.k);
-            println!("{:<8} {op:<4} {dims:>16} {rate:>10.1}", s.label);
+            println!("{:<8} {op:<4} {dims:>16} {rate}", s.label);
+        }
+        if !labels.is_empty() {
+            continue;
         }
         let mut all: Vec<Operands> = STEP.iter().map(Operands::new).collect();
         let step_flop: f64 = STEP.iter().map(flop).sum();
@@ -166,9 +204,13 @@ fn main() {
             }
         });
         println!(
-            "MLP step GEMMs ({:.2} MFLOP, 8 calls): {rate:.1} GFLOP/s = {:.0} samples/s at batch 64",
+            "MLP step GEMMs ({:.2} MFLOP, 8 calls): {:.1} GFLOP/s = {:.0} samples/s at batch 64 \
+             (by CPU time: {})",
             step_flop / 1e6,
-            rate * 1e9 / step_flop * 64.0
+            rate.wall,
+            rate.wall * 1e9 / step_flop * 64.0,
+            rate.cpu
+                .map_or("-".to_string(), |r| format!("{r:.1} GFLOP/s")),
         );
     }
 }

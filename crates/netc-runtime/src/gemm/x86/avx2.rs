@@ -8,6 +8,7 @@ const LANES: usize = 8;
 define_kernels! {
     feature: "avx2,fma",
     bcast_vectors: 2,
+    bcast_depth: 256,
     bcast_rows: [6, 5, 4, 3, 2, 1],
     dot_rows: [3, 2, 1],
     dot_cols: [3, 2, 1],

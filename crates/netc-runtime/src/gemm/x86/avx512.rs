@@ -8,6 +8,7 @@ const LANES: usize = 16;
 define_kernels! {
     feature: "avx512f",
     bcast_vectors: 4,
+    bcast_depth: 128,
     bcast_rows: [6, 5, 4, 3, 2, 1],
     dot_rows: [4, 3, 2, 1],
     dot_cols: [4, 3, 2, 1],

@@ -2,25 +2,29 @@
 //! module. The module in scope provides `V`, `LANES` and the operations `zero`, `splat`,
 //! `load`, `load_part`, `store`, `store_part`, `fmadd` and `hsum`, all compiled for `$feature`.
 //!
-//! Two register-blocked micro-kernels, neither packs anything:
+//! Two register-blocked micro-kernels:
 //! - broadcast (`nn`, `tn`): an MR×(NV·LANES) tile of C accumulates, for each p, one element
-//!   of A per row (broadcast) times NV contiguous vectors of B row p. Only A's addressing
-//!   differs between `nn` (row stride k) and `tn` (row stride 1), and A is read one scalar at a
-//!   time, so neither pays a strided vector load.
+//!   of A per row (broadcast) times NV contiguous vectors of B row p. A and B are packed first
+//!   (A into row panels, B one column block at a time, in a reused per-thread buffer), which is
+//!   also where `nn` and `tn` differ: only the packing of A reads it transposed.
 //! - dot (`nt`): an MR×NR tile of C is MR·NR dot products of A rows with B rows, both
 //!   contiguous along k; each accumulator is a vector of partial sums, reduced once per tile.
 //!
-//! Column blocks are the outer loop so a block of B stays in L1 while every row of A passes.
+//! Column blocks are the outer loop so a block of B stays in L1 while every row panel of A
+//! passes.
 
 macro_rules! define_kernels {
     (
         feature: $feature:literal,
         bcast_vectors: $nv:literal,
+        bcast_depth: $kc:literal,
         bcast_rows: [$($br:literal),+],
         dot_rows: [$($dr:literal),+],
         dot_cols: [$($dc:literal),+] $(,)?
     ) => {
         const BCAST_ROWS: usize = max_of(&[$($br),+]);
+        /// Depth (k) chunk of the broadcast kernel: a packed B block of it stays in L1.
+        const BCAST_DEPTH: usize = $kc;
         const DOT_ROWS: usize = max_of(&[$($dr),+]);
         const DOT_COLS: usize = max_of(&[$($dc),+]);
 
@@ -79,62 +83,152 @@ macro_rules! define_kernels {
         }
 
         /// The broadcast kernel over all of C; A(i, p) is at `a + i·rs_a + p·cs_a`.
-        #[target_feature(enable = $feature)]
+        ///
+        /// A is packed into panels of `BCAST_ROWS` rows ([p][r], zero-padded) and each column
+        /// block of B into [p][column] rows: the tile then reads two contiguous streams, whatever
+        /// the strides (a power-of-two stride would otherwise map a panel onto a few L1 sets).
         #[allow(clippy::too_many_arguments)]
         unsafe fn bcast(
             m: usize, n: usize, k: usize, a: *const f32, rs_a: usize, cs_a: usize,
             b: *const f32, c: *mut f32, acc: bool,
         ) {
+            if m == 0 || n == 0 {
+                return;
+            }
+            if k == 0 {
+                if !acc {
+                    // SAFETY: C holds m·n floats (checked by the caller).
+                    unsafe { core::ptr::write_bytes(c, 0, m * n) };
+                }
+                return;
+            }
+            let kc = BCAST_DEPTH.min(k);
+            let a_len = m.div_ceil(BCAST_ROWS) * BCAST_ROWS * kc;
+            let b_len = kc * $nv * LANES;
+            super::scratch::with_scratch(a_len + b_len, |buf| {
+                let (a_pack, b_pack) = buf.split_at_mut(a_len);
+                // SAFETY: the packs are as large as `bcast_packed` needs for these sizes.
+                unsafe {
+                    bcast_packed(
+                        m, n, k, a, rs_a, cs_a, b, c, acc, a_pack.as_mut_ptr(), b_pack.as_mut_ptr(),
+                    )
+                }
+            })
+        }
+
+        #[target_feature(enable = $feature)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn bcast_packed(
+            m: usize, n: usize, k: usize, a: *const f32, rs_a: usize, cs_a: usize,
+            b: *const f32, c: *mut f32, acc: bool, a_pack: *mut f32, b_pack: *mut f32,
+        ) {
             let block = $nv * LANES;
-            let mut j = 0;
-            // SAFETY (all calls): columns j.. of B and C are in bounds by the loop conditions.
+            let mut k0 = 0;
+            // SAFETY (all calls): columns j.. of B and C and depth k0.. are in bounds by the loop
+            // conditions; the packs hold what these sizes need (see `bcast`).
             unsafe {
-                while j + block <= n {
-                    bcast_rows::<$nv, false>(m, n, k, a, rs_a, cs_a, b.add(j), c.add(j), LANES, acc);
-                    j += block;
-                }
-                while j + LANES <= n {
-                    bcast_rows::<1, false>(m, n, k, a, rs_a, cs_a, b.add(j), c.add(j), LANES, acc);
-                    j += LANES;
-                }
-                if j < n {
-                    bcast_rows::<1, true>(m, n, k, a, rs_a, cs_a, b.add(j), c.add(j), n - j, acc);
+                while k0 < k {
+                    let kc = BCAST_DEPTH.min(k - k0);
+                    // Later depth chunks add to what the first one stored.
+                    let acc = acc || k0 > 0;
+                    pack_a(m, kc, a.add(k0 * cs_a), rs_a, cs_a, a_pack);
+                    let b_k = b.add(k0 * n);
+                    let mut j = 0;
+                    while j + block <= n {
+                        pack_b(kc, b_k.add(j), n, block, block, b_pack);
+                        bcast_rows::<$nv, false>(m, n, kc, a_pack, b_pack, c.add(j), LANES, acc);
+                        j += block;
+                    }
+                    while j + LANES <= n {
+                        pack_b(kc, b_k.add(j), n, LANES, LANES, b_pack);
+                        bcast_rows::<1, false>(m, n, kc, a_pack, b_pack, c.add(j), LANES, acc);
+                        j += LANES;
+                    }
+                    if j < n {
+                        pack_b(kc, b_k.add(j), n, n - j, LANES, b_pack);
+                        bcast_rows::<1, true>(m, n, kc, a_pack, b_pack, c.add(j), n - j, acc);
+                    }
+                    k0 += kc;
                 }
             }
         }
 
-        /// One column block (NV vectors, the last one `tail` lanes wide if MASKED) of every row.
+        /// Packs A(0..m, 0..kc) into panels of `BCAST_ROWS` rows, each laid out [p][r] with
+        /// rows past m zero.
         #[target_feature(enable = $feature)]
-        #[allow(clippy::too_many_arguments)]
-        unsafe fn bcast_rows<const NV: usize, const MASKED: bool>(
-            m: usize, n: usize, k: usize, a: *const f32, rs_a: usize, cs_a: usize,
-            b: *const f32, c: *mut f32, tail: usize, acc: bool,
+        unsafe fn pack_a(
+            m: usize, kc: usize, a: *const f32, rs_a: usize, cs_a: usize, dst: *mut f32,
         ) {
             let mut i = 0;
+            let mut out = dst;
             while i < m {
                 let rows = BCAST_ROWS.min(m - i);
-                // SAFETY: rows i..i+rows of A and C are in bounds.
+                // SAFETY: rows i..i+rows, columns 0..kc of A are in bounds; the panel holds
+                // kc·BCAST_ROWS floats.
                 unsafe {
-                    let (a_i, c_i) = (a.add(i * rs_a), c.add(i * n));
-                    match rows {
-                        $($br => bcast_tile::<$br, NV, MASKED>(
-                            k, a_i, rs_a, cs_a, b, n, c_i, n, tail, acc),)+
-                        _ => unreachable!("row block taller than BCAST_ROWS"),
+                    for p in 0..kc {
+                        let src = a.add(i * rs_a + p * cs_a);
+                        for r in 0..BCAST_ROWS {
+                            *out.add(p * BCAST_ROWS + r) = if r < rows { *src.add(r * rs_a) } else { 0.0 };
+                        }
                     }
+                    out = out.add(kc * BCAST_ROWS);
                 }
                 i += rows;
             }
         }
 
-        /// C tile MR×(NV·LANES) (+)= Σ_p A(r, p) · B[p, ..] with the tile in registers.
+        /// Copies `width` columns of kc rows of B (row stride ldb) into rows of `stride` floats,
+        /// zero-filling columns width..stride.
+        #[target_feature(enable = $feature)]
+        unsafe fn pack_b(
+            kc: usize, b: *const f32, ldb: usize, width: usize, stride: usize, dst: *mut f32,
+        ) {
+            // SAFETY: kc rows of `width` floats of B are in bounds; dst holds kc·stride floats.
+            unsafe {
+                for p in 0..kc {
+                    let row = dst.add(p * stride);
+                    core::ptr::copy_nonoverlapping(b.add(p * ldb), row, width);
+                    core::ptr::write_bytes(row.add(width), 0, stride - width);
+                }
+            }
+        }
+
+        /// One packed column block of every row panel of C: NV vectors wide, the last one
+        /// stored only `tail` lanes wide if MASKED.
+        #[target_feature(enable = $feature)]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn bcast_rows<const NV: usize, const MASKED: bool>(
+            m: usize, n: usize, kc: usize, a_pack: *const f32, b_pack: *const f32, c: *mut f32,
+            tail: usize, acc: bool,
+        ) {
+            let mut i = 0;
+            let mut a_panel = a_pack;
+            while i < m {
+                let rows = BCAST_ROWS.min(m - i);
+                // SAFETY: rows i..i+rows of C are in bounds; panel i of the A pack exists.
+                unsafe {
+                    let c_i = c.add(i * n);
+                    match rows {
+                        $($br => bcast_tile::<$br, NV, MASKED>(kc, a_panel, b_pack, c_i, n, tail, acc),)+
+                        _ => unreachable!("row block taller than BCAST_ROWS"),
+                    }
+                    a_panel = a_panel.add(kc * BCAST_ROWS);
+                }
+                i += rows;
+            }
+        }
+
+        /// C tile MR×(NV·LANES) (+)= Σ_p A(r, p) · B[p, ..] with the tile in registers; A and B
+        /// come packed ([p][r] with row stride BCAST_ROWS, [p][column] with stride NV·LANES).
         #[target_feature(enable = $feature)]
         #[allow(clippy::too_many_arguments)]
         unsafe fn bcast_tile<const MR: usize, const NV: usize, const MASKED: bool>(
-            k: usize, a: *const f32, rs_a: usize, cs_a: usize, b: *const f32, ldb: usize,
-            c: *mut f32, ldc: usize, tail: usize, acc: bool,
+            kc: usize, a_panel: *const f32, b_panel: *const f32, c: *mut f32, ldc: usize,
+            tail: usize, acc: bool,
         ) {
-            // SAFETY: the caller guarantees MR rows of A and C, k rows of B and NV vectors of
-            // columns (the last one `tail` wide when MASKED) are in bounds.
+            // SAFETY: the caller guarantees both panels hold kc rows, and MR rows of NV vectors
+            // of C (the last one `tail` wide when MASKED) are in bounds.
             unsafe {
                 let mut sum = [[zero(); NV]; MR];
                 if acc {
@@ -145,20 +239,20 @@ macro_rules! define_kernels {
                         }
                     }
                 }
-                for p in 0..k {
-                    let b_row = b.add(p * ldb);
+                let (mut a_p, mut b_p) = (a_panel, b_panel);
+                for _ in 0..kc {
                     let mut bv = [zero(); NV];
                     for v in 0..NV {
-                        let at = b_row.add(v * LANES);
-                        bv[v] = if MASKED && v + 1 == NV { load_part(at, tail) } else { load(at) };
+                        bv[v] = load(b_p.add(v * LANES));
                     }
-                    let a_p = a.add(p * cs_a);
                     for r in 0..MR {
-                        let a_rp = splat(*a_p.add(r * rs_a));
+                        let a_rp = splat(*a_p.add(r));
                         for v in 0..NV {
                             sum[r][v] = fmadd(a_rp, bv[v], sum[r][v]);
                         }
                     }
+                    a_p = a_p.add(BCAST_ROWS);
+                    b_p = b_p.add(NV * LANES);
                 }
                 for r in 0..MR {
                     for v in 0..NV {

@@ -5,3 +5,4 @@
 mod kernels;
 pub(super) mod avx2;
 pub(super) mod avx512;
+mod scratch;
