@@ -31,6 +31,11 @@ pub enum Command {
         #[arg(required = true, value_name = "SPEC")]
         specs: Vec<PathBuf>,
     },
+    /// Print the parsed syntax tree of a spec (a debugging dump of the parser's output).
+    Parse {
+        #[arg(value_name = "SPEC")]
+        spec: PathBuf,
+    },
     /// Print the checked IR of a spec (a debugging dump of what codegen receives).
     Ir {
         #[arg(value_name = "SPEC")]

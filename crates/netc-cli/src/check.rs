@@ -30,7 +30,7 @@ pub fn check(io: &mut Io<'_>, specs: &[PathBuf]) -> Result<(), CliError> {
 }
 
 fn write_summary(io: &mut Io<'_>, spec: &pipeline::CheckedSpec) -> Result<(), CliError> {
-    let summary = crate::upstream::shim_summary(&spec.network);
+    let summary = netc_sema::summary(&spec.network);
     write!(io.out, "{summary}")?;
     if !summary.ends_with('\n') {
         writeln!(io.out)?;

@@ -15,9 +15,10 @@ mod inspect;
 mod locations;
 mod pipeline;
 mod render;
+#[cfg(test)]
+mod tests;
 mod train;
 mod trainer_project;
-mod upstream;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -45,6 +46,7 @@ pub fn run(
     let mut io = render::Io::new(out, err, render::use_color(cli.color));
     let result = match cli.command {
         Command::Check { specs } => check::check(&mut io, &specs),
+        Command::Parse { spec } => inspect::parse(&mut io, &spec),
         Command::Ir { spec } => inspect::ir(&mut io, &spec),
         Command::Emit { spec, output } => emit::emit(&mut io, &spec, output.as_deref()),
         Command::Build { spec, output } => {

@@ -27,7 +27,7 @@ pub fn read_spec(path: &Path) -> Result<SourceFile, CliError> {
 /// Reads and checks a spec, printing its diagnostics on failure.
 pub fn check_spec(io: &mut Io<'_>, path: &Path) -> Result<CheckedSpec, CliError> {
     let file = read_spec(path)?;
-    match crate::upstream::shim_check(&file) {
+    match netc_sema::check(&file) {
         Ok(network) => Ok(CheckedSpec { file, network }),
         Err(diagnostics) => {
             io.diagnostics(&file, &diagnostics);
@@ -38,8 +38,8 @@ pub fn check_spec(io: &mut Io<'_>, path: &Path) -> Result<CheckedSpec, CliError>
 
 /// Codegen options for code that reaches the runtime through the `netc` facade (what both
 /// `emit` output and trainer projects depend on).
-pub fn codegen_options(spec: &CheckedSpec) -> crate::upstream::Options {
-    crate::upstream::Options {
+pub fn codegen_options(spec: &CheckedSpec) -> netc_codegen::Options {
+    netc_codegen::Options {
         runtime_path: syn::parse_quote!(::netc::__private),
         source_name: spec.file.name.clone(),
     }
@@ -47,7 +47,7 @@ pub fn codegen_options(spec: &CheckedSpec) -> crate::upstream::Options {
 
 /// The generated module as formatted Rust (`netc emit`).
 pub fn generate_source(io: &mut Io<'_>, spec: &CheckedSpec) -> Result<String, CliError> {
-    let generated = crate::upstream::shim_generate_source(&spec.network, &codegen_options(spec));
+    let generated = netc_codegen::generate_source(&spec.network, &codegen_options(spec));
     generated.or_else(|diagnostics| {
         io.diagnostics(&spec.file, &diagnostics);
         Err(CliError::Reported)
@@ -56,7 +56,7 @@ pub fn generate_source(io: &mut Io<'_>, spec: &CheckedSpec) -> Result<String, Cl
 
 /// A complete trainer `main.rs` (`netc build`).
 pub fn trainer_main_rs(io: &mut Io<'_>, spec: &CheckedSpec) -> Result<String, CliError> {
-    let generated = crate::upstream::shim_trainer_main_rs(&spec.network, &codegen_options(spec));
+    let generated = netc_codegen::trainer_main_rs(&spec.network, &codegen_options(spec));
     generated.or_else(|diagnostics| {
         io.diagnostics(&spec.file, &diagnostics);
         Err(CliError::Reported)

@@ -22,9 +22,9 @@ impl<'a> Io<'a> {
     /// Prints rendered diagnostics for `file` to `err`.
     pub fn diagnostics(&mut self, file: &SourceFile, diagnostics: &[Diagnostic]) {
         let text = if self.color {
-            crate::upstream::shim_render_plain(file, diagnostics)
+            netc_syntax::render_ansi(file, diagnostics)
         } else {
-            crate::upstream::shim_render_plain(file, diagnostics)
+            netc_syntax::render_plain(file, diagnostics)
         };
         // A closed stderr leaves nothing better to do than carry on to the exit code.
         let _ = write!(self.err, "{text}");

@@ -127,7 +127,7 @@ pub fn write_if_changed(path: &Path, contents: &str) -> Result<bool, CliError> {
 }
 
 /// A TOML basic string: quotes, backslashes and control characters escaped.
-fn toml_string(text: &str) -> String {
+pub(crate) fn toml_string(text: &str) -> String {
     let mut quoted = String::with_capacity(text.len() + 2);
     quoted.push('"');
     for c in text.chars() {
@@ -140,41 +140,4 @@ fn toml_string(text: &str) -> String {
     }
     quoted.push('"');
     quoted
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn toml_string_escapes_quotes_and_backslashes() {
-        assert_eq!(toml_string(r#"C:\a "b""#), r#""C:\\a \"b\"""#);
-        assert_eq!(toml_string("tab\there"), r#""tab\u0009here""#);
-    }
-
-    #[test]
-    fn manifest_names_package_bin_and_dependency() {
-        let toml = cargo_toml("xor", "specs/xor.net", Path::new("/src/netc/crates/netc"));
-        assert!(toml.contains("name = \"xor-trainer\""), "{toml}");
-        assert!(toml.contains("[[bin]]\nname = \"xor\"\n"), "{toml}");
-        assert!(
-            toml.contains("netc = { path = \"/src/netc/crates/netc\", default-features = false }")
-        );
-        assert!(toml.contains("\n[workspace]\n"), "{toml}");
-        assert!(
-            toml.contains("[profile.release]\nopt-level = 3\n"),
-            "{toml}"
-        );
-    }
-
-    #[test]
-    fn write_if_changed_keeps_identical_files() {
-        let dir = std::env::temp_dir().join(format!("netc-cli-write-{}", std::process::id()));
-        let file = dir.join("sub").join("f.txt");
-        assert!(write_if_changed(&file, "one").unwrap());
-        assert!(!write_if_changed(&file, "one").unwrap());
-        assert!(write_if_changed(&file, "two").unwrap());
-        assert_eq!(std::fs::read_to_string(&file).unwrap(), "two");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 }
