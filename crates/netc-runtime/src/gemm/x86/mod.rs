@@ -5,4 +5,8 @@
 mod kernels;
 pub(super) mod avx2;
 pub(super) mod avx512;
+#[cfg(test)]
+mod emulated;
 mod scratch;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,62 @@
+//! The shared kernel source at the AVX-512 geometry (see `emulated`), against the portable
+//! kernels run in f64.
+
+use super::emulated;
+use crate::gemm::portable;
+
+type Kernel = unsafe fn(usize, usize, usize, &[f32], &[f32], &mut [f32], bool);
+type Reference = fn(usize, usize, usize, &[f64], &[f64], &mut [f64], bool);
+
+fn values(len: usize, seed: usize) -> Vec<f32> {
+    (0..len)
+        .map(|i| ((i * 7919 + seed * 104729) % 2003) as f32 / 1001.5 - 1.0)
+        .collect()
+}
+
+fn check(name: &str, kernel: Kernel, reference: Reference) {
+    let sizes = [0, 1, 3, 5, 6, 7, 15, 16, 17, 63, 64, 65, 79];
+    let depths = [0, 1, 15, 16, 17, 64, 127, 128, 129, 300];
+    for &m in &sizes {
+        for &n in &sizes {
+            for &k in &depths {
+                for acc in [false, true] {
+                    let a = values(m * k, 1);
+                    let b = values(k * n, 2);
+                    let c0 = values(m * n, 3);
+                    let mut c = if acc {
+                        c0.clone()
+                    } else {
+                        vec![f32::NAN; m * n]
+                    };
+                    // SAFETY: emulated kernels need no CPU feature; lengths are exact.
+                    unsafe { kernel(m, n, k, &a, &b, &mut c, acc) };
+                    let wide = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<_>>();
+                    let mut want = wide(&c0);
+                    reference(m, n, k, &wide(&a), &wide(&b), &mut want, acc);
+                    for (idx, (&got, &want)) in c.iter().zip(&want).enumerate() {
+                        let tol = 1e-5 * (k as f64 + 1.0) * (1.0 + want.abs());
+                        assert!(
+                            (got as f64 - want).abs() <= tol,
+                            "{name} m={m} n={n} k={k} acc={acc}: C[{idx}] = {got}, want {want}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn nn_at_avx512_geometry_matches_reference() {
+    check("nn", emulated::nn, portable::nn::<f64>);
+}
+
+#[test]
+fn nt_at_avx512_geometry_matches_reference() {
+    check("nt", emulated::nt, portable::nt::<f64>);
+}
+
+#[test]
+fn tn_at_avx512_geometry_matches_reference() {
+    check("tn", emulated::tn, portable::tn::<f64>);
+}
