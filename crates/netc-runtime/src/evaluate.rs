@@ -22,7 +22,7 @@ pub struct Evaluation {
 }
 
 /// Runs `predict_batch` over `data` in batches of `M::BATCH` rows (the last one partial) and
-/// scores the outputs by `M::OUTPUT_KIND`: softmax mean −ln max(p[label], 1e-12); logistic mean
+/// scores the outputs by `M::OUTPUT_KIND`: softmax mean `−ln max(p[label], 1e-12)`; logistic mean
 /// over samples of Σ_j binary cross-entropy against the one-hot label; linear mean squared
 /// error against the one-hot label (mean over samples and outputs).
 pub fn evaluate<M: Network>(model: &mut M, data: &Dataset) -> Result<Evaluation, Error> {
