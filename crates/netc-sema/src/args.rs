@@ -2,7 +2,7 @@
 //! Each reader reports what is wrong into the [`Ctx`] and returns `None`, so the caller
 //! simply falls back to a default and checking goes on.
 
-use netc_syntax::ast::{Arg, Call, NamedArg, Number, SubBlock, Unit, Value, ValueKind};
+use netc_syntax::ast::{Arg, Call, Item, NamedArg, Number, SubBlock, Unit, Value, ValueKind};
 use netc_syntax::{Diagnostic, ErrorCode, Span};
 
 use crate::ctx::Ctx;
@@ -159,6 +159,38 @@ impl<'a> Args<'a> {
     pub fn block(&self) -> Option<&'a SubBlock> {
         self.blocks.first().copied()
     }
+}
+
+/// Items need no separator, so a misspelt keyword after an item is read as one more
+/// argument of it (`dense 8 relu  dropuot 0.5`). When the first value beyond what the item
+/// takes is a bare word, report it as an unknown item and return only the item's own args.
+pub(crate) fn without_stray_item<'a>(
+    ctx: &mut Ctx,
+    item: &'a Item,
+    positional: usize,
+    known: &[&str],
+    what: &str,
+) -> &'a [Arg] {
+    let mut seen = 0;
+    for (index, arg) in item.args.iter().enumerate() {
+        let Arg::Positional(value) = arg else {
+            continue;
+        };
+        seen += 1;
+        if seen <= positional {
+            continue;
+        }
+        if let ValueKind::Word(word) = &value.kind {
+            let diagnostic = crate::names::unknown(word, value.span, what, known.iter().copied()).with_note(format!(
+                "items are separated by their keyword; `{word}` is not one, so it was read as part of `{}`",
+                item.name.name
+            ));
+            ctx.report(diagnostic);
+            return &item.args[..index];
+        }
+        break;
+    }
+    &item.args
 }
 
 // ------------------------------------------------------------------ value readers

@@ -215,10 +215,11 @@ fn check_name(ctx: &mut Ctx, name: &str, span: Span) -> bool {
 }
 
 fn read_input(ctx: &mut Ctx, item: &Item) -> Option<Input> {
+    let own = args::without_stray_item(ctx, item, 1, LAYERS, "layer");
     let args = Args::item(
         ctx,
         "input",
-        &item.args,
+        own,
         &Signature {
             positional: 1,
             named: &[],
@@ -281,10 +282,11 @@ fn read_input(ctx: &mut Ctx, item: &Item) -> Option<Input> {
 }
 
 fn read_loss(ctx: &mut Ctx, item: &Item) -> Option<Loss> {
+    let own = args::without_stray_item(ctx, item, 1, LAYERS, "layer");
     let args = Args::item(
         ctx,
         "loss",
-        &item.args,
+        own,
         &Signature {
             positional: 1,
             named: &[],
@@ -332,10 +334,11 @@ fn read_layer(ctx: &mut Ctx, item: &Item, inputs: usize) -> Option<Layer> {
             (kind, units, params, flops)
         }
         "dropout" => {
+            let own = args::without_stray_item(ctx, item, 1, LAYERS, "layer");
             let args = Args::item(
                 ctx,
                 "dropout",
-                &item.args,
+                own,
                 &Signature {
                     positional: 1,
                     named: &[],
@@ -368,10 +371,11 @@ fn read_layer(ctx: &mut Ctx, item: &Item, inputs: usize) -> Option<Layer> {
             (LayerKind::Dropout { p }, inputs, 0, inputs as u64)
         }
         _ => {
+            let own = args::without_stray_item(ctx, item, 0, LAYERS, "layer");
             let args = Args::item(
                 ctx,
                 "batchnorm",
-                &item.args,
+                own,
                 &Signature {
                     positional: 0,
                     named: &["momentum", "eps"],
@@ -409,10 +413,11 @@ fn read_layer(ctx: &mut Ctx, item: &Item, inputs: usize) -> Option<Layer> {
 }
 
 fn read_dense(ctx: &mut Ctx, item: &Item) -> Option<LayerKind> {
+    let own = args::without_stray_item(ctx, item, 2, LAYERS, "layer");
     let args = Args::item(
         ctx,
         "dense",
-        &item.args,
+        own,
         &Signature {
             positional: 2,
             named: &["init", "bias"],

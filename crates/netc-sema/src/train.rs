@@ -186,10 +186,11 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: Option<&Block>, model: Option<&Model
 /// The item's one positional value (reports the item's other arguments as unknown).
 fn single<'a>(ctx: &mut Ctx, item: &'a Item, expected: &str) -> Option<&'a Value> {
     let name = item.name.name.as_str();
+    let own = args::without_stray_item(ctx, item, 1, ITEMS, "train setting");
     let args = Args::item(
         ctx,
         name,
-        &item.args,
+        own,
         &Signature {
             positional: 1,
             named: &[],

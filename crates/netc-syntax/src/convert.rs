@@ -148,6 +148,7 @@ fn value(pair: Pair<'_, Rule>) -> Option<Value> {
             ValueKind::Call(Call { name, args, span })
         }
         Rule::numeric => numeric(pair)?,
+        Rule::plain_number => ValueKind::Number(signed(pair.into_inner().next()?)),
         Rule::string => {
             let raw = pair
                 .into_inner()

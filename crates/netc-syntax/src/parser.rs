@@ -156,7 +156,7 @@ pub(crate) fn rename_rule(rule: &Rule) -> &'static str {
         Rule::named_arg => "a named argument",
         Rule::sub_block => "`{`",
         Rule::call | Rule::call_arg | Rule::dims => "a value",
-        Rule::numeric | Rule::signed_number | Rule::number => "a value",
+        Rule::numeric | Rule::signed_number | Rule::number | Rule::plain_number => "a value",
         Rule::percent => "`%`",
         Rule::ratio => "`/`",
         Rule::range => "`..`",
