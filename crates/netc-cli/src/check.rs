@@ -9,12 +9,17 @@ use crate::render::Io;
 
 pub fn check(io: &mut Io<'_>, specs: &[PathBuf]) -> Result<(), CliError> {
     let mut failed = false;
-    for (i, path) in specs.iter().enumerate() {
-        if i > 0 {
-            writeln!(io.out)?;
-        }
+    let mut summarized = 0;
+    for path in specs {
         match pipeline::check_spec(io, path) {
-            Ok(spec) => write_summary(io, &spec)?,
+            Ok(spec) => {
+                // A blank line between summaries, none before the first.
+                if summarized > 0 {
+                    writeln!(io.out)?;
+                }
+                write_summary(io, &spec)?;
+                summarized += 1;
+            }
             Err(CliError::Reported) => failed = true,
             Err(e) => {
                 io.error(&e.to_string());
