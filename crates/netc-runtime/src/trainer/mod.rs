@@ -17,7 +17,13 @@ pub use args::{Command, DataArgs, EvalArgs, PredictArgs, TrainArgs, parse_args, 
 /// flags override them. Errors print `error: …` to stderr and exit 1; usage errors exit 2.
 pub fn trainer_main<M: Network>(cfg: RunConfig, hyper: M::Hyper) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match run::<M>(cfg, hyper, &args) {
+    exit_code(run::<M>(cfg, hyper, &args))
+}
+
+/// Prints a failure as `error: …` to stderr; exit code 0 on success, 2 for usage errors (a
+/// wrong flag or value), 1 for everything else.
+pub fn exit_code(outcome: Result<(), Error>) -> ExitCode {
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error @ Error::Usage(_)) => {
             eprintln!("error: {error}\n(run with --help to see every command and flag)");
@@ -48,5 +54,58 @@ pub fn run<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &[String]) -> Resu
             print!("{}", commands::hyper_listing(&hyper));
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(exit_code(Ok(())), ExitCode::SUCCESS);
+        assert_eq!(
+            exit_code(Err(Error::Usage("unknown flag".into()))),
+            ExitCode::from(2)
+        );
+        let diverged = Error::Diverged {
+            epoch: 1,
+            step: 2,
+            message: "nan".into(),
+        };
+        assert_eq!(exit_code(Err(diverged)), ExitCode::from(1));
+    }
+
+    #[test]
+    fn help_text() {
+        insta::assert_snapshot!("help", usage("mnist"));
+    }
+
+    #[test]
+    fn usage_error_messages() {
+        let lines = [
+            "",
+            "fit",
+            "train --epoch 3",
+            "train --epochs",
+            "train --seed -1",
+            "train --set learning_rate",
+            "eval",
+            "predict --weights w.safetensors",
+            "bench --seconds 0",
+        ];
+        let mut text = String::new();
+        for line in lines {
+            let args: Vec<String> = line.split_whitespace().map(String::from).collect();
+            let message = match parse_args(&args) {
+                Err(error) => error.to_string(),
+                Ok(command) => format!("(parsed: {command:?})"),
+            };
+            text += &format!(
+                "{}\nerror: {message}\n\n",
+                format!("$ trainer {line}").trim_end()
+            );
+        }
+        insta::assert_snapshot!("usage_errors", text);
     }
 }
