@@ -5,13 +5,14 @@
 //! `accumulate == true` adds the product to C. Slices may be longer than needed; a slice that is
 //! too short is a caller bug and panics.
 //!
-//! The three transposition variants are kernels of their own, so that none pays a strided load
-//! in its inner loop:
-//! - [`nn`] and [`tn`] broadcast one element of A against contiguous vectors of a B row;
-//! - [`nt`] takes dot products of A rows with B rows (both contiguous along k).
+//! One register-blocked broadcast micro-kernel serves all three variants, each with its own
+//! operand handling so that none pays a strided load in the inner loop (see `x86::kernels`):
+//! [`nn`] reads A in place, [`tn`] packs A into row panels, and [`nt`] computes Cᵀ = B·Aᵀ so
+//! that B (a weight, n×k) is read in place while A (a batch) is packed transposed.
 //!
 //! The instruction set is chosen once per process ([`Isa::detect`]): AVX-512F, else AVX2+FMA,
-//! else portable Rust. Nothing allocates: there is no packing buffer.
+//! else portable Rust. Packing uses a per-thread buffer that grows to the largest call and is
+//! then reused: steady-state calls allocate nothing.
 
 mod check;
 pub mod f64;

@@ -1,4 +1,4 @@
-//! AVX2+FMA kernels: 8 lanes, 16 vector registers (6×16 broadcast tile, 3×3 dot tile).
+//! AVX2+FMA kernels: 8 lanes, 16 vector registers (6×16 broadcast tile: 12 accumulators).
 
 use core::arch::x86_64::*;
 
@@ -10,8 +10,6 @@ define_kernels! {
     bcast_vectors: 2,
     bcast_depth: 256,
     bcast_rows: [6, 5, 4, 3, 2, 1],
-    dot_rows: [3, 2, 1],
-    dot_cols: [3, 2, 1],
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -30,15 +28,6 @@ fn splat(x: f32) -> V {
 #[inline]
 fn fmadd(a: V, b: V, c: V) -> V {
     _mm256_fmadd_ps(a, b, c)
-}
-
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn hsum(v: V) -> f32 {
-    let quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
-    let pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
-    let one = _mm_add_ss(pair, _mm_shuffle_ps::<0b01>(pair, pair));
-    _mm_cvtss_f32(one)
 }
 
 /// All bits set in lanes `0..len`: the mask `maskload`/`maskstore` expect.

@@ -1,4 +1,4 @@
-//! AVX-512F kernels: 16 lanes, 32 vector registers (6×64 broadcast tile, 4×4 dot tile).
+//! AVX-512F kernels: 16 lanes, 32 vector registers (6×64 broadcast tile: 24 accumulators).
 
 use core::arch::x86_64::*;
 
@@ -10,8 +10,6 @@ define_kernels! {
     bcast_vectors: 4,
     bcast_depth: 128,
     bcast_rows: [6, 5, 4, 3, 2, 1],
-    dot_rows: [4, 3, 2, 1],
-    dot_cols: [4, 3, 2, 1],
 }
 
 #[target_feature(enable = "avx512f")]
@@ -30,12 +28,6 @@ fn splat(x: f32) -> V {
 #[inline]
 fn fmadd(a: V, b: V, c: V) -> V {
     _mm512_fmadd_ps(a, b, c)
-}
-
-#[target_feature(enable = "avx512f")]
-#[inline]
-fn hsum(v: V) -> f32 {
-    _mm512_reduce_add_ps(v)
 }
 
 /// Lanes `0..len` set (`len < LANES`).

@@ -1,5 +1,5 @@
 //! The kernel source instantiated with a plain-Rust 16-lane "vector" and exactly the AVX-512
-//! path's blocking (6×4 broadcast tiles, depth 128, 4×4 dot tiles) and mask semantics. It runs
+//! path's blocking (6×4 broadcast tiles, depth 128) and mask semantics. It runs
 //! on any x86-64 CPU, so the tests cover the AVX-512 geometry even where the CPU (or a VM
 //! hiding AVX-512) cannot run the real thing.
 
@@ -11,8 +11,6 @@ define_kernels! {
     bcast_vectors: 4,
     bcast_depth: 128,
     bcast_rows: [6, 5, 4, 3, 2, 1],
-    dot_rows: [4, 3, 2, 1],
-    dot_cols: [4, 3, 2, 1],
 }
 
 fn zero() -> V {
@@ -25,10 +23,6 @@ fn splat(x: f32) -> V {
 
 fn fmadd(a: V, b: V, c: V) -> V {
     core::array::from_fn(|l| a[l] * b[l] + c[l])
-}
-
-fn hsum(v: V) -> f32 {
-    v.iter().sum()
 }
 
 /// # Safety
