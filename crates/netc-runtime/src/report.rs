@@ -33,13 +33,17 @@ impl EpochReport {
     pub fn to_line(&self, total_epochs: usize) -> String {
         let width = total_epochs.to_string().len();
         let mut line = format!(
-            "epoch {:>width$}/{total_epochs}  loss {:.4}  train {:.2}%",
+            "epoch {:>width$}/{total_epochs}  loss {}  train {:.2}%",
             self.epoch,
-            self.loss,
+            format_loss(self.loss),
             100.0 * self.train_accuracy
         );
         if let (Some(accuracy), Some(loss)) = (self.val_accuracy, self.val_loss) {
-            line += &format!("  val {:.2}% (loss {:.4})", 100.0 * accuracy, loss);
+            line += &format!(
+                "  val {:.2}% (loss {})",
+                100.0 * accuracy,
+                format_loss(loss)
+            );
         }
         line += &format!(
             "  lr {:.2e}  {} samples/s",
@@ -67,7 +71,21 @@ impl EpochReport {
 
 /// `test accuracy 97.83% (loss 0.0712)`
 pub fn test_line(accuracy: f32, loss: f32) -> String {
-    format!("test accuracy {:.2}% (loss {:.4})", 100.0 * accuracy, loss)
+    format!(
+        "test accuracy {:.2}% (loss {})",
+        100.0 * accuracy,
+        format_loss(loss)
+    )
+}
+
+/// Four decimals (`0.0712`), or scientific notation (`1.235e29`) once that would print a
+/// wall of digits, as an exploding loss does.
+pub fn format_loss(loss: f32) -> String {
+    if loss.abs() < 1e5 {
+        format!("{loss:.4}")
+    } else {
+        format!("{loss:.3e}")
+    }
 }
 
 /// 1234567 → `1,234,567`.

@@ -122,19 +122,34 @@ pub fn hyper_listing<H: Hyperparams>(hyper: &H) -> String {
     H::names()
         .iter()
         .map(|name| match hyper.get(name) {
-            Some(value) => format!("{name} = {value}\n"),
+            Some(value) => format!("{name} = {}\n", shortest(value)),
             None => format!("{name} = ?\n"),
         })
         .collect()
+}
+
+/// Hyperparameters are often f32 inside the model: print `0.1`, not `0.10000000149011612`.
+/// Very small or large values in scientific notation (`1e-8`, not 0.00000001).
+fn shortest(value: f64) -> String {
+    let single = value as f32;
+    let exact_in_f32 = f64::from(single) == value;
+    let scientific = value != 0.0 && !(1e-4..1e16).contains(&value.abs());
+    match (scientific, exact_in_f32) {
+        (true, true) => format!("{single:e}"),
+        (true, false) => format!("{value:e}"),
+        (false, true) => single.to_string(),
+        (false, false) => value.to_string(),
+    }
 }
 
 /// Batch size, steps per epoch and the samples each epoch drops.
 pub fn batch_info<M: Network>(splits: &Splits) -> String {
     let samples = splits.train.len();
     let mut line = format!(
-        "batches of {}: {} steps per epoch over {} training samples ({} dropped per epoch)",
+        "batches of {}: {} step{} per epoch over {} training samples ({} dropped per epoch)",
         M::BATCH,
         samples / M::BATCH,
+        if samples / M::BATCH == 1 { "" } else { "s" },
         samples,
         samples % M::BATCH
     );
@@ -311,6 +326,11 @@ mod tests {
             hyper_listing(&LogRegHyper::default()),
             "learning_rate = 0.5\ninit_std = 0.1\nepoch_decay = 1\n"
         );
+        assert_eq!(shortest(f64::from(0.1f32)), "0.1");
+        assert_eq!(shortest(0.1), "0.1");
+        assert_eq!(shortest(2000.0), "2000");
+        assert_eq!(shortest(1e-300), "1e-300");
+        assert_eq!(shortest(f64::from(1e-8f32)), "1e-8");
         let splits = Splits {
             train: separable_dataset(21, 0),
             validation: Some(separable_dataset(5, 0)),
