@@ -2,6 +2,8 @@
 
 use core::arch::x86_64::*;
 
+use super::transpose::transpose_8x8;
+
 type V = __m256;
 const LANES: usize = 8;
 

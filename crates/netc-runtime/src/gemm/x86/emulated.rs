@@ -53,3 +53,15 @@ unsafe fn store_part(at: *mut f32, v: V, len: usize) {
         unsafe { *at.add(l) = x };
     }
 }
+
+/// `dst[p·dst_stride + j] = src[j·src_stride + p]` for p, j in 0..8.
+///
+/// # Safety
+/// Both 8×8 blocks are in bounds.
+unsafe fn transpose_8x8(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
+    for p in 0..8 {
+        for j in 0..8 {
+            unsafe { *dst.add(p * dst_stride + j) = *src.add(j * src_stride + p) };
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The kernel source shared by every x86 instruction set, as a macro expanded inside each ISA
 //! module. The module in scope provides `V`, `LANES` and the operations `zero`, `splat`,
-//! `load`, `load_part`, `store`, `store_part` and `fmadd`, all compiled for `$feature`.
+//! `load`, `load_part`, `store`, `store_part`, `fmadd` and `transpose_8x8`, all compiled for
+//! `$feature`.
 //!
 //! One register-blocked broadcast micro-kernel serves all three variants: a tile of
 //! MR rows × NV vectors of a product D = A·B accumulates, for each p, one element of A per row
@@ -222,23 +223,43 @@ macro_rules! define_kernels {
             // floats.
             unsafe {
                 if b.row_stride == 1 {
-                    // Depth rows are contiguous: copy them.
+                    // Depth rows are contiguous: copy them a vector at a time.
                     for p in 0..kc {
-                        let row = dst.add(p * stride);
-                        core::ptr::copy_nonoverlapping(b.at.add(p * b.depth_stride), row, width);
-                        core::ptr::write_bytes(row.add(width), 0, stride - width);
-                    }
-                } else {
-                    // Columns are contiguous in depth (a transposed read): walk each one.
-                    for j in 0..width {
-                        let col = b.at.add(j * b.row_stride);
-                        for p in 0..kc {
-                            *dst.add(p * stride + j) = *col.add(p * b.depth_stride);
+                        let (from, to) = (b.at.add(p * b.depth_stride), dst.add(p * stride));
+                        let mut col = 0;
+                        while col < stride {
+                            let v = match width.saturating_sub(col) {
+                                0 => zero(),
+                                left if left < LANES => load_part(from.add(col), left),
+                                _ => load(from.add(col)),
+                            };
+                            store(to.add(col), v);
+                            col += LANES;
                         }
                     }
-                    for p in 0..kc {
-                        core::ptr::write_bytes(dst.add(p * stride + width), 0, stride - width);
+                    return;
+                }
+                // Columns are contiguous in depth (a transposed read): 8×8 blocks in registers
+                // where the depth stride allows, single elements at the edges.
+                let (full_cols, full_depth) = if b.depth_stride == 1 {
+                    (width / 8 * 8, kc / 8 * 8)
+                } else {
+                    (0, 0)
+                };
+                for j in (0..full_cols).step_by(8) {
+                    for p in (0..full_depth).step_by(8) {
+                        transpose_8x8(b.at.add(j * b.row_stride + p), b.row_stride, dst.add(p * stride + j), stride);
                     }
+                }
+                for j in 0..width {
+                    let col = b.at.add(j * b.row_stride);
+                    let first = if j < full_cols { full_depth } else { 0 };
+                    for p in first..kc {
+                        *dst.add(p * stride + j) = *col.add(p * b.depth_stride);
+                    }
+                }
+                for p in 0..kc {
+                    core::ptr::write_bytes(dst.add(p * stride + width), 0, stride - width);
                 }
             }
         }

@@ -10,3 +10,4 @@ mod emulated;
 mod scratch;
 #[cfg(test)]
 mod tests;
+mod transpose;
