@@ -96,12 +96,14 @@ pub fn predict<M: Network>(
             path: path.clone(),
             source,
         }),
-        None => std::io::stdout()
-            .write_all(text.as_bytes())
-            .map_err(|source| Error::Io {
+        None => match std::io::stdout().write_all(text.as_bytes()) {
+            // `predict … | head` closes the pipe early: that is not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            result => result.map_err(|source| Error::Io {
                 path: "<stdout>".into(),
                 source,
             }),
+        },
     }
 }
 
