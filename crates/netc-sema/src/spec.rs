@@ -7,6 +7,10 @@ use crate::ctx::Ctx;
 use crate::ir;
 use crate::{data, model, search, train};
 
+/// More errors than this are cut off: nobody reads the 51st, and rendering them all
+/// would make a garbage input slow to report.
+const MAX_DIAGNOSTICS: usize = 50;
+
 pub(crate) fn analyze(file: &File) -> Result<ir::Network, Vec<Diagnostic>> {
     let mut ctx = Ctx::default();
     let blocks = Blocks::collect(&mut ctx, file);

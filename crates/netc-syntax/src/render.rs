@@ -18,6 +18,10 @@ pub fn render_plain(src: &SourceFile, diags: &[Diagnostic]) -> String {
     let files = SimpleFile::new(src.name.as_str(), src.text.as_str());
     let mut out = String::new();
     for diagnostic in diags {
+        if has_long_line(src, diagnostic) {
+            out.push_str(&fallback(src, diagnostic));
+            continue;
+        }
         let converted = to_codespan(src, diagnostic);
         if term::emit_to_string(&mut out, &config, &files, &converted).is_err() {
             out.push_str(&fallback(src, diagnostic));
@@ -33,6 +37,10 @@ pub fn render_ansi(src: &SourceFile, diags: &[Diagnostic]) -> String {
     let mut writer = termcolor::Ansi::new(Vec::new());
     let mut failed = String::new();
     for diagnostic in diags {
+        if has_long_line(src, diagnostic) {
+            failed.push_str(&fallback(src, diagnostic));
+            continue;
+        }
         let converted = to_codespan(src, diagnostic);
         if term::emit_to_write_style(&mut writer, &config, &files, &converted).is_err() {
             failed.push_str(&fallback(src, diagnostic));
@@ -82,17 +90,63 @@ fn clamp(src: &SourceFile, range: std::ops::Range<usize>) -> std::ops::Range<usi
     start..end
 }
 
-/// Used only if codespan cannot render (it should not happen): still say where and what.
+/// Lines longer than this are shown clipped by [`fallback`]: codespan slows down badly on
+/// huge lines (machine-written or garbage input), and nobody reads them whole anyway.
+const LONG_LINE: usize = 400;
+
+fn has_long_line(src: &SourceFile, diagnostic: &Diagnostic) -> bool {
+    diagnostic.labels.iter().any(|label| {
+        let range = clamp(src, label.span.range());
+        let start = src.text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+        let end = src.text[range.end..]
+            .find('\n')
+            .map_or(src.text.len(), |i| range.end + i);
+        end - start > LONG_LINE
+    })
+}
+
+/// A compact rendering with the line clipped around the primary span: used for very long
+/// lines, or if codespan cannot render. Still says where and what, with a caret.
 fn fallback(src: &SourceFile, diagnostic: &Diagnostic) -> String {
-    let (line, col) = diagnostic
-        .primary_span()
-        .map_or((1, 1), |s| src.line_col(s.start));
-    format!(
-        "error[{}]: {}\n --> {}:{line}:{col}\n",
+    let range = clamp(src, diagnostic.primary_span().unwrap_or_default().range());
+    let (line, col) = src.line_col(range.start as u32);
+    let line_start = src.text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src.text[range.start..]
+        .find('\n')
+        .map_or(src.text.len(), |i| range.start + i);
+    let from = floor_boundary(&src.text, range.start.saturating_sub(40).max(line_start));
+    let to = floor_boundary(&src.text, (range.start + 40).min(line_end)).max(range.start);
+    let excerpt = &src.text[from..to];
+    let caret_at = src.text[from..range.start].chars().count();
+    let width = src.text[range.start..range.end.clamp(range.start, to)]
+        .chars()
+        .count()
+        .max(1);
+    let label = diagnostic
+        .labels
+        .iter()
+        .find(|l| l.primary)
+        .map_or("", |l| l.message.as_str());
+    let mut out = format!(
+        "error[{}]: {}\n --> {}:{line}:{col}\n  | ...{excerpt}...\n  |    {}{} {label}\n",
         diagnostic.code.as_str(),
         diagnostic.message,
-        src.name
-    )
+        src.name,
+        " ".repeat(caret_at),
+        "^".repeat(width),
+    );
+    for note in &diagnostic.notes {
+        out.push_str(&format!("  = {note}\n"));
+    }
+    out.push('\n');
+    out
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 fn trim_trailing_whitespace(text: &str) -> String {

@@ -161,3 +161,13 @@ fn huge_numbers_parse_as_text() {
     assert_eq!(n.to_u64(), None);
     assert!(n.to_f64() > 1e19);
 }
+
+#[test]
+fn long_lines_are_clipped_around_the_caret() {
+    let src = format!("model m {{ input 4 {} dense 0 }}", "dense 4 ".repeat(100));
+    let file = SourceFile::new("long.net", src);
+    let at = file.text.find("dense 0").expect("present") as u32 + 6;
+    let diagnostic = crate::Diagnostic::error(crate::ErrorCode::OutOfRange, "zero units")
+        .with_primary(crate::Span::new(at, at + 1), "zero");
+    insta::assert_snapshot!(render_plain(&file, &[diagnostic]));
+}
