@@ -179,8 +179,8 @@ fn main() {
     for isa in isas {
         println!("\n{isa:?}");
         println!(
-            "{:<8} {:<4} {:>16} {:>10}",
-            "shape", "op", "m x n x k", "GFLOP/s"
+            "{:<8} {:<4} {:>16} {:>10} {:>10}",
+            "shape", "op", "m x n x k", "GFLOP/s", "(cpu time)"
         );
         for s in STEP.iter().filter(|s| wanted(s)) {
             let mut ops = Operands::new(s);

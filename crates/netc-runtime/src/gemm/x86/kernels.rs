@@ -10,8 +10,9 @@
 //! - `nn`: D = C, A read in place (rows contiguous along k), B packed by row copies;
 //! - `tn`: D = C, A packed into row panels (its rows are strided), B packed by row copies;
 //! - `nt`: D = Cᵀ = B·Aᵀ — the B matrix (n×k, e.g. a weight) is the in-place broadcast
-//!   operand, A (m×k, e.g. a batch) is packed transposed, and the tile is stored transposed.
-//!   This keeps the large weight unpacked and read once per column block.
+//!   operand, A (m×k, e.g. a batch) is packed transposed, and D goes to scratch space, then is
+//!   transposed into C in 8×8 register blocks. This keeps the large weight unpacked and read
+//!   once per column block (once in all at AVX-512 width for a batch of 64).
 //!
 //! Packing (in a reused per-thread buffer) makes each tile read two contiguous streams: a
 //! power-of-two stride would otherwise map a tile's column of an operand onto a few L1 sets.
@@ -50,8 +51,11 @@ macro_rules! define_kernels {
         ) {
             let a = Operand { at: a.as_ptr(), row_stride: k, depth_stride: 1, packed: false };
             let b = Operand { at: b.as_ptr(), row_stride: 1, depth_stride: n, packed: true };
-            let c = Out { at: c.as_mut_ptr(), row_stride: n, transposed: false };
-            unsafe { product(m, n, k, a, b, c, acc) }
+            let len = pack_len(m, k, a);
+            super::scratch::with_scratch(len, |buf| {
+                // SAFETY: C holds m·n floats; `buf` is the packing space for these sizes.
+                unsafe { product(m, n, k, a, b, c.as_mut_ptr(), acc, buf.as_mut_ptr()) }
+            })
         }
 
         /// C[m×n] (+)= A[k×m]ᵀ · B[k×n]
@@ -63,11 +67,15 @@ macro_rules! define_kernels {
         ) {
             let a = Operand { at: a.as_ptr(), row_stride: 1, depth_stride: m, packed: true };
             let b = Operand { at: b.as_ptr(), row_stride: 1, depth_stride: n, packed: true };
-            let c = Out { at: c.as_mut_ptr(), row_stride: n, transposed: false };
-            unsafe { product(m, n, k, a, b, c, acc) }
+            let len = pack_len(m, k, a);
+            super::scratch::with_scratch(len, |buf| {
+                // SAFETY: C holds m·n floats; `buf` is the packing space for these sizes.
+                unsafe { product(m, n, k, a, b, c.as_mut_ptr(), acc, buf.as_mut_ptr()) }
+            })
         }
 
-        /// C[m×n] (+)= A[m×k] · B[n×k]ᵀ, computed as Cᵀ = B · Aᵀ.
+        /// C[m×n] (+)= A[m×k] · B[n×k]ᵀ, computed as D = Cᵀ = B · Aᵀ into scratch space, then
+        /// transposed into C.
         ///
         /// # Safety
         /// The CPU supports this module's instruction set; slice lengths were checked.
@@ -76,8 +84,16 @@ macro_rules! define_kernels {
         ) {
             let bt = Operand { at: b.as_ptr(), row_stride: k, depth_stride: 1, packed: false };
             let at = Operand { at: a.as_ptr(), row_stride: k, depth_stride: 1, packed: true };
-            let c = Out { at: c.as_mut_ptr(), row_stride: n, transposed: true };
-            unsafe { product(n, m, k, bt, at, c, acc) }
+            let d_len = n * m;
+            let len = d_len + pack_len(n, k, bt);
+            super::scratch::with_scratch(len, |buf| {
+                let (d, packs) = buf.split_at_mut(d_len);
+                // SAFETY: D holds n·m floats, C m·n; `packs` is the packing space.
+                unsafe {
+                    product(n, m, k, bt, at, d.as_mut_ptr(), false, packs.as_mut_ptr());
+                    transpose_into(n, m, d.as_ptr(), c.as_mut_ptr(), acc);
+                }
+            })
         }
 
         /// A matrix operand: element (i, p) — row i, depth p — is at
@@ -102,60 +118,38 @@ macro_rules! define_kernels {
             }
         }
 
-        /// Where D = A·B goes: D(i, j) is C[i·row_stride + j], or C[j·row_stride + i] when
-        /// `transposed`.
-        #[derive(Clone, Copy)]
-        struct Out {
-            at: *mut f32,
-            row_stride: usize,
-            transposed: bool,
+        /// Floats of packing space `product` needs for these sizes.
+        fn pack_len(m: usize, k: usize, a: Operand) -> usize {
+            let kc = BCAST_DEPTH.min(k);
+            let a_len = if a.packed { m.div_ceil(BCAST_ROWS) * BCAST_ROWS * kc } else { 0 };
+            a_len + kc * $nv * LANES
         }
 
-        impl Out {
-            /// The address of D(i, j).
-            #[inline(always)]
-            unsafe fn at(self, i: usize, j: usize) -> *mut f32 {
-                let (row, col) = if self.transposed { (j, i) } else { (i, j) };
-                // SAFETY: the caller stays inside the matrix.
-                unsafe { self.at.add(row * self.row_stride + col) }
-            }
-        }
-
-        /// D[m×n] (+)= A[m×k] · B[k×n] with D stored as `c` says.
+        /// C[m×n] (+)= A[m×k] · B[k×n], C row-major with row stride n; `pack` holds
+        /// `pack_len(m, k, a)` floats.
+        #[target_feature(enable = $feature)]
+        #[allow(clippy::too_many_arguments)]
         unsafe fn product(
-            m: usize, n: usize, k: usize, a: Operand, b: Operand, c: Out, acc: bool,
+            m: usize, n: usize, k: usize, a: Operand, b: Operand, c: *mut f32, acc: bool,
+            pack: *mut f32,
         ) {
             if m == 0 || n == 0 {
                 return;
             }
             if k == 0 {
                 if !acc {
-                    // SAFETY: C holds m·n floats (checked by the caller), in either orientation.
-                    unsafe { core::ptr::write_bytes(c.at, 0, m * n) };
+                    // SAFETY: C holds m·n floats (checked by the caller).
+                    unsafe { core::ptr::write_bytes(c, 0, m * n) };
                 }
                 return;
             }
             let kc = BCAST_DEPTH.min(k);
             let a_len = if a.packed { m.div_ceil(BCAST_ROWS) * BCAST_ROWS * kc } else { 0 };
-            let b_len = kc * $nv * LANES;
-            super::scratch::with_scratch(a_len + b_len, |buf| {
-                let (a_pack, b_pack) = buf.split_at_mut(a_len);
-                // SAFETY: the packs are as large as `product_in` needs for these sizes.
-                unsafe { product_in(m, n, k, a, b, c, acc, a_pack.as_mut_ptr(), b_pack.as_mut_ptr()) }
-            })
-        }
-
-        /// [`product`] with its packing space.
-        #[target_feature(enable = $feature)]
-        #[allow(clippy::too_many_arguments)]
-        unsafe fn product_in(
-            m: usize, n: usize, k: usize, a: Operand, b: Operand, c: Out, acc: bool,
-            a_pack: *mut f32, b_pack: *mut f32,
-        ) {
+            let (a_pack, b_pack) = (pack, pack.wrapping_add(a_len));
             let block = $nv * LANES;
             let mut k0 = 0;
             // SAFETY (all calls): columns j.. and depth k0.. are in bounds by the loop
-            // conditions; the packs hold what these sizes need (see `product`).
+            // conditions; the packs hold what these sizes need (see `pack_len`).
             unsafe {
                 while k0 < k {
                     let kc = BCAST_DEPTH.min(k - k0);
@@ -173,19 +167,53 @@ macro_rules! define_kernels {
                     let mut j = 0;
                     while j + block <= n {
                         pack_b(kc, b_k.offset(j, 0), block, block, b_pack);
-                        row_panels::<$nv, false>(m, kc, a_panels, b_pack, c, j, LANES, acc);
+                        row_panels::<$nv, false>(m, n, kc, a_panels, b_pack, c.add(j), LANES, acc);
                         j += block;
                     }
                     while j + LANES <= n {
                         pack_b(kc, b_k.offset(j, 0), LANES, LANES, b_pack);
-                        row_panels::<1, false>(m, kc, a_panels, b_pack, c, j, LANES, acc);
+                        row_panels::<1, false>(m, n, kc, a_panels, b_pack, c.add(j), LANES, acc);
                         j += LANES;
                     }
                     if j < n {
                         pack_b(kc, b_k.offset(j, 0), n - j, LANES, b_pack);
-                        row_panels::<1, true>(m, kc, a_panels, b_pack, c, j, n - j, acc);
+                        row_panels::<1, true>(m, n, kc, a_panels, b_pack, c.add(j), n - j, acc);
                     }
                     k0 += kc;
+                }
+            }
+        }
+
+        /// C[m×n] (+)= Dᵀ for D[n×m]: 8×8 blocks transposed in registers, single elements at
+        /// the edges.
+        #[target_feature(enable = $feature)]
+        unsafe fn transpose_into(n: usize, m: usize, d: *const f32, c: *mut f32, acc: bool) {
+            let (m8, n8) = (m / 8 * 8, n / 8 * 8);
+            // SAFETY: D holds n·m floats and C m·n; blocks stay below (m8, n8).
+            unsafe {
+                let mut block = [0.0f32; 64];
+                for i in (0..m8).step_by(8) {
+                    for j in (0..n8).step_by(8) {
+                        let (from, to) = (d.add(j * m + i), c.add(i * n + j));
+                        if !acc {
+                            transpose_8x8(from, m, to, n);
+                            continue;
+                        }
+                        transpose_8x8(from, m, block.as_mut_ptr(), 8);
+                        for (p, row) in block.chunks_exact(8).enumerate() {
+                            let out = to.add(p * n);
+                            for (q, &x) in row.iter().enumerate() {
+                                *out.add(q) += x;
+                            }
+                        }
+                    }
+                }
+                for i in 0..m {
+                    let first = if i < m8 { n8 } else { 0 };
+                    for j in first..n {
+                        let (x, at) = (*d.add(j * m + i), c.add(i * n + j));
+                        *at = if acc { *at + x } else { x };
+                    }
                 }
             }
         }
@@ -264,26 +292,24 @@ macro_rules! define_kernels {
             }
         }
 
-        /// Columns j.. of D (NV vectors, the last one only `tail` lanes stored if MASKED) for
-        /// every row panel of A.
+        /// One column block of C (NV vectors, the last one only `tail` lanes stored if MASKED)
+        /// for every row panel of A; `c` points at the block's first column, rows n apart.
         #[target_feature(enable = $feature)]
         #[allow(clippy::too_many_arguments)]
         unsafe fn row_panels<const NV: usize, const MASKED: bool>(
-            m: usize, kc: usize, a: Operand, b_pack: *const f32, c: Out, j: usize, tail: usize,
-            acc: bool,
+            m: usize, n: usize, kc: usize, a: Operand, b_pack: *const f32, c: *mut f32,
+            tail: usize, acc: bool,
         ) {
             let mut i = 0;
             while i < m {
                 let rows = BCAST_ROWS.min(m - i);
                 // Packed panels follow each other; an in-place A moves down by rows.
-                // SAFETY: rows i..i+rows of A and D exist.
-                let a_i = unsafe {
-                    if a.packed { a.offset(i / BCAST_ROWS * kc * BCAST_ROWS, 0) } else { a.offset(i, 0) }
-                };
-                // SAFETY: as above; B's block is packed.
+                // SAFETY: rows i..i+rows of A and C exist; B's block is packed.
                 unsafe {
+                    let a_i = if a.packed { a.offset(i / BCAST_ROWS * kc * BCAST_ROWS, 0) } else { a.offset(i, 0) };
+                    let c_i = c.add(i * n);
                     match rows {
-                        $($br => tile::<$br, NV, MASKED>(kc, a_i, b_pack, c, i, j, tail, acc),)+
+                        $($br => tile::<$br, NV, MASKED>(kc, a_i, b_pack, c_i, n, tail, acc),)+
                         _ => unreachable!("row block taller than BCAST_ROWS"),
                     }
                 }
@@ -291,24 +317,25 @@ macro_rules! define_kernels {
             }
         }
 
-        /// D(i..i+MR, j..j+NV·LANES) (+)= Σ_p A(r, p) · Bpack[p, ..], the tile in registers.
+        /// C tile MR×(NV·LANES) (+)= Σ_p A(r, p) · Bpack[p, ..], the tile in registers.
         ///
         /// Not inlined, so the tile gets the whole register file to itself.
         #[target_feature(enable = $feature)]
         #[inline(never)]
         #[allow(clippy::too_many_arguments)]
         unsafe fn tile<const MR: usize, const NV: usize, const MASKED: bool>(
-            kc: usize, a: Operand, b_pack: *const f32, c: Out, i: usize, j: usize, tail: usize,
+            kc: usize, a: Operand, b_pack: *const f32, c: *mut f32, ldc: usize, tail: usize,
             acc: bool,
         ) {
             // SAFETY: the caller guarantees MR rows of A over kc depth, kc packed rows of B
-            // (NV·LANES wide) and the D tile (the last vector `tail` wide when MASKED).
+            // (NV·LANES wide) and the C tile (the last vector `tail` wide when MASKED).
             unsafe {
+                // Only constant indices touch `sum` (after unrolling), so it lives in registers.
                 let mut sum = [[zero(); NV]; MR];
-                if acc && !c.transposed {
+                if acc {
                     for r in 0..MR {
                         for v in 0..NV {
-                            let at = c.at(i + r, j + v * LANES);
+                            let at = c.add(r * ldc + v * LANES);
                             sum[r][v] = if MASKED && v + 1 == NV { load_part(at, tail) } else { load(at) };
                         }
                     }
@@ -344,30 +371,9 @@ macro_rules! define_kernels {
                 if p < kc {
                     step!(p);
                 }
-                if c.transposed {
-                    // D's vectors run down C's columns: spill the tile, then write it element
-                    // by element (once per tile, small next to the kc-deep product). Only
-                    // constant indices touch `sum`, so it stays in registers in the loop.
-                    let mut spilled = [[[0.0f32; LANES]; NV]; MR];
-                    for r in 0..MR {
-                        for v in 0..NV {
-                            store(spilled[r][v].as_mut_ptr(), sum[r][v]);
-                        }
-                    }
-                    for (r, row) in spilled.iter().enumerate() {
-                        for (v, lanes) in row.iter().enumerate() {
-                            let valid = if MASKED && v + 1 == NV { tail } else { LANES };
-                            for (l, &x) in lanes.iter().enumerate().take(valid) {
-                                let at = c.at(i + r, j + v * LANES + l);
-                                *at = if acc { *at + x } else { x };
-                            }
-                        }
-                    }
-                    return;
-                }
                 for r in 0..MR {
                     for v in 0..NV {
-                        let at = c.at(i + r, j + v * LANES);
+                        let at = c.add(r * ldc + v * LANES);
                         if MASKED && v + 1 == NV {
                             store_part(at, sum[r][v], tail);
                         } else {
