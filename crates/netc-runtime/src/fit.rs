@@ -92,7 +92,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             steps: model.steps(),
         };
         if cfg.verbose {
-            println!("{}", report.to_line(cfg.epochs));
+            say!("{}", report.to_line(cfg.epochs));
         }
         if let Some(metrics) = &mut metrics {
             metrics.append(&report)?;
@@ -107,7 +107,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         .map(|t| evaluate(model, t))
         .transpose()?;
     if let (true, Some(test)) = (cfg.verbose, test) {
-        println!("{}", test_line(test.accuracy, test.loss));
+        say!("{}", test_line(test.accuracy, test.loss));
     }
     if let Some(path) = &cfg.checkpoint_path {
         save_checkpoint(model, path)?;

@@ -5,6 +5,15 @@
 //! [`load_checkpoint`]) and wraps all of it in a command-line trainer ([`trainer_main`]) for
 //! any such model.
 
+/// `println!` that ignores a closed stdout (`trainer train | head`) instead of panicking:
+/// progress output must never abort a training run.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = writeln!(::std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod bench;
 mod checkpoint;
 pub mod config;

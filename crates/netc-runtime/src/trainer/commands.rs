@@ -21,20 +21,20 @@ pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> R
     let data = cfg.data.as_ref().ok_or_else(no_data_block)?;
     let splits = load_splits(data, cfg.seed)?;
     if args.batch_info {
-        println!("{}", batch_info::<M>(&splits));
+        say!("{}", batch_info::<M>(&splits));
     }
     let mut model = M::new(hyper, cfg.seed);
     let report = fit(&mut model, &cfg, &splits)?;
     if cfg.verbose {
         if let Some(path) = &cfg.checkpoint_path {
-            println!(
+            say!(
                 "weights saved to {} after {} steps",
                 path.display(),
                 report.steps
             );
         }
         if let Some(path) = &cfg.metrics_path {
-            println!("metrics written to {}", path.display());
+            say!("metrics written to {}", path.display());
         }
     }
     Ok(())
@@ -49,12 +49,12 @@ pub fn eval<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &EvalArgs) -> Res
     let mut evaluated = false;
     if let Some(test) = &splits.test {
         let result = evaluate(&mut model, test)?;
-        println!("{}", test_line(result.accuracy, result.loss));
+        say!("{}", test_line(result.accuracy, result.loss));
         evaluated = true;
     }
     if let Some(validation) = &splits.validation {
         let result = evaluate(&mut model, validation)?;
-        println!(
+        say!(
             "validation accuracy {:.2}% (loss {:.4})",
             100.0 * result.accuracy,
             result.loss
@@ -63,7 +63,7 @@ pub fn eval<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &EvalArgs) -> Res
     }
     if !evaluated {
         let result = evaluate(&mut model, &splits.train)?;
-        println!(
+        say!(
             "train accuracy {:.2}% (loss {:.4}) (no test or validation data)",
             100.0 * result.accuracy,
             result.loss
@@ -110,13 +110,13 @@ pub fn predict<M: Network>(
 pub fn bench<M: Network>(hyper: M::Hyper, seconds: f64, runs: usize) {
     let report = crate::bench::bench::<M>(hyper, seconds, runs);
     for (i, run) in report.runs.iter().enumerate() {
-        println!(
+        say!(
             "run {}: {} samples/s",
             i + 1,
             group_thousands(run.round() as u64)
         );
     }
-    println!("{}", report.summary_line(seconds));
+    say!("{}", report.summary_line(seconds));
 }
 
 /// `name = value`, one line per hyperparameter.

@@ -40,7 +40,7 @@ pub fn exit_code(outcome: Result<(), Error>) -> ExitCode {
 pub fn run<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &[String]) -> Result<(), Error> {
     match parse_args(args)? {
         Command::Help => {
-            print!("{}", usage(M::META.name));
+            say!("{}", usage(M::META.name).trim_end());
             Ok(())
         }
         Command::Train(train) => commands::train::<M>(cfg, hyper, &train),
@@ -51,7 +51,7 @@ pub fn run<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &[String]) -> Resu
             Ok(())
         }
         Command::Hyper => {
-            print!("{}", commands::hyper_listing(&hyper));
+            say!("{}", commands::hyper_listing(&hyper).trim_end());
             Ok(())
         }
     }
