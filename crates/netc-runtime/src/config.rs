@@ -8,7 +8,11 @@ pub enum DataSource {
     /// IDX images + labels, gzipped (by magic bytes, not by name) or raw.
     Idx { images: PathBuf, labels: PathBuf },
     /// CSV, one sample per row; `label_column` may be negative (from the end).
-    Csv { path: PathBuf, label_column: i64, header: bool },
+    Csv {
+        path: PathBuf,
+        label_column: i64,
+        header: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

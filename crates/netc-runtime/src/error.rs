@@ -7,7 +7,10 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub enum Error {
     /// A file could not be read or written.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A data file is not what it claims to be (bad magic, truncated, shape mismatch).
     Data { path: PathBuf, message: String },
     /// A trainer flag or hyperparameter value is wrong.
@@ -15,7 +18,11 @@ pub enum Error {
     /// A checkpoint does not fit this model (other spec hash, missing tensor, wrong shape).
     Checkpoint { path: PathBuf, message: String },
     /// The loss became NaN or infinite.
-    Diverged { epoch: usize, step: u64, message: String },
+    Diverged {
+        epoch: usize,
+        step: u64,
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -25,8 +32,15 @@ impl fmt::Display for Error {
             Error::Data { path, message } => write!(f, "{}: {}", path.display(), message),
             Error::Usage(message) => write!(f, "{message}"),
             Error::Checkpoint { path, message } => write!(f, "{}: {}", path.display(), message),
-            Error::Diverged { epoch, step, message } => {
-                write!(f, "training diverged at epoch {epoch}, step {step}: {message}")
+            Error::Diverged {
+                epoch,
+                step,
+                message,
+            } => {
+                write!(
+                    f,
+                    "training diverged at epoch {epoch}, step {step}: {message}"
+                )
             }
         }
     }
