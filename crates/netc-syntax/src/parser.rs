@@ -93,18 +93,74 @@ fn to_diagnostic(src: &SourceFile, error: pest::error::Error<Rule>) -> Diagnosti
         ErrorVariant::ParsingError { .. } => format!("unexpected {found}"),
         ErrorVariant::CustomError { message } => message.clone(),
     };
+    let word = word_at(&src.text, start);
     let end = if end > start {
         end
+    } else if !word.is_empty() {
+        start + word.len()
     } else {
         next_char_end(&src.text, start)
     };
     let span = Span::new(start as u32, end as u32);
     let mut diagnostic = Diagnostic::error(ErrorCode::Syntax, message)
         .with_primary(span, format!("unexpected {found}"));
+    if let ErrorVariant::ParsingError { positives, .. } = &error.variant
+        && positives.contains(&Rule::kw_model)
+        && let Some(block) = closest_block_keyword(word)
+    {
+        diagnostic = diagnostic.with_note(format!("help: did you mean `{block}`?"));
+    }
     if let Some(note) = hint(&src.text, start) {
         diagnostic = diagnostic.with_note(note);
     }
     diagnostic
+}
+
+/// The identifier starting at `offset`, or "".
+fn word_at(text: &str, offset: usize) -> &str {
+    let rest = text.get(offset..).unwrap_or("");
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    &rest[..len]
+}
+
+/// A block keyword within two edits of `word` (`modle` → `model`).
+fn closest_block_keyword(word: &str) -> Option<&'static str> {
+    if word.is_empty() || word.len() > 32 {
+        return None;
+    }
+    ["model", "data", "train", "search", "ensemble"]
+        .into_iter()
+        .map(|k| (edit_distance(word, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        rows[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
 }
 
 /// "`a`, `b` or `c`", deduplicated, in a stable order. Optional tails of a number
@@ -113,6 +169,9 @@ fn to_diagnostic(src: &SourceFile, error: pest::error::Error<Rule>) -> Diagnosti
 fn expected_list(positives: &[Rule], at_end: bool) -> String {
     if at_end && positives.contains(&Rule::rbrace) {
         return rename_rule(&Rule::rbrace).to_string();
+    }
+    if positives.contains(&Rule::kw_model) {
+        return "a block (`model`, `data`, `train`, `search` or `ensemble`)".to_string();
     }
     let is_tail = |r: &&Rule| {
         matches!(
