@@ -92,3 +92,63 @@ mod trainer_project {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+mod trainer_project_files {
+    use std::path::PathBuf;
+
+    use crate::trainer_project::TrainerProject;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("netc-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn writes_manifest_main_and_seeded_lock_then_nothing_when_unchanged() {
+        let dir = scratch("project");
+        let seed = dir.join("seed.lock");
+        std::fs::write(&seed, "# seed\n").unwrap();
+        let project = TrainerProject::new(
+            dir.join("p"),
+            "xor",
+            "specs/xor.net",
+            "fn main() {}\n".to_string(),
+            &dir,
+            Some(seed.clone()),
+        );
+        assert_eq!(project.write().unwrap(), 3);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("p/src/main.rs")).unwrap(),
+            "fn main() {}\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("p/Cargo.lock")).unwrap(),
+            "# seed\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(project.manifest_path()).unwrap(),
+            project.cargo_toml
+        );
+
+        // cargo rewrites the lock (newer than the seed): it is left alone from then on.
+        std::fs::write(dir.join("p/Cargo.lock"), "# pruned by cargo\n").unwrap();
+        assert_eq!(project.write().unwrap(), 0);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("p/Cargo.lock")).unwrap(),
+            "# pruned by cargo\n"
+        );
+
+        let changed = TrainerProject {
+            main_rs: "fn main() { }\n".to_string(),
+            ..project.clone()
+        };
+        assert_eq!(changed.write().unwrap(), 1, "only main.rs changed");
+        assert_eq!(
+            project.binary_path(std::path::Path::new("t")),
+            PathBuf::from(format!("t/release/xor{}", std::env::consts::EXE_SUFFIX))
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
