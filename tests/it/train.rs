@@ -41,23 +41,41 @@ fn macro_example_trains_xor() {
 
 #[test]
 fn same_seed_gives_identical_training() {
-    let cfg = with_repo_data(rt::RunConfig { epochs: 50, ..xor::run_config() });
+    let cfg = with_repo_data(rt::RunConfig {
+        epochs: 50,
+        ..xor::run_config()
+    });
     let (a, report_a) = xor::train_with(&cfg).unwrap();
     let (b, report_b) = xor::train_with(&cfg).unwrap();
-    let losses = |r: &rt::Report| r.epochs.iter().map(|e| e.loss.to_bits()).collect::<Vec<_>>();
+    let losses = |r: &rt::Report| {
+        r.epochs
+            .iter()
+            .map(|e| e.loss.to_bits())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(losses(&report_a), losses(&report_b));
     let weights = |m: &xor::Model| {
-        m.tensors().iter().flat_map(|t| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>()).collect::<Vec<_>>()
+        m.tensors()
+            .iter()
+            .flat_map(|t| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
     };
     assert_eq!(weights(&a), weights(&b));
-    let (c, _) = xor::train_with(&rt::RunConfig { seed: 2, ..cfg.clone() }).unwrap();
+    let (c, _) = xor::train_with(&rt::RunConfig {
+        seed: 2,
+        ..cfg.clone()
+    })
+    .unwrap();
     assert_ne!(weights(&a), weights(&c), "another seed, other weights");
 }
 
 #[test]
 fn hyperparameters_come_from_the_spec_and_are_range_checked() {
     let mut hyper = xor::Hyper::default();
-    assert_eq!(<xor::Hyper as Hyperparams>::names(), &["learning_rate", "momentum", "epochs"]);
+    assert_eq!(
+        <xor::Hyper as Hyperparams>::names(),
+        &["learning_rate", "momentum", "epochs"]
+    );
     assert_eq!(hyper.get("learning_rate"), Some(0.1f32 as f64));
     assert_eq!(hyper.get("momentum"), Some(0.9f32 as f64));
     assert_eq!(hyper.get("epochs"), Some(2000.0));
@@ -75,7 +93,11 @@ fn hyperparameters_come_from_the_spec_and_are_range_checked() {
 #[test]
 fn checkpoints_round_trip_with_pytorch_names() {
     let model = xor::new(7);
-    let names: Vec<(String, Vec<usize>)> = model.tensors().into_iter().map(|t| (t.name, t.shape)).collect();
+    let names: Vec<(String, Vec<usize>)> = model
+        .tensors()
+        .into_iter()
+        .map(|t| (t.name, t.shape))
+        .collect();
     assert_eq!(
         names,
         vec![
@@ -90,7 +112,12 @@ fn checkpoints_round_trip_with_pytorch_names() {
     let path = dir.join("xor.safetensors");
     xor::save(&model, &path).unwrap();
     let loaded = xor::load(&path).unwrap();
-    let data = |m: &xor::Model| m.tensors().iter().flat_map(|t| t.data.to_vec()).collect::<Vec<f32>>();
+    let data = |m: &xor::Model| {
+        m.tensors()
+            .iter()
+            .flat_map(|t| t.data.to_vec())
+            .collect::<Vec<f32>>()
+    };
     assert_eq!(data(&model), data(&loaded));
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(<xor::Model as Network>::META.name, "xor");
@@ -146,7 +173,9 @@ grad_check_model!(gc_gemm_relu_softmax, 20, 17, relu, 4, softmax);
 /// Compares the analytic gradient of `train_step` (learning rate 0, so parameters stay put)
 /// with central differences of the step's loss, for every parameter.
 fn grad_check<M: Network>(mut model: M, grads: impl Fn(&M) -> Vec<Vec<f32>>) {
-    let x: Vec<f32> = (0..M::BATCH * M::INPUT).map(|i| ((i * 37 % 23) as f32 / 23.0 - 0.5) * 2.0).collect();
+    let x: Vec<f32> = (0..M::BATCH * M::INPUT)
+        .map(|i| ((i * 37 % 23) as f32 / 23.0 - 0.5) * 2.0)
+        .collect();
     let labels: Vec<u32> = (0..M::BATCH).map(|i| (i * 3 % M::OUTPUT) as u32).collect();
     model.train_step(&x, &labels);
     let analytic = grads(&model);
@@ -165,10 +194,16 @@ fn grad_check<M: Network>(mut model: M, grads: impl Fn(&M) -> Vec<Vec<f32>>) {
             let numeric = (loss_at(h) - loss_at(-h)) / (2.0 * h);
             let tolerance = 3e-4 + 2e-2 * g.abs().max(numeric.abs());
             worst = worst.max((numeric - g).abs() / tolerance);
-            assert!((numeric - g).abs() <= tolerance, "tensor {t} element {j}: analytic {g}, numeric {numeric}");
+            assert!(
+                (numeric - g).abs() <= tolerance,
+                "tensor {t} element {j}: analytic {g}, numeric {numeric}"
+            );
         }
     }
-    assert!(analytic.iter().flatten().any(|g| g.abs() > 1e-4), "gradients are not all zero");
+    assert!(
+        analytic.iter().flatten().any(|g| g.abs() > 1e-4),
+        "gradients are not all zero"
+    );
     eprintln!("worst error / tolerance: {worst}");
 }
 
@@ -176,9 +211,14 @@ macro_rules! grad_check_test {
     ($test:ident, $model:ident) => {
         #[test]
         fn $test() {
-            let hyper = $model::Hyper { learning_rate: 0.0, ..$model::Hyper::default() };
+            let hyper = $model::Hyper {
+                learning_rate: 0.0,
+                ..$model::Hyper::default()
+            };
             let model = <$model::Model as Network>::new(hyper, 3);
-            grad_check(model, |m: &$model::Model| m.grad_tensors().iter().map(|t| t.data.to_vec()).collect());
+            grad_check(model, |m: &$model::Model| {
+                m.grad_tensors().iter().map(|t| t.data.to_vec()).collect()
+            });
         }
     };
 }
@@ -194,4 +234,3 @@ grad_check_test!(grad_check_identity_logistic, gc_identity_logistic);
 grad_check_test!(grad_check_gemm_tanh_softmax, gc_gemm_tanh_softmax);
 grad_check_test!(grad_check_gemm_sigmoid_logistic, gc_gemm_sigmoid_logistic);
 grad_check_test!(grad_check_gemm_relu_softmax, gc_gemm_relu_softmax);
-

@@ -60,6 +60,12 @@ fn loss_pass(plan: &Plan) -> TokenStream {
     let out = plan.output_layer();
     let (y, dz, gb) = (&out.y, &out.dz, &out.gb);
     let grad = times_derivative(out.activation, quote!(d), quote!(v));
+    // Identity output: the derivative does not read the output (no unused binding).
+    let output_value = if out.activation == Activation::Identity {
+        quote!(_)
+    } else {
+        quote!(&v)
+    };
     let per_row = match plan.net.model.loss.kind {
         // p = softmax(z) (max subtracted); loss −ln p[label]; dL/dz = (p − onehot)/B.
         LossKind::Softmax => quote! {
@@ -70,7 +76,7 @@ fn loss_pass(plan: &Plan) -> TokenStream {
             }
             loss += sum.ln() - (z[label] - max);
             let scale = INV_BATCH / sum;
-            for (j, ((e, &v), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
+            for (j, ((e, #output_value), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
                 let d = *e * scale - if j == label { INV_BATCH } else { 0.0 };
                 *e = #grad;
                 *gbj += *e;
@@ -144,12 +150,17 @@ fn gemm_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream {
     let Some(prev) = prev else { return weight_grad };
     let (py, pdz, pgb) = (&prev.y, &prev.dz, &prev.gb);
     let grad = times_derivative(prev.activation, quote!(*d), quote!(y));
+    let prev_value = if prev.activation == Activation::Identity {
+        quote!(_)
+    } else {
+        quote!(&y)
+    };
     quote! {
         #weight_grad
         rt::gemm::nn(BATCH, #in_c, #out_c, #dz.as_flattened(), #w.as_flattened(), #pdz.as_flattened_mut(), false);
         #pgb.fill(0.0);
         for (dr, yr) in #pdz.iter_mut().zip(#py.iter()) {
-            for ((d, &y), gbj) in dr.iter_mut().zip(yr.iter()).zip(#pgb.iter_mut()) {
+            for ((d, #prev_value), gbj) in dr.iter_mut().zip(yr.iter()).zip(#pgb.iter_mut()) {
                 *d = #grad;
                 *gbj += *d;
             }
@@ -177,6 +188,11 @@ fn unrolled_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream
         },
         Some(prev) => {
             let (py, pdz, pgb) = (&prev.y, &prev.dz, &prev.gb);
+            let prev_row = if prev.activation == Activation::Identity {
+                quote!(_)
+            } else {
+                quote!(yr)
+            };
             let input_grads = ins.iter().map(|k| {
                 let terms = outs.iter().map(|o| quote!(+ dr[#o] * #w[#o][#k]));
                 let grad = times_derivative(prev.activation, quote!(s), quote!(yr[#k]));
@@ -189,7 +205,7 @@ fn unrolled_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream
             quote! {
                 #gw.as_flattened_mut().fill(0.0);
                 #pgb.fill(0.0);
-                for (((xr, dr), pr), yr) in xin.iter().zip(#dz.iter()).zip(#pdz.iter_mut()).zip(#py.iter()) {
+                for (((xr, dr), pr), #prev_row) in xin.iter().zip(#dz.iter()).zip(#pdz.iter_mut()).zip(#py.iter()) {
                     #( #weight_grads )*
                     #( #input_grads )*
                 }

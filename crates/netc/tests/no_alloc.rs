@@ -69,10 +69,18 @@ fn the_counter_sees_allocations() {
 #[test]
 fn train_step_never_allocates() {
     // Unrolled layers: nothing allocates, from the very first step.
-    assert_eq!(allocations_in_steps(&mut tiny::new(1), 100), 0, "tiny (unrolled layers)");
+    assert_eq!(
+        allocations_in_steps(&mut tiny::new(1), 100),
+        0,
+        "tiny (unrolled layers)"
+    );
     // GEMM layers: the runtime's per-thread packing space grows to its size during the first
     // step (its design); every later step allocates nothing.
     let mut mnist = mnist_mlp::new(1);
     allocations_in_steps(&mut mnist, 1);
-    assert_eq!(allocations_in_steps(&mut mnist, 5), 0, "mnist_mlp (GEMM layers), steady state");
+    assert_eq!(
+        allocations_in_steps(&mut mnist, 5),
+        0,
+        "mnist_mlp (GEMM layers), steady state"
+    );
 }
