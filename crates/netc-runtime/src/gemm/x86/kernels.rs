@@ -233,6 +233,11 @@ macro_rules! define_kernels {
                     for p in 0..kc {
                         let from = src.at.add(p * src.depth_stride);
                         let to = panel.add(p * BCAST_ROWS);
+                        if src.row_stride == 1 && BCAST_ROWS < LANES {
+                            // The panel's rows are adjacent in A (`tn`): one masked vector.
+                            store_part(to, load_part(from, rows), BCAST_ROWS);
+                            continue;
+                        }
                         for r in 0..BCAST_ROWS {
                             *to.add(r) = if r < rows { *from.add(r * src.row_stride) } else { 0.0 };
                         }
