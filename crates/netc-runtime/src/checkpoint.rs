@@ -42,8 +42,9 @@ pub fn save_checkpoint<M: Network>(model: &M, path: &Path) -> Result<(), Error> 
     let serialized = safetensors::serialize(views, Some(metadata))
         .map_err(|e| checkpoint_error(path, format!("cannot serialize: {e}")))?;
     let partial = partial_path(path);
+    // Errors name the file the user asked for, not the temporary one.
     std::fs::write(&partial, serialized).map_err(|source| Error::Io {
-        path: partial.clone(),
+        path: path.to_path_buf(),
         source,
     })?;
     std::fs::rename(&partial, path).map_err(|source| Error::Io {
@@ -181,6 +182,16 @@ mod tests {
         assert_eq!(metadata["model"], "logreg");
         assert_eq!(metadata["spec_hash"], LogReg::META.spec_hash);
         assert_eq!(metadata["netc_version"], LogReg::META.netc_version);
+    }
+
+    #[test]
+    fn saving_into_a_missing_directory_names_the_requested_file() {
+        let path = temp_path("no-such-dir").join("model.safetensors");
+        let error = save_checkpoint(&LogReg::new(LogRegHyper::default(), 1), &path).unwrap_err();
+        assert!(
+            matches!(&error, Error::Io { path: p, .. } if *p == path),
+            "{error:?}"
+        );
     }
 
     #[test]
