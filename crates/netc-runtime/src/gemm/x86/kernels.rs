@@ -143,8 +143,9 @@ macro_rules! define_kernels {
                 }
                 return;
             }
-            let kc = BCAST_DEPTH.min(k);
-            let a_len = if a.packed { m.div_ceil(BCAST_ROWS) * BCAST_ROWS * kc } else { 0 };
+            // Equal depth chunks of at most BCAST_DEPTH (784 = 7 × 112, not 6 × 128 + 16).
+            let chunk = k.div_ceil(k.div_ceil(BCAST_DEPTH));
+            let a_len = if a.packed { m.div_ceil(BCAST_ROWS) * BCAST_ROWS * chunk } else { 0 };
             let (a_pack, b_pack) = (pack, pack.wrapping_add(a_len));
             let block = $nv * LANES;
             let mut k0 = 0;
@@ -152,7 +153,7 @@ macro_rules! define_kernels {
             // conditions; the packs hold what these sizes need (see `pack_len`).
             unsafe {
                 while k0 < k {
-                    let kc = BCAST_DEPTH.min(k - k0);
+                    let kc = chunk.min(k - k0);
                     // Later depth chunks add to what the first one stored.
                     let acc = acc || k0 > 0;
                     // The A panels, read by `tile` with strides (1, a_depth_stride).
