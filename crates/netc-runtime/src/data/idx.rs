@@ -110,12 +110,11 @@ fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
         .chunks_exact(4)
         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
         .collect();
-    let count = dims
+    let expected = dims
         .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| format!("dimensions {dims:?} overflow"))?;
+        .try_fold(element.size(), |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| format!("dimensions {dims:?} are too large"))?;
     let payload = &bytes[dims_end..];
-    let expected = count * element.size();
     if payload.len() < expected {
         return Err(format!(
             "truncated: dimensions {dims:?} need {expected} bytes of data, the file has {}",
@@ -267,6 +266,27 @@ mod tests {
                 other => panic!("expected a data error containing {expected:?}, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let mut rng = crate::rng::Rng::new(0, 0);
+        for case in 0..2000 {
+            let len = rng.below(40);
+            let mut bytes: Vec<u8> = (0..len).map(|_| rng.next_u32() as u8).collect();
+            // Half the cases get a plausible header, so the size checks are reached.
+            if case % 2 == 0 && len >= 4 {
+                bytes[..4].copy_from_slice(&[
+                    0,
+                    0,
+                    [0x08, 0x0B, 0x0D, 0x0E][case / 2 % 4],
+                    1 + (case % 3) as u8,
+                ]);
+            }
+            let _ = parse_idx(&bytes);
+        }
+        let huge = idx_bytes(&[u32::MAX, u32::MAX, u32::MAX], &[]);
+        assert!(parse_idx(&huge).err().unwrap().contains("too large"));
     }
 
     #[test]
