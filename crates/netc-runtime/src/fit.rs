@@ -23,9 +23,10 @@ use crate::rng::{Rng, streams};
 /// `cfg.verbose`) and a JSON line in `cfg.metrics_path` (the file is created fresh). At the end:
 /// test evaluation and the checkpoint at `cfg.checkpoint_path`.
 ///
-/// A non-finite step loss stops training with [`Error::Diverged`]; the parameters are reset to
-/// those at the end of the last complete epoch (or the start) and, if a checkpoint path is set,
-/// saved there. Same model seed and `cfg.seed` → bit-identical losses and weights.
+/// A non-finite step loss stops training with [`Error::Diverged`] (its `step` counts the
+/// optimizer steps of this call, from 1); the tensors are reset to those at the end of the
+/// last complete epoch (or the start) and, if a checkpoint path is set, saved there. Optimizer
+/// state that is not among `tensors()` (momentum buffers) is not rolled back. Same model seed and `cfg.seed` → bit-identical losses and weights.
 pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Result<Report, Error> {
     check_splits::<M>(splits)?;
     if let Some(path) = &cfg.init_weights {

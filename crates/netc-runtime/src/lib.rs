@@ -4,6 +4,23 @@
 //! ([`evaluate`], [`predict`]), benchmarks ([`bench()`]), checkpoints ([`save_checkpoint`],
 //! [`load_checkpoint`]) and wraps all of it in a command-line trainer ([`trainer_main`]) for
 //! any such model.
+//!
+//! The pieces below the driver are usable on their own:
+//!
+//! ```
+//! use netc_runtime::{Dataset, Init, Rng, fill, streams};
+//!
+//! // Deterministic on every platform: same seed and stream, same numbers.
+//! let mut rng = Rng::new(42, streams::INIT);
+//! let mut weight = vec![0.0f32; 3 * 4];
+//! fill(&mut weight, Init::He, 4, 3, &mut rng);
+//! assert!(weight.iter().all(|w| w.abs() < 5.0));
+//!
+//! let x = ndarray::Array2::from_shape_vec((2, 2), vec![0.0, 1.0, 1.0, 0.0]).unwrap();
+//! let data = Dataset::new(x, vec![1, 1])?;
+//! assert_eq!((data.len(), data.features()), (2, 2));
+//! # Ok::<(), netc_runtime::Error>(())
+//! ```
 
 /// `println!` that ignores a closed stdout (`trainer train | head`) instead of panicking:
 /// progress output must never abort a training run.

@@ -187,6 +187,26 @@ mod tests {
     }
 
     #[test]
+    fn real_idx_files_relative_to_a_base_dir_scaled() {
+        let cfg = DataConfig {
+            train: DataSource::Idx {
+                images: "data/mnist/t10k-images-idx3-ubyte.gz".into(),
+                labels: "data/mnist/t10k-labels-idx1-ubyte.gz".into(),
+            },
+            test: None,
+            validation: ValidationSplit::Fraction(0.1),
+            scale: 1.0 / 255.0,
+            base_dir: Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))),
+        };
+        let splits = load_splits(&cfg, 42).unwrap();
+        let validation = splits.validation.unwrap();
+        assert_eq!((splits.train.len(), validation.len()), (9000, 1000));
+        assert_eq!(splits.train.features(), 784);
+        let max = splits.train.x.iter().copied().fold(0.0f32, f32::max);
+        assert_eq!(max, 1.0);
+    }
+
+    #[test]
     fn a_split_that_takes_everything_is_refused() {
         let cfg = config(indexed_csv(10), ValidationSplit::Count(10));
         assert!(matches!(load_splits(&cfg, 0), Err(Error::Usage(_))));
