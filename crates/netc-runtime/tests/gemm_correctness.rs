@@ -100,13 +100,15 @@ fn check_all_shapes(isa: Isa) {
                 }
             }
         }
-        // The MLP's own shapes, and widths past one 64-column block.
+        // The MLP's own shapes, widths past one 64-column block, several depth chunks, and
+        // more rows than one `nt` pass takes.
         for &(m, n, k) in &[
             (64, 256, 784),
             (64, 10, 128),
             (10, 128, 64),
             (13, 200, 70),
             (7, 131, 300),
+            (600, 9, 20),
         ] {
             run(isa, v, m, n, k, false);
             run(isa, v, m, n, k, true);

@@ -30,6 +30,8 @@ macro_rules! define_kernels {
         const BCAST_ROWS: usize = max_of(&[$($br),+]);
         /// Depth (k) chunk: a packed B block of it stays in L1.
         const BCAST_DEPTH: usize = $kc;
+        /// Rows of C per `nt` pass (a multiple of every vector width).
+        const NT_ROWS: usize = 256;
 
         const fn max_of(xs: &[usize]) -> usize {
             let (mut i, mut best) = (0, 0);
@@ -75,7 +77,7 @@ macro_rules! define_kernels {
         }
 
         /// C[m×n] (+)= A[m×k] · B[n×k]ᵀ, computed as D = Cᵀ = B · Aᵀ into scratch space, then
-        /// transposed into C.
+        /// transposed into C; at most `NT_ROWS` rows of C at a time, which bounds the scratch.
         ///
         /// # Safety
         /// The CPU supports this module's instruction set; slice lengths were checked.
@@ -83,15 +85,22 @@ macro_rules! define_kernels {
             m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool,
         ) {
             let bt = Operand { at: b.as_ptr(), row_stride: k, depth_stride: 1, packed: false };
-            let at = Operand { at: a.as_ptr(), row_stride: k, depth_stride: 1, packed: true };
-            let d_len = n * m;
+            let rows = NT_ROWS.min(m);
+            let d_len = n * rows;
             let len = d_len + pack_len(n, k, bt);
             super::scratch::with_scratch(len, |buf| {
                 let (d, packs) = buf.split_at_mut(d_len);
-                // SAFETY: D holds n·m floats, C m·n; `packs` is the packing space.
-                unsafe {
-                    product(n, m, k, bt, at, d.as_mut_ptr(), false, packs.as_mut_ptr());
-                    transpose_into(n, m, d.as_ptr(), c.as_mut_ptr(), acc);
+                let mut i = 0;
+                while i < m {
+                    let rows = NT_ROWS.min(m - i);
+                    // SAFETY: rows i..i+rows of A and C are in bounds; D holds n·rows floats;
+                    // `packs` is the packing space.
+                    unsafe {
+                        let at = Operand { at: a.as_ptr().add(i * k), row_stride: k, depth_stride: 1, packed: true };
+                        product(n, rows, k, bt, at, d.as_mut_ptr(), false, packs.as_mut_ptr());
+                        transpose_into(n, rows, d.as_ptr(), c.as_mut_ptr().add(i * n), acc);
+                    }
+                    i += rows;
                 }
             })
         }
