@@ -25,9 +25,11 @@ use netc_syntax::{Diagnostic, SourceFile, ast};
 pub use limits::{MAX_FEATURES, MAX_PARAMS, NEWTON_MAX_PARAMS};
 pub use summary::summary;
 
-/// Checks one parsed file and lowers it to the IR, or returns every error found.
+/// Checks one parsed file and lowers it to the IR, or returns every error found (sorted by
+/// position, at most 50). The AST already carries its spans, so `src` is not read today; it
+/// keeps the stage signature uniform for checks that may want the text.
 pub fn analyze(src: &SourceFile, file: &ast::File) -> Result<ir::Network, Vec<Diagnostic>> {
-    let _ = src;
+    let _unused_for_now = src;
     spec::analyze(file)
 }
 

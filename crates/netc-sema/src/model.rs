@@ -582,12 +582,15 @@ fn check_loss_fits(ctx: &mut Ctx, loss: &Loss, layers: &[Layer]) -> Option<()> {
 
 fn unknown_layer(name: &str, item: &Item) -> Diagnostic {
     let diagnostic = unknown(name, item.name.span, "layer", LAYERS.iter().copied());
-    match crate::train::ITEMS
-        .iter()
-        .chain(crate::data::ITEMS)
-        .find(|k| **k == name)
-    {
-        Some(_) => diagnostic.with_note(format!("`{name}` belongs in the `train` or `data` block")),
+    let home = if crate::train::ITEMS.contains(&name) {
+        Some("train")
+    } else if crate::data::ITEMS.contains(&name) {
+        Some("data")
+    } else {
+        None
+    };
+    match home {
+        Some(block) => diagnostic.with_note(format!("`{name}` belongs in the `{block}` block")),
         None => diagnostic,
     }
 }

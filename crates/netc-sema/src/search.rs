@@ -130,7 +130,7 @@ pub(crate) fn analyze_search(
             ErrorCode::OutOfRange,
             trials_span.unwrap_or(block.keyword_span),
             format!(
-                "`fine top={}` keeps more trials than the {} run",
+                "`fine top={}` keeps more trials than the {} that are run",
                 search.fine_top, search.trials
             ),
             "too few trials",

@@ -51,6 +51,13 @@ pub(crate) fn analyze(file: &File) -> Result<ir::Network, Vec<Diagnostic>> {
         _ => {
             ctx.diags
                 .sort_by_key(|d| d.primary_span().map_or(0, |s| s.start));
+            if ctx.diags.len() > MAX_DIAGNOSTICS {
+                let hidden = ctx.diags.len() - MAX_DIAGNOSTICS;
+                ctx.diags.truncate(MAX_DIAGNOSTICS);
+                if let Some(last) = ctx.diags.last_mut() {
+                    last.notes.push(format!("{hidden} more errors not shown"));
+                }
+            }
             Err(ctx.diags)
         }
     }

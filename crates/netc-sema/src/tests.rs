@@ -147,3 +147,16 @@ fn every_construct_of_the_issue_lands_in_the_ir() {
            ensemble bagging 5 vote=average"#
     ));
 }
+
+#[test]
+fn diagnostics_are_capped() {
+    let src = "model m { input 4 ".to_string() + &"dense 0 ".repeat(200) + "}";
+    let diags = check(&SourceFile::new("t.net", src)).expect_err("errors");
+    assert_eq!(diags.len(), 50);
+    assert!(
+        diags[49]
+            .notes
+            .iter()
+            .any(|n| n.contains("more errors not shown"))
+    );
+}
