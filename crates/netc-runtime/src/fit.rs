@@ -26,7 +26,10 @@ use crate::rng::{Rng, streams};
 /// A non-finite step loss stops training with [`Error::Diverged`] (its `step` counts the
 /// optimizer steps of this call, from 1); the tensors are reset to those at the end of the
 /// last complete epoch (or the start) and, if a checkpoint path is set, saved there. Optimizer
-/// state that is not among `tensors()` (momentum buffers) is not rolled back. Same model seed and `cfg.seed` → bit-identical losses and weights.
+/// state that is not among `tensors()` (momentum buffers) is not rolled back.
+///
+/// Same model seed and `cfg.seed` → bit-identical losses and weights: only the reported
+/// throughput depends on the clock.
 pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Result<Report, Error> {
     check_splits::<M>(splits)?;
     if let Some(path) = &cfg.init_weights {
@@ -38,55 +41,38 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         .map(MetricsFile::create)
         .transpose()?;
     let x = row_major(&splits.train.x);
-    let labels = &splits.train.labels;
-    let mut batcher = Batcher::new(M::BATCH, M::INPUT);
-    let mut sampling_rng = Rng::new(cfg.seed, streams::SAMPLING);
-    let mut last_good = Snapshot::take(model);
+    let mut epoch_loop = EpochLoop {
+        x: &x,
+        labels: &splits.train.labels,
+        batcher: Batcher::new(M::BATCH, M::INPUT),
+        sampling_rng: Rng::new(cfg.seed, streams::SAMPLING),
+        last_good: Snapshot::take(model),
+        steps_run: 0,
+        step_budget: cfg.max_steps.unwrap_or(u64::MAX),
+    };
     let mut epochs = Vec::with_capacity(cfg.epochs);
-    let mut steps_run: u64 = 0;
-    let step_budget = cfg.max_steps.unwrap_or(u64::MAX);
-
     for epoch in 1..=cfg.epochs {
-        if steps_run >= step_budget {
+        if epoch_loop.steps_run >= epoch_loop.step_budget {
             break;
         }
-        batcher.plan_epoch(cfg.sampling, splits.train.len(), &mut sampling_rng);
         let learning_rate = model.learning_rate();
-        let started = Instant::now();
-        let (mut loss_sum, mut correct, mut epoch_steps) = (0.0f64, 0u64, 0u64);
-        for batch in 0..batcher.batches() {
-            if steps_run >= step_budget {
-                break;
-            }
-            let (batch_x, batch_labels) = batcher.gather(&x, labels, batch);
-            let stats = model.train_step(batch_x, batch_labels);
-            steps_run += 1;
-            if !stats.loss.is_finite() {
-                return Err(diverged(
-                    model, cfg, &last_good, epoch, steps_run, stats.loss,
-                ));
-            }
-            loss_sum += f64::from(stats.loss);
-            correct += u64::from(stats.correct);
-            epoch_steps += 1;
-        }
-        let seconds = started.elapsed().as_secs_f64();
+        let totals = epoch_loop.train_epoch(model, cfg, epoch)?;
         model.end_epoch(epoch);
-        let samples = (epoch_steps as usize * M::BATCH) as f64;
         let validation = splits
             .validation
             .as_ref()
             .map(|v| evaluate(model, v))
             .transpose()?;
+        let samples = (totals.steps as usize * M::BATCH) as f64;
         let report = EpochReport {
             epoch,
-            loss: (loss_sum / epoch_steps.max(1) as f64) as f32,
-            train_accuracy: (correct as f64 / samples.max(1.0)) as f32,
+            loss: (totals.loss_sum / totals.steps.max(1) as f64) as f32,
+            train_accuracy: (totals.correct as f64 / samples.max(1.0)) as f32,
             val_loss: validation.map(|v| v.loss),
             val_accuracy: validation.map(|v| v.accuracy),
             learning_rate,
-            samples_per_sec: if seconds > 0.0 {
-                samples / seconds
+            samples_per_sec: if totals.seconds > 0.0 {
+                samples / totals.seconds
             } else {
                 0.0
             },
@@ -99,7 +85,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             metrics.append(&report)?;
         }
         epochs.push(report);
-        last_good.retake(model);
+        epoch_loop.last_good.retake(model);
     }
 
     let test = splits
@@ -119,6 +105,69 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         test_accuracy: test.map(|t| t.accuracy),
         steps: model.steps(),
     })
+}
+
+/// State carried across epochs: the batch buffers, the sampling stream, the rollback copy.
+struct EpochLoop<'a> {
+    x: &'a [f32],
+    labels: &'a [u32],
+    batcher: Batcher,
+    sampling_rng: Rng,
+    last_good: Snapshot,
+    steps_run: u64,
+    step_budget: u64,
+}
+
+/// Sums over one epoch's steps.
+struct EpochTotals {
+    loss_sum: f64,
+    correct: u64,
+    steps: u64,
+    seconds: f64,
+}
+
+impl EpochLoop<'_> {
+    /// The step loop: gather, step, check the loss. Nothing in it allocates.
+    fn train_epoch<M: Network>(
+        &mut self,
+        model: &mut M,
+        cfg: &RunConfig,
+        epoch: usize,
+    ) -> Result<EpochTotals, Error> {
+        self.batcher
+            .plan_epoch(cfg.sampling, self.labels.len(), &mut self.sampling_rng);
+        let started = Instant::now();
+        let mut totals = EpochTotals {
+            loss_sum: 0.0,
+            correct: 0,
+            steps: 0,
+            seconds: 0.0,
+        };
+        for batch in 0..self.batcher.batches() {
+            if self.steps_run >= self.step_budget {
+                break;
+            }
+            let (batch_x, batch_labels) = self.batcher.gather(self.x, self.labels, batch);
+            let stats = model.train_step(batch_x, batch_labels);
+            self.steps_run += 1;
+            if !stats.loss.is_finite() {
+                let steps_run = self.steps_run;
+                return Err(diverged(
+                    model,
+                    cfg,
+                    &self.last_good,
+                    epoch,
+                    steps_run,
+                    stats.loss,
+                ));
+            }
+            totals.loss_sum += f64::from(stats.loss);
+            totals.correct += u64::from(stats.correct);
+            totals.steps += 1;
+        }
+        totals.seconds = started.elapsed().as_secs_f64();
+        Ok(totals)
+    }
 }
 
 fn check_splits<M: Network>(splits: &Splits) -> Result<(), Error> {
