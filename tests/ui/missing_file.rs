@@ -1,0 +1,3 @@
+netc::net!(include "specs/does_not_exist.net");
+
+fn main() {}

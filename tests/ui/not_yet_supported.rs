@@ -1,0 +1,11 @@
+netc::net! {
+    model later {
+        input 2
+        dense 8 relu
+        dense 2
+        loss softmax
+    }
+    train { optimizer adam }
+}
+
+fn main() {}
