@@ -275,4 +275,52 @@ fn build_train_and_eval_xor_end_to_end() {
         .and_then(|m| m.modified())
         .ok();
     assert_eq!(main_rs_mtime, main_rs_mtime_again);
+
+    // `netc train` runs the same binary and passes the trainer's exit code through.
+    let trained_again = netc([
+        "train".into(),
+        "../specs/xor.net".into(),
+        "--project".into(),
+        project.clone().into_os_string(),
+        "--".into(),
+        "--quiet".into(),
+        "--epochs".into(),
+        "10".into(),
+        "--data-dir".into(),
+        workspace_root().into_os_string(),
+        "--checkpoint".into(),
+        run.join("again.safetensors").into_os_string(),
+        "--metrics".into(),
+        run.join("again.jsonl").into_os_string(),
+    ]);
+    assert_eq!(trained_again.code, 0, "stderr:\n{}", trained_again.stderr);
+    assert!(run.join("again.safetensors").is_file());
+    let bad_flag = netc([
+        "train".into(),
+        "../specs/xor.net".into(),
+        "--project".into(),
+        project.clone().into_os_string(),
+        "--".into(),
+        "--no-such-flag".into(),
+    ]);
+    assert_eq!(bad_flag.code, 2, "the trainer's usage error code");
+
+    // `netc bench` prints the trainer's report on stdout.
+    let bench = netc([
+        "bench".into(),
+        "../specs/xor.net".into(),
+        "--project".into(),
+        project.into_os_string(),
+        "--seconds".into(),
+        "0.05".into(),
+        "--runs".into(),
+        "1".into(),
+    ]);
+    assert_eq!(bench.code, 0, "stderr:\n{}", bench.stderr);
+    let last_line = bench.stdout.lines().last().unwrap_or_default();
+    assert!(
+        last_line.starts_with("bench: ") && last_line.contains("samples/s"),
+        "{}",
+        bench.stdout
+    );
 }
