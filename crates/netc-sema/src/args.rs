@@ -284,7 +284,16 @@ pub(crate) fn integer(
     min: u64,
     max: u64,
 ) -> Option<u64> {
-    if !number.is_integer() || number.negative && number.to_u64() != Some(0) {
+    if number.negative && number.to_u64() != Some(0) {
+        ctx.error(
+            ErrorCode::OutOfRange,
+            number.span,
+            format!("{what} cannot be negative"),
+            "negative",
+        );
+        return None;
+    }
+    if !number.is_integer() {
         ctx.error(
             ErrorCode::OutOfRange,
             number.span,
