@@ -33,7 +33,7 @@ pub use trainer_project::TrainerProject;
 /// Runs `netc` with `args` (the first one is the program name), writing normal output to `out`
 /// and diagnostics, cargo's progress and errors to `err`. Returns the process exit code:
 /// 0 success, 1 failure (bad spec, IO, cargo or trainer failure), 2 bad command line; `train`
-/// returns the trainer's own code.
+/// and `bench` return the trainer's own code when it fails.
 pub fn run(
     args: impl IntoIterator<Item = OsString>,
     out: &mut dyn Write,
@@ -49,11 +49,8 @@ pub fn run(
         Command::Parse { spec } => inspect::parse(&mut io, &spec),
         Command::Ir { spec } => inspect::ir(&mut io, &spec),
         Command::Emit { spec, output } => emit::emit(&mut io, &spec, output.as_deref()),
-        Command::Build { spec, output } => {
-            build::build(&mut io, &spec, output.as_deref()).map(|built| {
-                let _ = writeln!(io.out, "{}", built.binary.display());
-            })
-        }
+        Command::Build { spec, output } => build::build(&mut io, &spec, output.as_deref())
+            .and_then(|built| Ok(writeln!(io.out, "{}", built.binary.display())?)),
         Command::Train {
             spec,
             project,
@@ -70,6 +67,8 @@ pub fn run(
         Ok(()) => 0,
         Err(CliError::Exit(code)) => code,
         Err(CliError::Reported) => 1,
+        // A reader that stopped early (`netc emit spec.net | head`) is not a failure.
+        Err(CliError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
             io.error(&e.to_string());
             1
