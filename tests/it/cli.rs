@@ -162,6 +162,44 @@ fn emit_writes_the_same_code_to_a_file() {
     );
 }
 
+/// `emit` and `build` refuse what the generated trainer would not honour, instead of
+/// silently dropping it (here an ensemble, a driver-level feature).
+#[test]
+fn unsupported_constructs_are_errors_for_emit_and_build() {
+    let dir = scratch_dir("unsupported");
+    let spec = dir.join("xor_ensemble.net");
+    let xor = std::fs::read_to_string("../specs/xor.net").expect("read specs/xor.net");
+    std::fs::write(&spec, format!("{xor}\nensemble bagging 3 vote=majority\n"))
+        .expect("write spec");
+    assert_eq!(
+        netc(["check".into(), spec.clone().into_os_string()]).code,
+        0
+    );
+    let project = dir.join("project");
+    for outcome in [
+        netc(["emit".into(), spec.clone().into_os_string()]),
+        netc([
+            "build".into(),
+            spec.clone().into_os_string(),
+            "-o".into(),
+            project.clone().into_os_string(),
+        ]),
+    ] {
+        assert_eq!(outcome.code, 1);
+        assert_eq!(outcome.stdout, "");
+        assert!(
+            outcome.stderr.contains("error[not-yet-supported]"),
+            "{}",
+            outcome.stderr
+        );
+        assert!(outcome.stderr.contains("ensemble"), "{}", outcome.stderr);
+    }
+    assert!(
+        !project.exists(),
+        "no project is written for a spec that cannot be generated"
+    );
+}
+
 #[test]
 fn a_bad_command_line_exits_2_with_usage() {
     let outcome = netc(["frobnicate"]);
