@@ -8,7 +8,9 @@ use std::path::Path;
 use netc_syntax::{SourceFile, render_plain};
 
 fn load(path: &Path) -> SourceFile {
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     SourceFile::new(name, text)
 }
@@ -64,4 +66,65 @@ fn mnist_mlp_train_flops_are_the_peer_count() {
     let net = netc_sema::check(&load(&path)).expect("mnist_mlp checks");
     // 64 × 1,007,104 = 64.45 MFLOP per batch, as the peer benchmarks count it.
     assert_eq!(64 * net.model.train_flops, 64_454_656);
+}
+
+/// Re-spaces a spec the way `TokenStream::to_string()` prints Rust tokens: comments gone,
+/// one line, punctuation apart (`mu = 0.5 -> 0.99`, `1 / 255`, `10 %`, `- 1`), literals such
+/// as `1e-3`, `28x28x1` and `10deg` kept whole.
+fn as_macro_tokens(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => while chars.next_if(|c| *c != '\n').is_some() {},
+            '"' => {
+                out.push(' ');
+                out.push('"');
+                while let Some(s) = chars.next() {
+                    out.push(s);
+                    if s == '"' {
+                        break;
+                    }
+                }
+                out.push(' ');
+            }
+            '-' if chars.peek() == Some(&'>') => {
+                chars.next();
+                out.push_str(" -> ");
+            }
+            '.' if chars.peek() == Some(&'.') => {
+                chars.next();
+                out.push_str(" .. ");
+            }
+            '{' | '}' | '(' | ')' | '=' | ',' | '%' | '/' | '-' => {
+                out.push(' ');
+                out.push(c);
+                out.push(' ');
+            }
+            // A Rust float literal keeps its exponent sign: `1e-3` is one token.
+            'e' if out.ends_with(|p: char| p.is_ascii_digit()) && chars.peek() == Some(&'-') => {
+                out.push_str("e-");
+                chars.next();
+            }
+            c if c.is_whitespace() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn examples_check_identically_when_spaced_like_macro_tokens() {
+    insta::glob!("../../specs", "*.net", |path| {
+        let src = load(path);
+        let spaced = SourceFile::new("<inline>", as_macro_tokens(&src.text));
+        let respaced = netc_sema::check(&spaced)
+            .unwrap_or_else(|d| panic!("{}\n{}", spaced.text, render_plain(&spaced, &d)));
+        assert_eq!(
+            netc_sema::summary(&respaced),
+            summary_of(path),
+            "{}",
+            spaced.text
+        );
+    });
 }

@@ -20,7 +20,11 @@ impl Rng {
         z ^ (z >> 31)
     }
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
@@ -29,18 +33,68 @@ impl Rng {
 
 /// Fragments that stress the number, unit and name handling.
 const NASTY: &[&str] = &[
-    "99999999999999999999", "1e999", "-1e999", "0", "-0", "- 1", "1/0", "0/0", "10%", "100%", "1e-400",
-    "0.5->0.99 over 10 epochs", "0.9 over 3 steps", "28x28x1", "0x0x0", "99999x99999x99999", "10deg", "..", "->",
-    "\"", "\"\\", "\\\"", "{", "}", "(", ")", "=", ",", "#", "//", "é", "模型", "🦀", "\u{0}", "\u{feff}", "\r\n",
-    "model", "dense", "loss", "train", "data", "search", "ensemble", "augment { shift 2 }", "batch full",
-    "optimizer newton", "optimizer lbfgs", "dropout", "fn", "self", "relu", "softmax", "csv(\"x\", label=-1)",
+    "99999999999999999999",
+    "1e999",
+    "-1e999",
+    "0",
+    "-0",
+    "- 1",
+    "1/0",
+    "0/0",
+    "10%",
+    "100%",
+    "1e-400",
+    "0.5->0.99 over 10 epochs",
+    "0.9 over 3 steps",
+    "28x28x1",
+    "0x0x0",
+    "99999x99999x99999",
+    "10deg",
+    "..",
+    "->",
+    "\"",
+    "\"\\",
+    "\\\"",
+    "{",
+    "}",
+    "(",
+    ")",
+    "=",
+    ",",
+    "#",
+    "//",
+    "é",
+    "模型",
+    "🦀",
+    "\u{0}",
+    "\u{feff}",
+    "\r\n",
+    "model",
+    "dense",
+    "loss",
+    "train",
+    "data",
+    "search",
+    "ensemble",
+    "augment { shift 2 }",
+    "batch full",
+    "optimizer newton",
+    "optimizer lbfgs",
+    "dropout",
+    "fn",
+    "self",
+    "relu",
+    "softmax",
+    "csv(\"x\", label=-1)",
 ];
 
 fn corpus() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut texts = Vec::new();
     for dir in ["../specs", "corpus/ok", "corpus/err"] {
-        let Ok(entries) = fs::read_dir(root.join(dir)) else { continue };
+        let Ok(entries) = fs::read_dir(root.join(dir)) else {
+            continue;
+        };
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
         for path in paths {
@@ -54,14 +108,18 @@ fn corpus() -> Vec<String> {
 }
 
 fn char_boundaries(text: &str) -> Vec<usize> {
-    text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len())).collect()
+    text.char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(text.len()))
+        .collect()
 }
 
 /// One random edit of `text`.
 fn mutate(rng: &mut Rng, text: &str) -> String {
     let bounds = char_boundaries(text);
     let at = *rng.pick(&bounds);
-    let to = bounds[(bounds.iter().position(|b| *b == at).unwrap_or(0) + rng.below(8)).min(bounds.len() - 1)];
+    let to = bounds
+        [(bounds.iter().position(|b| *b == at).unwrap_or(0) + rng.below(8)).min(bounds.len() - 1)];
     let tokens: Vec<&str> = text.split_whitespace().collect();
     match rng.below(9) {
         // delete a character run
@@ -73,12 +131,23 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
         // insert random bytes (as lossy UTF-8)
         3 => {
             let bytes: Vec<u8> = (0..rng.below(6) + 1).map(|_| rng.next() as u8).collect();
-            format!("{}{}{}", &text[..at], String::from_utf8_lossy(&bytes), &text[at..])
+            format!(
+                "{}{}{}",
+                &text[..at],
+                String::from_utf8_lossy(&bytes),
+                &text[at..]
+            )
         }
         // delete a token
         4 if !tokens.is_empty() => {
             let skip = rng.below(tokens.len());
-            tokens.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, t)| *t).collect::<Vec<_>>().join(" ")
+            tokens
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, t)| *t)
+                .collect::<Vec<_>>()
+                .join(" ")
         }
         // duplicate a token
         5 if !tokens.is_empty() => {
@@ -139,7 +208,12 @@ fn check_one(text: String) {
     }));
     let diags = outcome.unwrap_or_else(|_| panic!("check panicked on:\n{:?}", src.text));
     for d in &diags {
-        assert!(!d.labels.is_empty(), "diagnostic without a span: {} on {:?}", d.message, src.text);
+        assert!(
+            !d.labels.is_empty(),
+            "diagnostic without a span: {} on {:?}",
+            d.message,
+            src.text
+        );
         for label in &d.labels {
             assert!(
                 label.span.start <= label.span.end && label.span.end as usize <= src.text.len(),
@@ -176,11 +250,26 @@ fn random_text_never_panics() {
 
 #[test]
 fn hostile_shapes_never_panic() {
-    let deep_parens = format!("model m {{ input 4 dense 2 init={}{} loss softmax }}", "normal(".repeat(5000), ")".repeat(5000));
+    let deep_parens = format!(
+        "model m {{ input 4 dense 2 init={}{} loss softmax }}",
+        "normal(".repeat(5000),
+        ")".repeat(5000)
+    );
     let deep_braces = format!("data {{ augment {} }}", "{ ".repeat(5000));
-    let long_flat = format!("model m {{ input 4 {} dense 2 loss softmax }}", "dense 4 relu ".repeat(2_000));
+    let long_flat = format!(
+        "model m {{ input 4 {} dense 2 loss softmax }}",
+        "dense 4 relu ".repeat(2_000)
+    );
     let many_errors = "model m { input 4 ".to_string() + &"dense 0 ".repeat(5000) + "}";
-    for text in [deep_parens, deep_braces, long_flat, many_errors, String::new(), "\u{feff}".into(), "#".into()] {
+    for text in [
+        deep_parens,
+        deep_braces,
+        long_flat,
+        many_errors,
+        String::new(),
+        "\u{feff}".into(),
+        "#".into(),
+    ] {
         check_one(text);
     }
 }

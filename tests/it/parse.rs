@@ -6,7 +6,9 @@ use std::path::Path;
 use netc_syntax::{ErrorCode, SourceFile, parse, render_plain};
 
 fn load(path: &Path) -> SourceFile {
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     SourceFile::new(name, text)
 }
@@ -40,7 +42,12 @@ fn err_corpus_fails_to_parse_only_when_it_should() {
         match parse(&src) {
             Ok(_) => assert!(!is_syntax_case, "{} should not parse", src.name),
             Err(d) => {
-                assert!(is_syntax_case, "{} failed to parse:\n{}", src.name, render_plain(&src, &[d.clone()]));
+                assert!(
+                    is_syntax_case,
+                    "{} failed to parse:\n{}",
+                    src.name,
+                    render_plain(&src, &[d.clone()])
+                );
                 assert_eq!(d.code, ErrorCode::Syntax);
                 let span = d.primary_span().expect("syntax errors carry a span");
                 assert!(span.end as usize <= src.text.len());
