@@ -3,7 +3,11 @@
 //!
 //! Run pinned to one core: `taskset -c 0 cargo bench -p netc-runtime --bench gemm`.
 //! Arguments: ISA names to measure (`avx512`, `avx2`, `portable`; default: every SIMD path
-//! this CPU supports) and shape labels to keep (e.g. `dW1`; default: all, plus the whole step). Each figure is the median of 5 runs of ≥ 0.5 s after a warm-up.
+//! this CPU supports) and shape labels to keep (e.g. `dW1`; default: all, plus the whole step).
+//!
+//! Each figure is the median of 5 runs of ≥ 0.5 s after a warm-up, by wall clock and by this
+//! thread's CPU time: on a shared machine the second leaves out the time other processes held
+//! the core (the first is the one to compare with other libraries on a quiet machine).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
