@@ -315,9 +315,9 @@ pub(crate) fn integer(
         }
         _ => {
             let bound = if number.to_u64().is_some_and(|n| n < min) {
-                format!("at least {min}")
+                format!("at least {}", crate::summary::thousands(min))
             } else {
-                format!("at most {max}")
+                format!("at most {}", crate::summary::thousands(max))
             };
             ctx.error(
                 ErrorCode::OutOfRange,

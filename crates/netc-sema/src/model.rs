@@ -8,6 +8,7 @@ use crate::ctx::Ctx;
 use crate::ir::{Activation, Init, Input, Layer, LayerKind, Loss, LossKind, Model};
 use crate::limits::{MAX_FEATURES, MAX_PARAMS};
 use crate::names::{RUST_KEYWORDS, lookup, suggest, unknown};
+use crate::summary::thousands;
 
 pub(crate) const LAYERS: &[&str] = &["input", "dense", "dropout", "batchnorm", "loss"];
 
@@ -146,7 +147,11 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: &Block) -> Option<Model> {
         ctx.error(
             ErrorCode::TooLarge,
             name.span,
-            format!("the model has {total_params} parameters; the limit is {MAX_PARAMS}"),
+            format!(
+                "the model has {} parameters; the limit is {}",
+                thousands(total_params as u64),
+                thousands(MAX_PARAMS as u64)
+            ),
             "too large",
         );
         return None;
@@ -270,7 +275,11 @@ fn read_input(ctx: &mut Ctx, item: &Item) -> Option<Input> {
         ctx.error(
             ErrorCode::OutOfRange,
             value.span,
-            format!("the input has {features} features; the limit is {MAX_FEATURES}"),
+            format!(
+                "the input has {} features; the limit is {}",
+                thousands(features as u64),
+                thousands(MAX_FEATURES as u64)
+            ),
             "too many features",
         );
         return None;

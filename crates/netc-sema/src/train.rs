@@ -9,6 +9,7 @@ use crate::ctx::Ctx;
 use crate::ir::*;
 use crate::limits::NEWTON_MAX_PARAMS;
 use crate::names::{lookup, unknown};
+use crate::summary::thousands;
 
 pub(crate) const ITEMS: &[&str] = &[
     "epochs",
@@ -769,8 +770,9 @@ fn check_second_order(ctx: &mut Ctx, train: &Train, model: Option<&Model>) {
             Diagnostic::error(
                 ErrorCode::TooLarge,
                 format!(
-                    "`newton` is limited to {NEWTON_MAX_PARAMS} parameters; this model has {}",
-                    model.total_params
+                    "`newton` is limited to {} parameters; this model has {}",
+                    thousands(NEWTON_MAX_PARAMS as u64),
+                    thousands(model.total_params as u64)
                 ),
             )
             .with_primary(train.optimizer.span, "exact Hessian too large")
