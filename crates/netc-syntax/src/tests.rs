@@ -171,3 +171,16 @@ fn long_lines_are_clipped_around_the_caret() {
         .with_primary(crate::Span::new(at, at + 1), "zero");
     insta::assert_snapshot!(render_plain(&file, &[diagnostic]));
 }
+
+#[test]
+fn ansi_rendering_is_coloured_and_says_the_same() {
+    let file = SourceFile::new("t.net", "model m {\n    dense 10 init=\n}\n");
+    let error = parse(&file).expect_err("syntax error");
+    let coloured = crate::render_ansi(&file, std::slice::from_ref(&error));
+    assert!(
+        coloured.contains("\u{1b}["),
+        "no ANSI escapes: {coloured:?}"
+    );
+    assert!(coloured.contains(&error.message));
+    assert!(coloured.contains("t.net:3:1"));
+}
