@@ -201,6 +201,44 @@ fn unsupported_constructs_are_errors_for_emit_and_build() {
 }
 
 #[test]
+fn color_always_colours_diagnostics_and_never_does_not() {
+    let spec = "../tests/corpus/err/unknown_activation.net";
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = netc_cli::run(
+        ["netc", "--color", "always", "check", spec].map(OsString::from),
+        &mut stdout,
+        &mut stderr,
+    );
+    assert_eq!(code, 1);
+    let coloured = String::from_utf8(stderr).expect("UTF-8");
+    assert!(coloured.contains("\x1b["), "{coloured}");
+    let plain = netc(["check", spec]).stderr;
+    assert!(!plain.contains('\x1b'), "{plain}");
+    assert!(plain.contains("unknown activation `rleu`"), "{plain}");
+}
+
+#[test]
+fn parse_and_ir_dump_their_stage() {
+    let parsed = netc(["parse", "../specs/xor.net"]);
+    assert_eq!(parsed.code, 0, "{}", parsed.stderr);
+    assert!(parsed.stdout.starts_with("File {"), "{}", parsed.stdout);
+    let ir = netc(["ir", "../specs/xor.net"]);
+    assert_eq!(ir.code, 0, "{}", ir.stderr);
+    assert!(
+        ir.stdout.starts_with("Network {") && ir.stdout.contains("name: \"xor\""),
+        "{}",
+        ir.stdout
+    );
+    let syntax_error = netc(["parse", "../tests/corpus/err/syntax_missing_brace.net"]);
+    assert_eq!(syntax_error.code, 1);
+    assert!(
+        syntax_error.stderr.starts_with("error[syntax]"),
+        "{}",
+        syntax_error.stderr
+    );
+}
+
+#[test]
 fn a_bad_command_line_exits_2_with_usage() {
     let outcome = netc(["frobnicate"]);
     assert_eq!(outcome.code, 2);
