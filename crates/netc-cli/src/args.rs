@@ -28,21 +28,25 @@ pub enum ColorChoice {
 pub enum Command {
     /// Validate specs and print each model's summary (layers, shapes, params, FLOPs, settings).
     Check {
+        /// The `.net` spec files.
         #[arg(required = true, value_name = "SPEC")]
         specs: Vec<PathBuf>,
     },
     /// Print the parsed syntax tree of a spec (a debugging dump of the parser's output).
     Parse {
+        /// The `.net` spec file.
         #[arg(value_name = "SPEC")]
         spec: PathBuf,
     },
     /// Print the checked IR of a spec (a debugging dump of what codegen receives).
     Ir {
+        /// The `.net` spec file.
         #[arg(value_name = "SPEC")]
         spec: PathBuf,
     },
     /// Print the generated Rust module for a spec.
     Emit {
+        /// The `.net` spec file.
         #[arg(value_name = "SPEC")]
         spec: PathBuf,
         /// Write the code to FILE instead of stdout.
@@ -55,6 +59,7 @@ pub enum Command {
     /// trainer shares one cargo target directory (`target/trainers`, or $NETC_TARGET_DIR), so
     /// only the first build compiles the runtime.
     Build {
+        /// The `.net` spec file.
         #[arg(value_name = "SPEC")]
         spec: PathBuf,
         /// The project directory to write.
@@ -62,7 +67,12 @@ pub enum Command {
         output: Option<PathBuf>,
     },
     /// Build the trainer if needed, then run `<trainer> train FLAGS...` in the current directory.
+    ///
+    /// Relative data paths in the spec are resolved from the current directory (or the
+    /// trainer's `--data-dir`). `netc train SPEC -- --help` lists the trainer's flags; the exit
+    /// code is the trainer's.
     Train {
+        /// The `.net` spec file.
         #[arg(value_name = "SPEC")]
         spec: PathBuf,
         /// The trainer project directory (as for `build -o`).
@@ -78,6 +88,7 @@ pub enum Command {
     },
     /// Build the trainer if needed, then benchmark training steps on the spec's model.
     Bench {
+        /// The `.net` spec file.
         #[arg(value_name = "SPEC")]
         spec: PathBuf,
         /// The trainer project directory (as for `build -o`).

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use netc_sema::ir::Network;
-use netc_syntax::SourceFile;
+use netc_syntax::{Diagnostic, SourceFile};
 
 use crate::error::CliError;
 use crate::render::Io;
@@ -27,13 +27,8 @@ pub fn read_spec(path: &Path) -> Result<SourceFile, CliError> {
 /// Reads and checks a spec, printing its diagnostics on failure.
 pub fn check_spec(io: &mut Io<'_>, path: &Path) -> Result<CheckedSpec, CliError> {
     let file = read_spec(path)?;
-    match netc_sema::check(&file) {
-        Ok(network) => Ok(CheckedSpec { file, network }),
-        Err(diagnostics) => {
-            io.diagnostics(&file, &diagnostics);
-            Err(CliError::Reported)
-        }
-    }
+    let network = reported(io, &file, netc_sema::check(&file))?;
+    Ok(CheckedSpec { file, network })
 }
 
 /// Codegen options for code that reaches the runtime through the `netc` facade (what both
@@ -48,17 +43,23 @@ pub fn codegen_options(spec: &CheckedSpec) -> netc_codegen::Options {
 /// The generated module as formatted Rust (`netc emit`).
 pub fn generate_source(io: &mut Io<'_>, spec: &CheckedSpec) -> Result<String, CliError> {
     let generated = netc_codegen::generate_source(&spec.network, &codegen_options(spec));
-    generated.or_else(|diagnostics| {
-        io.diagnostics(&spec.file, &diagnostics);
-        Err(CliError::Reported)
-    })
+    reported(io, &spec.file, generated)
 }
 
 /// A complete trainer `main.rs` (`netc build`).
 pub fn trainer_main_rs(io: &mut Io<'_>, spec: &CheckedSpec) -> Result<String, CliError> {
     let generated = netc_codegen::trainer_main_rs(&spec.network, &codegen_options(spec));
-    generated.or_else(|diagnostics| {
-        io.diagnostics(&spec.file, &diagnostics);
-        Err(CliError::Reported)
+    reported(io, &spec.file, generated)
+}
+
+/// Prints a stage's diagnostics, turning them into [`CliError::Reported`].
+fn reported<T>(
+    io: &mut Io<'_>,
+    file: &SourceFile,
+    result: Result<T, Vec<Diagnostic>>,
+) -> Result<T, CliError> {
+    result.map_err(|diagnostics| {
+        io.diagnostics(file, &diagnostics);
+        CliError::Reported
     })
 }
