@@ -39,7 +39,7 @@ pub fn module(plan: &Plan) -> TokenStream {
     let predict_batch = forward::predict_batch_fn(plan);
     let run_config = run_config(net);
     quote! {
-        #[allow(clippy::all, clippy::pedantic, unused_parens, non_upper_case_globals)]
+        #[allow(clippy::all, clippy::pedantic, dead_code, unused_parens, non_upper_case_globals)]
         pub mod #name {
             use #rt as rt;
             use ::std::path::Path;
