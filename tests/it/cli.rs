@@ -239,6 +239,16 @@ fn parse_and_ir_dump_their_stage() {
 }
 
 #[test]
+fn help_texts() {
+    for command in ["check", "emit", "build", "train", "bench"] {
+        let help = netc([command, "--help"]);
+        assert_eq!(help.code, 0, "{command}");
+        insta::assert_snapshot!(format!("help_{command}"), help.stdout);
+    }
+    insta::assert_snapshot!("help", netc(["--help"]).stdout);
+}
+
+#[test]
 fn a_bad_command_line_exits_2_with_usage() {
     let outcome = netc(["frobnicate"]);
     assert_eq!(outcome.code, 2);

@@ -94,10 +94,10 @@ pub enum Command {
         /// The trainer project directory (as for `build -o`).
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
-        /// Seconds per timed run.
+        /// Seconds per timed run (the trainer defaults to 2).
         #[arg(long, value_name = "S")]
         seconds: Option<f64>,
-        /// Number of timed runs (the median is reported).
+        /// Number of timed runs, the median is reported (the trainer defaults to 5).
         #[arg(long, value_name = "R")]
         runs: Option<u32>,
     },
