@@ -102,3 +102,52 @@ fn errors(
 fn error_at(span: Span, message: &str) -> TokenStream {
     syn::Error::new(span, message).to_compile_error()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::net;
+
+    fn expand(src: &str) -> String {
+        net(src.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn inline_spec_expands_to_its_module() {
+        let out = expand("model small { input 2 dense 3 relu dense 2 loss softmax }");
+        assert!(out.contains("pub mod small"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn rust_token_spacing_is_read_back_by_the_grammar() {
+        let out = expand(
+            r#"model m { input 28x28x1 dense 10 init=xavier loss softmax }
+               data { train csv("a.csv", label=-1, header=true) validation 10% scale 1/255 }
+               train { optimizer momentum(mu=0.9) learning_rate 1e-3 batch 16 }"#,
+        );
+        assert!(out.contains("pub mod m"), "{out}");
+        assert!(out.contains("label_column : - 1"), "{out}");
+    }
+
+    #[test]
+    fn inline_errors_become_compile_errors_with_the_rendered_diagnostic() {
+        let out = expand("model small { input 2 dense 3 rleu dense 2 loss softmax }");
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("did you mean `relu`?"), "{out}");
+        assert!(!out.contains("pub mod small"), "{out}");
+    }
+
+    #[test]
+    fn include_of_a_missing_file_is_an_error_not_a_panic() {
+        let out = expand(r#"include "no/such/spec.net""#);
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("cannot read spec `no/such/spec.net`"), "{out}");
+    }
+
+    #[test]
+    fn include_reads_relative_to_the_manifest_and_tracks_the_file() {
+        let out = expand(r#"include "../../specs/tiny.net""#);
+        assert!(out.contains("pub mod tiny"), "{out}");
+        assert!(out.contains("include_str"), "{out}");
+    }
+}

@@ -10,8 +10,9 @@ pub struct InlineText {
 }
 
 impl InlineText {
-    /// Tokens joined by single spaces, except after a joint punctuation (`-` of `->`,
-    /// `.` of `..`), which would otherwise split the operator.
+    /// Tokens joined by single spaces, except inside the two-character operators of the
+    /// language (`->`, `..`), which rustc hands over as two joint punctuation tokens. Other
+    /// joint pairs (`=-` in `label=-1`) are split: the grammar reads `= - 1`.
     pub fn new(tokens: TokenStream) -> Self {
         let mut out = InlineText {
             text: String::new(),
@@ -36,12 +37,19 @@ impl InlineText {
     }
 
     fn push_stream(&mut self, tokens: TokenStream) {
-        let mut glue_next = false;
+        // The previous token, if it was a joint punctuation.
+        let mut joint: Option<char> = None;
         for tree in tokens {
-            if !self.text.is_empty() && !glue_next {
+            let glue = match (&tree, joint) {
+                (TokenTree::Punct(next), Some(prev)) => {
+                    matches!((prev, next.as_char()), ('-', '>') | ('.', '.'))
+                }
+                _ => false,
+            };
+            if !self.text.is_empty() && !glue {
                 self.text.push(' ');
             }
-            glue_next = false;
+            joint = None;
             match tree {
                 TokenTree::Group(group) => {
                     let (open, close) = match group.delimiter() {
@@ -58,7 +66,9 @@ impl InlineText {
                     self.push_piece(close, group.span_close());
                 }
                 TokenTree::Punct(punct) => {
-                    glue_next = punct.spacing() == Spacing::Joint;
+                    if punct.spacing() == Spacing::Joint {
+                        joint = Some(punct.as_char());
+                    }
                     self.push_piece(&punct.as_char().to_string(), punct.span());
                 }
                 TokenTree::Ident(ident) => self.push_piece(&ident.to_string(), ident.span()),
