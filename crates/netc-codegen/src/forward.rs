@@ -27,7 +27,7 @@ pub fn forward(plan: &Plan) -> TokenStream {
         let body = if layer.unrolled {
             unrolled_layer(layer)
         } else {
-            gemm_layer(plan, layer)
+            gemm_layer(layer)
         };
         quote! {
             {
@@ -49,9 +49,7 @@ pub fn activate(activation: Activation, z: TokenStream) -> TokenStream {
     }
 }
 
-fn gemm_layer(plan: &Plan, layer: &DensePlan) -> TokenStream {
-    let rt = quote!(rt);
-    let _ = plan;
+fn gemm_layer(layer: &DensePlan) -> TokenStream {
     let (w, b, y, in_c, out_c) = (
         &layer.w,
         &layer.b,
@@ -61,7 +59,7 @@ fn gemm_layer(plan: &Plan, layer: &DensePlan) -> TokenStream {
     );
     let act = activate(layer.activation, quote!(*v + *bias));
     quote! {
-        #rt::gemm::nt(rows, #out_c, #in_c, xin.as_flattened(), #w.as_flattened(), #y[..rows].as_flattened_mut(), false);
+        rt::gemm::nt(rows, #out_c, #in_c, xin.as_flattened(), #w.as_flattened(), #y[..rows].as_flattened_mut(), false);
         for yr in #y[..rows].iter_mut() {
             for (v, bias) in yr.iter_mut().zip(#b.iter()) {
                 *v = #act;

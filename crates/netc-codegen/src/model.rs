@@ -143,8 +143,8 @@ pub fn new_fn(plan: &Plan) -> TokenStream {
     let inits: Vec<_> = buffers.iter().map(|b| &b.init).collect();
     let fills = plan.dense.iter().map(|layer| {
         let (w, b, in_c, out_c) = (&layer.w, &layer.b, &layer.in_const, &layer.out_const);
-        let w_init = init_expr(plan, layer.init);
-        let b_init = init_expr(plan, layer.bias_init);
+        let w_init = init_expr(layer.init);
+        let b_init = init_expr(layer.bias_init);
         quote! {
             rt::init::fill(model.#w.as_flattened_mut(), #w_init, #in_c, #out_c, &mut rng);
             rt::init::fill(&mut model.#b[..], #b_init, #in_c, #out_c, &mut rng);
@@ -160,9 +160,8 @@ pub fn new_fn(plan: &Plan) -> TokenStream {
     }
 }
 
-fn init_expr(plan: &Plan, init: netc_sema::ir::Init) -> TokenStream {
+fn init_expr(init: netc_sema::ir::Init) -> TokenStream {
     use netc_sema::ir::Init;
-    let _ = plan;
     match init {
         Init::Zeros => quote!(rt::Init::Zeros),
         Init::Normal { std } => {

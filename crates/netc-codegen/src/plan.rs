@@ -114,10 +114,10 @@ impl<'n> Plan<'n> {
 /// The model name as an identifier. Sema guarantees a valid Rust identifier; this re-check
 /// keeps an IR built by hand (or a sema bug) from ever splicing arbitrary text into code.
 pub fn model_ident(model: &ir::Model) -> Result<Ident, Vec<Diagnostic>> {
-    if is_plain_ident(&model.name) {
-        if let Ok(ident) = syn::parse_str::<Ident>(&model.name) {
-            return Ok(Ident::new(&ident.to_string(), Span::call_site()));
-        }
+    if is_plain_ident(&model.name)
+        && let Ok(ident) = syn::parse_str::<Ident>(&model.name)
+    {
+        return Ok(Ident::new(&ident.to_string(), Span::call_site()));
     }
     Err(vec![
         Diagnostic::error(
