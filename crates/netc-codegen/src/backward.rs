@@ -66,6 +66,19 @@ fn loss_pass(plan: &Plan) -> TokenStream {
     } else {
         quote!(&v)
     };
+    // One `ln` per batch instead of per row when the product of the per-row sums (each in
+    // [1, OUTPUT]) cannot overflow an f64: Σ ln(sum_r) = ln(Π sum_r).
+    let one_ln = plan.net.model.loss.kind == LossKind::Softmax
+        && plan.batch as f64 * (out.outputs.max(1) as f64).ln() < 600.0;
+    let (log_sum, before, after) = if one_ln {
+        (
+            quote!(sums *= f64::from(sum);),
+            quote!(let mut sums = 1.0f64;),
+            quote!(loss += sums.ln() as f32;),
+        )
+    } else {
+        (quote!(loss += sum.ln();), quote!(), quote!())
+    };
     let per_row = match plan.net.model.loss.kind {
         // p = softmax(z) (max subtracted); loss −ln p[label]; dL/dz = (p − onehot)/B.
         LossKind::Softmax => quote! {
@@ -74,7 +87,8 @@ fn loss_pass(plan: &Plan) -> TokenStream {
                 *e = (v - max).exp();
                 sum += *e;
             }
-            loss += sum.ln() - (z[label] - max);
+            #log_sum
+            loss -= z[label] - max;
             let scale = INV_BATCH / sum;
             for (j, ((e, #output_value), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
                 let d = *e * scale - if j == label { INV_BATCH } else { 0.0 };
@@ -98,6 +112,7 @@ fn loss_pass(plan: &Plan) -> TokenStream {
     quote! {
         let mut loss = 0.0f32;
         let mut correct = 0u32;
+        #before
         #gb.fill(0.0);
         for ((z, g), &label) in #y.iter().zip(#dz.iter_mut()).zip(labels.iter()) {
             let label = label as usize;
@@ -112,6 +127,7 @@ fn loss_pass(plan: &Plan) -> TokenStream {
             correct += u32::from(arg == label);
             #per_row
         }
+        #after
     }
 }
 
