@@ -5,7 +5,7 @@ netc::net! {
         dense 2
         loss softmax
     }
-    train { optimizer adam }
+    train { precision f64 }
 }
 
 fn main() {}

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::plan::{Plan, f32_lit, usize_lit};
-use crate::{backward, forward, hyper, model};
+use crate::{backward, forward, hyper, model, optimizer, schedule};
 
 pub fn module(plan: &Plan) -> TokenStream {
     let net = plan.net;
@@ -38,6 +38,10 @@ pub fn module(plan: &Plan) -> TokenStream {
     let train_step = backward::train_step_fn(plan);
     let predict_batch = forward::predict_batch_fn(plan);
     let run_config = run_config(net);
+    let learning_rate = schedule::learning_rate_fn(plan);
+    let end_epoch = schedule::end_epoch_fn(plan);
+    let schedule_fns = schedule::helper_fns(plan);
+    let optimizer_fns = optimizer::helper_fns(plan);
     quote! {
         #[allow(clippy::all, clippy::pedantic, dead_code, unused_parens, non_upper_case_globals)]
         pub mod #name {
@@ -55,6 +59,10 @@ pub fn module(plan: &Plan) -> TokenStream {
             #hyper
 
             #model_struct
+
+            #schedule_fns
+
+            #optimizer_fns
 
             impl rt::Network for Model {
                 const INPUT: usize = INPUT;
@@ -83,15 +91,13 @@ pub fn module(plan: &Plan) -> TokenStream {
 
                 #predict_batch
 
-                fn learning_rate(&self) -> f32 {
-                    self.hyper.learning_rate
-                }
+                #learning_rate
 
                 fn steps(&self) -> u64 {
                     self.steps
                 }
 
-                fn end_epoch(&mut self, _epoch: usize) {}
+                #end_epoch
 
                 #tensor_fns
             }

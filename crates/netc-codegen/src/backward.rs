@@ -9,7 +9,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::forward::{forward, layer_input};
-use crate::plan::{DensePlan, OptimizerPlan, Plan, usize_lit};
+use crate::plan::{DensePlan, Plan, usize_lit};
+use crate::{optimizer, regularize, schedule};
 
 /// `g · act'(y)`, the derivative written in terms of the activation's output `y`.
 fn times_derivative(activation: Activation, g: TokenStream, y: TokenStream) -> TokenStream {
@@ -25,14 +26,14 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
     let mut fields = Vec::new();
     for l in &plan.dense {
         fields.extend([&l.w, &l.b, &l.gw, &l.gb, &l.y, &l.dz]);
-        if let OptimizerPlan::Momentum { .. } = plan.optimizer {
-            fields.extend([&l.vw, &l.vb]);
+        let states = [[&l.vw, &l.vb], [&l.sw, &l.sb]];
+        for pair in states.iter().take(plan.optimizer.state_buffers()) {
+            fields.extend(pair);
         }
     }
-    let momentum = match plan.optimizer {
-        OptimizerPlan::Momentum { .. } => quote!(let mu = hyper.momentum;),
-        OptimizerPlan::Sgd => quote!(),
-    };
+    let epochs = schedule::counts_epochs(plan).then(|| quote!(epochs,));
+    let scalars = optimizer::step_scalars(plan);
+    let reg_loss = regularize::loss_expr(plan);
     let forward = forward(plan);
     let loss = loss_pass(plan);
     let backward = (0..plan.dense.len()).rev().map(|i| layer_backward(plan, i));
@@ -42,14 +43,13 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
             const INV_BATCH: f32 = 1.0 / BATCH as f32;
             let rows = BATCH;
             let x_rows = &x.as_chunks::<INPUT>().0[..rows];
-            let Model { hyper, steps, #( #fields, )* } = self;
-            let lr = hyper.learning_rate;
-            #momentum
+            let Model { hyper, steps, #epochs #( #fields, )* } = self;
+            #scalars
             #forward
             #loss
             #( #backward )*
             *steps += 1;
-            rt::StepStats { loss: loss * INV_BATCH, correct }
+            rt::StepStats { loss: loss * INV_BATCH, correct, reg_loss: #reg_loss }
         }
     }
 }
@@ -142,7 +142,7 @@ fn layer_backward(plan: &Plan, index: usize) -> TokenStream {
     } else {
         gemm_backward(layer, prev)
     };
-    let update = update(plan, layer);
+    let update = optimizer::update(plan, layer);
     quote! {
         {
             let xin = #input;
@@ -227,32 +227,5 @@ fn unrolled_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream
                 }
             }
         }
-    }
-}
-
-/// sgd: θ −= η·g. momentum: v = μ·v − η·g; θ += v. One pass per tensor.
-fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
-    let (w, b, gw, gb, vw, vb) = (
-        &layer.w, &layer.b, &layer.gw, &layer.gb, &layer.vw, &layer.vb,
-    );
-    match plan.optimizer {
-        OptimizerPlan::Sgd => quote! {
-            for (p, &g) in #w.as_flattened_mut().iter_mut().zip(#gw.as_flattened().iter()) {
-                *p -= lr * g;
-            }
-            for (p, &g) in #b.iter_mut().zip(#gb.iter()) {
-                *p -= lr * g;
-            }
-        },
-        OptimizerPlan::Momentum { .. } => quote! {
-            for ((p, &g), v) in #w.as_flattened_mut().iter_mut().zip(#gw.as_flattened().iter()).zip(#vw.as_flattened_mut().iter_mut()) {
-                *v = mu * *v - lr * g;
-                *p += *v;
-            }
-            for ((p, &g), v) in #b.iter_mut().zip(#gb.iter()).zip(#vb.iter_mut()) {
-                *v = mu * *v - lr * g;
-                *p += *v;
-            }
-        },
     }
 }

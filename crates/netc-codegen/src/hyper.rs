@@ -4,15 +4,51 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::plan::{OptimizerPlan, Plan, f32_lit, usize_lit};
+use crate::plan::{Plan, f32_lit, usize_lit};
 
-struct Field {
-    name: &'static str,
-    ty: TokenStream,
-    default: TokenStream,
+pub struct Field {
+    pub name: &'static str,
+    pub ty: TokenStream,
+    pub default: TokenStream,
     /// Condition on `value: f64` that must hold, and the message when it does not.
-    valid: TokenStream,
-    expected: &'static str,
+    pub valid: TokenStream,
+    pub expected: &'static str,
+}
+
+impl Field {
+    /// An `f32` field with the spec's value as default.
+    pub fn f32(
+        name: &'static str,
+        default: f64,
+        valid: TokenStream,
+        expected: &'static str,
+    ) -> Field {
+        Field {
+            name,
+            ty: quote!(f32),
+            default: f32_lit(default),
+            valid,
+            expected,
+        }
+    }
+
+    /// A coefficient in [0, 1) (μ, ρ, β).
+    pub fn unit(name: &'static str, default: f64) -> Field {
+        Field::f32(
+            name,
+            default,
+            quote!((0.0..1.0).contains(&value)),
+            "a number in [0, 1)",
+        )
+    }
+
+    pub fn positive(name: &'static str, default: f64) -> Field {
+        Field::f32(name, default, quote!(value > 0.0), "a number > 0")
+    }
+
+    pub fn non_negative(name: &'static str, default: f64) -> Field {
+        Field::f32(name, default, quote!(value >= 0.0), "a number >= 0")
+    }
 }
 
 pub fn hyper(plan: &Plan) -> TokenStream {
@@ -84,15 +120,9 @@ fn fields(plan: &Plan) -> Vec<Field> {
         valid: quote!(value > 0.0),
         expected: "a number > 0",
     }];
-    if let OptimizerPlan::Momentum { mu } = plan.optimizer {
-        fields.push(Field {
-            name: "momentum",
-            ty: quote!(f32),
-            default: f32_lit(mu),
-            valid: quote!((0.0..1.0).contains(&value)),
-            expected: "a number in [0, 1)",
-        });
-    }
+    fields.extend(crate::optimizer::hyper_fields(plan));
+    fields.extend(crate::schedule::hyper_fields(plan));
+    fields.extend(crate::regularize::hyper_fields(plan));
     fields.push(Field {
         name: "epochs",
         ty: quote!(usize),

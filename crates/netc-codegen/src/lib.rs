@@ -18,7 +18,10 @@ mod backward;
 mod forward;
 mod hyper;
 mod model;
+mod optimizer;
 mod plan;
+mod regularize;
+mod schedule;
 mod spec_hash;
 mod support;
 #[cfg(test)]

@@ -5,7 +5,8 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use crate::plan::{DensePlan, INLINE_MAX, OptimizerPlan, Plan, f32_lit};
+use crate::plan::{DensePlan, INLINE_MAX, Plan, f32_lit};
+use crate::schedule;
 
 /// One buffer of the model struct.
 struct Buffer {
@@ -61,9 +62,10 @@ fn layer_buffers(plan: &Plan, layer: &DensePlan) -> Vec<Buffer> {
         buffer(&layer.gw, weights, (&in_c, layer.inputs)),
         buffer(&layer.gb, None, (&out_c, layer.outputs)),
     ];
-    if let OptimizerPlan::Momentum { .. } = plan.optimizer {
-        buffers.push(buffer(&layer.vw, weights, (&in_c, layer.inputs)));
-        buffers.push(buffer(&layer.vb, None, (&out_c, layer.outputs)));
+    let states = [(&layer.vw, &layer.vb), (&layer.sw, &layer.sb)];
+    for (sw, sb) in states.into_iter().take(plan.optimizer.state_buffers()) {
+        buffers.push(buffer(sw, weights, (&in_c, layer.inputs)));
+        buffers.push(buffer(sb, None, (&out_c, layer.outputs)));
     }
     buffers.push(buffer(
         &layer.y,
@@ -94,11 +96,18 @@ pub fn model_struct(plan: &Plan) -> TokenStream {
         quote!(as_flattened),
         quote!(&),
     );
+    let epochs = schedule::counts_epochs(plan).then(|| {
+        quote! {
+            /// Epochs completed (for schedules measured in epochs).
+            epochs: u64,
+        }
+    });
     quote! {
         /// The model: every buffer it will ever use, allocated once in `new`.
         pub struct Model {
             hyper: Hyper,
             steps: u64,
+            #epochs
             #( #fields: #types, )*
         }
 
@@ -150,10 +159,11 @@ pub fn new_fn(plan: &Plan) -> TokenStream {
             rt::init::fill(&mut model.#b[..], #b_init, #in_c, #out_c, &mut rng);
         }
     });
+    let epochs = schedule::counts_epochs(plan).then(|| quote!(epochs: 0,));
     quote! {
         fn new(hyper: Hyper, seed: u64) -> Self {
             let mut rng = rt::Rng::new(seed, rt::streams::INIT);
-            let mut model = Model { hyper, steps: 0, #( #fields: #inits, )* };
+            let mut model = Model { hyper, steps: 0, #epochs #( #fields: #inits, )* };
             #( #fills )*
             model
         }

@@ -22,10 +22,40 @@ pub struct Plan<'n> {
     pub optimizer: OptimizerPlan,
 }
 
+/// The optimizer the update pass implements (lbfgs/newton are rejected by `support`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum OptimizerPlan {
     Sgd,
-    Momentum { mu: f64 },
+    /// Classical momentum, or Nesterov's lookahead form; μ may ramp.
+    Momentum {
+        mu: ir::MomentumSchedule,
+        nesterov: bool,
+    },
+    Adagrad {
+        eps: f64,
+    },
+    Rmsprop {
+        decay: f64,
+        eps: f64,
+    },
+    Adam {
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+    },
+}
+
+impl OptimizerPlan {
+    /// Per-parameter state buffers: velocity/cache/first moment (`v*`), second moment (`s*`).
+    pub fn state_buffers(self) -> usize {
+        match self {
+            OptimizerPlan::Sgd => 0,
+            OptimizerPlan::Momentum { .. }
+            | OptimizerPlan::Adagrad { .. }
+            | OptimizerPlan::Rmsprop { .. } => 1,
+            OptimizerPlan::Adam { .. } => 2,
+        }
+    }
 }
 
 pub struct DensePlan {
@@ -40,13 +70,16 @@ pub struct DensePlan {
     pub unrolled: bool,
     pub in_const: Ident,
     pub out_const: Ident,
-    /// Weights `[[f32; IN]; OUT]`, bias `[f32; OUT]`, their gradients and velocities.
+    /// Weights `[[f32; IN]; OUT]`, bias `[f32; OUT]`, their gradients and optimizer state
+    /// (`v*`: velocity, cache or first moment; `s*`: Adam's second moment).
     pub w: Ident,
     pub b: Ident,
     pub gw: Ident,
     pub gb: Ident,
     pub vw: Ident,
     pub vb: Ident,
+    pub sw: Ident,
+    pub sb: Ident,
     /// Activations `[[f32; OUT]; BATCH]` and the loss gradient w.r.t. the pre-activation.
     pub y: Ident,
     pub dz: Ident,
@@ -86,14 +119,28 @@ impl<'n> Plan<'n> {
                     gb: format_ident!("gb{}", i),
                     vw: format_ident!("vw{}", i),
                     vb: format_ident!("vb{}", i),
+                    sw: format_ident!("sw{}", i),
+                    sb: format_ident!("sb{}", i),
                     y: format_ident!("y{}", i),
                     dz: format_ident!("dz{}", i),
                 });
             }
         }
         let optimizer = match net.train.optimizer.kind {
-            ir::OptimizerKind::Momentum { mu } => OptimizerPlan::Momentum { mu: mu.start },
-            _ => OptimizerPlan::Sgd,
+            ir::OptimizerKind::Momentum { mu } => OptimizerPlan::Momentum {
+                mu,
+                nesterov: false,
+            },
+            ir::OptimizerKind::Nesterov { mu } => OptimizerPlan::Momentum { mu, nesterov: true },
+            ir::OptimizerKind::Adagrad { eps } => OptimizerPlan::Adagrad { eps },
+            ir::OptimizerKind::Rmsprop { decay, eps } => OptimizerPlan::Rmsprop { decay, eps },
+            ir::OptimizerKind::Adam { beta1, beta2, eps } => {
+                OptimizerPlan::Adam { beta1, beta2, eps }
+            }
+            // Rejected by `support`; keep a value so this function stays total.
+            ir::OptimizerKind::Sgd
+            | ir::OptimizerKind::Lbfgs { .. }
+            | ir::OptimizerKind::Newton { .. } => OptimizerPlan::Sgd,
         };
         Ok(Plan {
             net,

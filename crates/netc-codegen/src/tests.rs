@@ -227,11 +227,7 @@ fn every_unsupported_construct_gets_its_own_diagnostic() {
             span: Span::new(70, 80),
         },
     );
-    net.train.optimizer.kind = ir::OptimizerKind::Adam {
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-    };
+    net.train.optimizer.kind = ir::OptimizerKind::Newton { damping: 1e-4 };
     net.train.precision = ir::Precision {
         kind: ir::PrecisionKind::F64,
         span: Some(Span::new(90, 93)),
@@ -240,7 +236,7 @@ fn every_unsupported_construct_gets_its_own_diagnostic() {
     let messages: Vec<&str> = errors.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(errors.len(), 4, "{messages:#?}");
     assert!(errors.iter().all(|d| d.code == ErrorCode::NotYetSupported));
-    assert!(messages[2].contains("`adam` optimizer"), "{messages:#?}");
+    assert!(messages[2].contains("`newton` optimizer"), "{messages:#?}");
     assert_eq!(errors[2].primary_span(), Some(Span::new(50, 60)));
 }
 

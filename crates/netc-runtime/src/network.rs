@@ -6,13 +6,16 @@
 
 use crate::error::Error;
 
-/// What one training step reports. Both are sums/means over the batch, computed in the step.
+/// What one training step reports, computed in the step.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct StepStats {
     /// Mean data loss over the batch (before regularization).
     pub loss: f32,
     /// Samples in the batch whose arg-max output equals the label.
     pub correct: u32,
+    /// The regularization loss (λ₂/2·Σw² + λ₁·Σ|w|) of the parameters the step started
+    /// from; 0 without `regularize`. Not part of `loss`.
+    pub reg_loss: f32,
 }
 
 /// A named tensor of the model, PyTorch-style name and shape (`layers.0.weight`, [out, in]).

@@ -1,0 +1,215 @@
+//! The optimizer update: per tensor one fused pass that folds in the regularization gradient,
+//! updates the optimizer state and the parameter (and, with `maxnorm`, rescales each weight
+//! row while it is still in cache). Scalars (η, μ, bias corrections) are computed once per
+//! step, never per element.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::hyper::Field;
+use crate::plan::{DensePlan, OptimizerPlan, Plan};
+use crate::{regularize, schedule};
+
+pub fn hyper_fields(plan: &Plan) -> Vec<Field> {
+    match plan.optimizer {
+        OptimizerPlan::Sgd => Vec::new(),
+        OptimizerPlan::Momentum { mu, .. } => {
+            let mut fields = vec![Field::unit("momentum", mu.start)];
+            if mu.over.is_some() {
+                fields.push(Field::unit("momentum_end", mu.end));
+            }
+            fields
+        }
+        OptimizerPlan::Adagrad { eps } => vec![Field::positive("eps", eps)],
+        OptimizerPlan::Rmsprop { decay, eps } => {
+            vec![Field::unit("decay", decay), Field::positive("eps", eps)]
+        }
+        OptimizerPlan::Adam { beta1, beta2, eps } => vec![
+            Field::unit("beta1", beta1),
+            Field::unit("beta2", beta2),
+            Field::positive("eps", eps),
+        ],
+    }
+}
+
+/// Free functions the step uses (the momentum ramp), if any.
+pub fn helper_fns(plan: &Plan) -> TokenStream {
+    match plan.optimizer {
+        OptimizerPlan::Momentum { mu, .. } => match mu.over {
+            Some(over) => {
+                let (k, n) = schedule::progress(over);
+                quote! {
+                    /// μ ramps linearly from `momentum` to `momentum_end`, then stays.
+                    #[allow(unused_variables)]
+                    fn scheduled_momentum(hyper: &Hyper, steps: u64, epochs: u64) -> f32 {
+                        let alpha = (#k / #n).min(1.0);
+                        (f64::from(hyper.momentum) + alpha * (f64::from(hyper.momentum_end) - f64::from(hyper.momentum))) as f32
+                    }
+                }
+            }
+            None => quote!(),
+        },
+        _ => quote!(),
+    }
+}
+
+/// `let` bindings at the top of `train_step` (after the model's fields are bound): the
+/// optimizer's scalars for this step.
+pub fn step_scalars(plan: &Plan) -> TokenStream {
+    let lr = schedule::learning_rate_expr(plan, quote!(*steps), schedule::epochs_expr(plan));
+    let scalars = match plan.optimizer {
+        OptimizerPlan::Sgd => quote!(),
+        OptimizerPlan::Momentum { mu, .. } => {
+            if mu.over.is_some() {
+                let epochs = schedule::epochs_expr(plan);
+                quote!(let mu = scheduled_momentum(hyper, *steps, #epochs);)
+            } else {
+                quote!(let mu = hyper.momentum;)
+            }
+        }
+        OptimizerPlan::Adagrad { .. } => quote!(let eps = hyper.eps;),
+        OptimizerPlan::Rmsprop { .. } => quote! {
+            let decay = hyper.decay;
+            let eps = hyper.eps;
+        },
+        // t counts steps from 1; the bias corrections 1/(1−βᵗ) once per step, in f64.
+        OptimizerPlan::Adam { .. } => quote! {
+            let (beta1, beta2, eps) = (hyper.beta1, hyper.beta2, hyper.eps);
+            let t = (*steps + 1) as f64;
+            let lr_m = lr / (1.0 - f64::from(beta1).powf(t)) as f32;
+            let inv_c2 = (1.0 / (1.0 - f64::from(beta2).powf(t))) as f32;
+        },
+    };
+    let reg = regularize::step_scalars(plan);
+    quote! {
+        let lr = #lr;
+        #scalars
+        #reg
+    }
+}
+
+/// The update of one parameter `p: &mut f32` with gradient `g: f32` and state `v`, `s`.
+fn element(plan: &Plan) -> TokenStream {
+    match plan.optimizer {
+        OptimizerPlan::Sgd => quote!(*p -= lr * g;),
+        OptimizerPlan::Momentum {
+            nesterov: false, ..
+        } => quote! {
+            *v = mu * *v - lr * g;
+            *p += *v;
+        },
+        // θ += −μ·v_prev + (1+μ)·v: the gradient step taken at the lookahead point.
+        OptimizerPlan::Momentum { nesterov: true, .. } => quote! {
+            let v_prev = *v;
+            *v = mu * *v - lr * g;
+            *p += -mu * v_prev + (1.0 + mu) * *v;
+        },
+        OptimizerPlan::Adagrad { .. } => quote! {
+            *v += g * g;
+            *p -= lr * g / (v.sqrt() + eps);
+        },
+        OptimizerPlan::Rmsprop { .. } => quote! {
+            *v = decay * *v + (1.0 - decay) * g * g;
+            *p -= lr * g / (v.sqrt() + eps);
+        },
+        // m̂ = m·c1, v̂ = v·c2 with c1 folded into the step size.
+        OptimizerPlan::Adam { .. } => quote! {
+            *v = beta1 * *v + (1.0 - beta1) * g;
+            *s = beta2 * *s + (1.0 - beta2) * g * g;
+            *p -= lr_m * *v / ((*s * inv_c2).sqrt() + eps);
+        },
+    }
+}
+
+/// Zips `p` (mutable parameters), `&g` and the optimizer state of one tensor into a pattern
+/// and an iterator; `flat` flattens `[[f32; IN]; OUT]` buffers.
+fn zipped(
+    plan: &Plan,
+    [p, g, v, s]: [TokenStream; 4],
+    flat: Option<TokenStream>,
+) -> (TokenStream, TokenStream) {
+    let (mutable, shared) = match &flat {
+        Some(_) => (quote!(.as_flattened_mut()), quote!(.as_flattened())),
+        None => (quote!(), quote!()),
+    };
+    let mut pattern = quote!(p);
+    let mut iter = quote!(#p #mutable .iter_mut().zip(#g #shared .iter()));
+    pattern = quote!((#pattern, &g));
+    let states = plan.optimizer.state_buffers();
+    for (name, buffer) in [(quote!(v), v), (quote!(s), s)].into_iter().take(states) {
+        pattern = quote!((#pattern, #name));
+        iter = quote!(#iter.zip(#buffer #mutable .iter_mut()));
+    }
+    (pattern, iter)
+}
+
+/// The update of one layer: weights then bias, each one pass.
+pub fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
+    let (w, b, gw, gb, vw, vb, sw, sb) = (
+        &layer.w, &layer.b, &layer.gw, &layer.gb, &layer.vw, &layer.vb, &layer.sw, &layer.sb,
+    );
+    let element = element(plan);
+    let weight_reg = regularize::gradient_terms(plan, true);
+    let bias_reg = regularize::gradient_terms(plan, false);
+    let weights = if regularize::maxnorm(plan) {
+        // Row by row: W is [out, in], a row is one unit's incoming weights.
+        let (pattern, iter) = zipped(
+            plan,
+            [quote!(prow), quote!(grow), quote!(vrow), quote!(srow)],
+            None,
+        );
+        let rows_iter = {
+            let mut iter = quote!(#w.iter_mut().zip(#gw.iter()));
+            let mut pattern = quote!((prow, grow));
+            let states = plan.optimizer.state_buffers();
+            for (name, buffer) in [(quote!(vrow), vw), (quote!(srow), sw)]
+                .into_iter()
+                .take(states)
+            {
+                pattern = quote!((#pattern, #name));
+                iter = quote!(#iter.zip(#buffer.iter_mut()));
+            }
+            quote!(for #pattern in #iter)
+        };
+        quote! {
+            #rows_iter {
+                let mut norm2 = 0.0f32;
+                for #pattern in #iter {
+                    #weight_reg
+                    #element
+                    norm2 += *p * *p;
+                }
+                if norm2 > maxnorm * maxnorm {
+                    let scale = maxnorm / norm2.sqrt();
+                    for p in prow.iter_mut() {
+                        *p *= scale;
+                    }
+                }
+            }
+        }
+    } else {
+        let (pattern, iter) = zipped(
+            plan,
+            [quote!(#w), quote!(#gw), quote!(#vw), quote!(#sw)],
+            Some(quote!(flat)),
+        );
+        quote! {
+            for #pattern in #iter {
+                #weight_reg
+                #element
+            }
+        }
+    };
+    let (pattern, iter) = zipped(
+        plan,
+        [quote!(#b), quote!(#gb), quote!(#vb), quote!(#sb)],
+        None,
+    );
+    quote! {
+        #weights
+        for #pattern in #iter {
+            #bias_reg
+            #element
+        }
+    }
+}
