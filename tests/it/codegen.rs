@@ -179,7 +179,7 @@ ensemble bagging 5 vote=majority
     );
     assert_eq!(
         diagnostics.len(),
-        11,
+        9,
         "{}",
         render_plain(&src, &diagnostics)
     );

@@ -476,3 +476,199 @@ fn maxnorm_holds_after_every_step() {
     }
     assert!(hit, "the learning rate never pushed a row to the bound");
 }
+
+// ---------------------------------------------------------------- dropout
+
+const WIDE: usize = 10_000;
+
+netc::net! {
+    model f_dropout {
+        input 2
+        dense 10000 init=normal(std=0.1)
+        dropout 0.5
+        dense 2
+        loss softmax
+    }
+    train { batch 1 }
+}
+
+netc::net! {
+    model f_no_dropout {
+        input 2
+        dense 10000 init=normal(std=0.1)
+        dense 2
+        loss softmax
+    }
+    train { batch 1 }
+}
+
+/// Every unit of the wide layer gets the same activation c = 1.5 (W row (1, 0.5), x = (1, 1)).
+fn constant_wide_model(seed: u64) -> f_dropout::Model {
+    let hyper = f_dropout::Hyper {
+        learning_rate: 0.0,
+        ..f_dropout::Hyper::default()
+    };
+    let mut model = <f_dropout::Model as Network>::new(hyper, seed);
+    let mut tensors = model.tensors_mut();
+    for pair in tensors[0].data.chunks_mut(2) {
+        pair.copy_from_slice(&[1.0, 0.5]);
+    }
+    tensors[1].data.fill(0.0);
+    drop(tensors);
+    model
+}
+
+/// p = 0.5 on 10k units: kept fraction within ±4σ (σ = √(p(1−p)/N) = 0.005), kept units
+/// scaled by exactly 1/(1−p), the mean activation preserved, the masks set from the seed.
+#[test]
+fn dropout_masks_have_the_right_rate_and_scale() {
+    let mut model = constant_wide_model(11);
+    model.train_step(&[1.0, 1.0], &[0]);
+    let masks: Vec<f32> = model.dropout_masks()[0].data.to_vec();
+    assert_eq!(masks.len(), WIDE);
+    assert!(
+        masks.iter().all(|&m| m == 0.0 || m == 2.0),
+        "factors 0 or 2"
+    );
+    let kept = masks.iter().filter(|&&m| m != 0.0).count() as f64 / WIDE as f64;
+    assert!((kept - 0.5).abs() <= 4.0 * 0.005, "kept fraction {kept}");
+    let outputs: Vec<f32> = model.activations()[0].data.to_vec();
+    for (&y, &m) in outputs.iter().zip(&masks) {
+        assert_eq!(y, 1.5 * m, "y = act(z)·m");
+    }
+    // E[m] = 1: mean activation with dropout ≈ without (σ of the mean: 1.5·0.01).
+    let mean = outputs.iter().map(|&y| f64::from(y)).sum::<f64>() / WIDE as f64;
+    assert!((mean - 1.5).abs() <= 4.0 * 1.5 * 0.01, "mean {mean}");
+    // Next step, new masks; same seed, same masks; another seed, other masks.
+    model.train_step(&[1.0, 1.0], &[0]);
+    assert_ne!(model.dropout_masks()[0].data, &masks[..]);
+    let mut twin = constant_wide_model(11);
+    twin.train_step(&[1.0, 1.0], &[0]);
+    assert_eq!(twin.dropout_masks()[0].data, &masks[..]);
+    let mut other = constant_wide_model(12);
+    other.train_step(&[1.0, 1.0], &[0]);
+    assert_ne!(other.dropout_masks()[0].data, &masks[..]);
+}
+
+/// Prediction applies no mask and no scaling: deterministic, and equal to the same weights
+/// in the model without dropout.
+#[test]
+fn prediction_ignores_dropout() {
+    let mut model = f_dropout::new(5);
+    let x = [0.3f32, -0.7];
+    model.train_step(&x, &[1]);
+    let mut first = [0.0f32; 2];
+    let mut second = [0.0f32; 2];
+    model.predict_batch(&x, 1, &mut first);
+    model.predict_batch(&x, 1, &mut second);
+    assert_eq!(first, second);
+    let mut plain = f_no_dropout::new(0);
+    for (dst, src) in plain.tensors_mut().iter_mut().zip(model.tensors()) {
+        dst.data.copy_from_slice(src.data);
+    }
+    let mut expected = [0.0f32; 2];
+    plain.predict_batch(&x, 1, &mut expected);
+    assert_eq!(first, expected);
+}
+
+netc::net! {
+    model f_input_dropout {
+        input 1000
+        dropout 0.2
+        dense 2
+        loss softmax
+    }
+    train { batch 2 }
+}
+
+/// Dropout directly after `input`: the step reads the masked input (0 or 1/0.8).
+#[test]
+fn input_dropout_masks_the_input() {
+    let mut model = f_input_dropout::new(3);
+    model.train_step(&vec![1.0f32; 2000], &[0, 1]);
+    let masked: Vec<f32> = model.dropout_masks()[0].data.to_vec();
+    assert!(
+        masked.iter().all(|&v| v == 0.0 || v == 1.25),
+        "factors 0 or 1.25"
+    );
+    let kept = masked.iter().filter(|&&v| v != 0.0).count() as f64 / 2000.0;
+    let sigma = (0.2f64 * 0.8 / 2000.0).sqrt();
+    assert!((kept - 0.8).abs() <= 4.0 * sigma, "kept fraction {kept}");
+}
+
+// Gradient checks with dropout: the mask generator is reset before every step, so each
+// step sees the same masks and the loss is a function of the parameters.
+macro_rules! dropout_grad_model {
+    ($name:ident, $input:literal, $hidden:literal, $act:ident) => {
+        netc::net! {
+            model $name {
+                input $input
+                dropout 0.2
+                dense $hidden $act init=xavier
+                dropout 0.5
+                dense 4 init=xavier
+                loss softmax
+            }
+            train { batch 4 optimizer sgd learning_rate 0.1 }
+        }
+    };
+}
+
+dropout_grad_model!(gd_tanh, 3, 5, tanh);
+dropout_grad_model!(gd_relu, 3, 5, relu);
+dropout_grad_model!(gd_gemm_sigmoid, 20, 17, sigmoid);
+dropout_grad_model!(gd_gemm_relu, 20, 17, relu);
+
+macro_rules! dropout_grad_check {
+    ($test:ident, $model:ident) => {
+        #[test]
+        fn $test() {
+            let hyper = $model::Hyper {
+                learning_rate: 0.0,
+                ..$model::Hyper::default()
+            };
+            let mut model = <$model::Model as Network>::new(hyper, 3);
+            let state = model.dropout_state();
+            let inputs = <$model::Model as Network>::INPUT;
+            let x: Vec<f32> = (0..4 * inputs)
+                .map(|i| ((i * 37 % 23) as f32 / 23.0 - 0.5) * 2.0)
+                .collect();
+            let labels = [0u32, 3, 2, 1];
+            let step = |m: &mut $model::Model| {
+                m.set_dropout_state(state);
+                m.train_step(&x, &labels).loss
+            };
+            step(&mut model);
+            let analytic: Vec<Vec<f32>> = model
+                .grad_tensors()
+                .iter()
+                .map(|t| t.data.to_vec())
+                .collect();
+            let masks = model.dropout_masks()[1].data.to_vec();
+            assert!(masks.iter().any(|&m| m == 0.0) && masks.iter().any(|&m| m == 2.0));
+            let h = 3e-3f32;
+            for (t, grads) in analytic.iter().enumerate() {
+                for (j, &g) in grads.iter().enumerate() {
+                    let original = model.tensors_mut()[t].data[j];
+                    model.tensors_mut()[t].data[j] = original + h;
+                    let plus = step(&mut model);
+                    model.tensors_mut()[t].data[j] = original - h;
+                    let minus = step(&mut model);
+                    model.tensors_mut()[t].data[j] = original;
+                    let numeric = (plus - minus) / (2.0 * h);
+                    let tolerance = 3e-4 + 2e-2 * g.abs().max(numeric.abs());
+                    assert!(
+                        (numeric - g).abs() <= tolerance,
+                        "tensor {t} element {j}: analytic {g}, numeric {numeric}"
+                    );
+                }
+            }
+            assert!(analytic.iter().flatten().any(|g| g.abs() > 1e-4));
+        }
+    };
+}
+
+dropout_grad_check!(grad_check_dropout_tanh, gd_tanh);
+dropout_grad_check!(grad_check_dropout_relu, gd_relu);
+dropout_grad_check!(grad_check_dropout_gemm_sigmoid, gd_gemm_sigmoid);
+dropout_grad_check!(grad_check_dropout_gemm_relu, gd_gemm_relu);

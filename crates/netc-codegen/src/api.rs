@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::plan::{Plan, f32_lit, usize_lit};
-use crate::{backward, forward, hyper, model, optimizer, schedule};
+use crate::{backward, dropout, forward, hyper, model, optimizer, schedule};
 
 pub fn module(plan: &Plan) -> TokenStream {
     let net = plan.net;
@@ -42,6 +42,7 @@ pub fn module(plan: &Plan) -> TokenStream {
     let end_epoch = schedule::end_epoch_fn(plan);
     let schedule_fns = schedule::helper_fns(plan);
     let optimizer_fns = optimizer::helper_fns(plan);
+    let dropout_fns = dropout::helper_fns(plan);
     quote! {
         #[allow(clippy::all, clippy::pedantic, dead_code, unused_parens, non_upper_case_globals)]
         pub mod #name {
@@ -63,6 +64,8 @@ pub fn module(plan: &Plan) -> TokenStream {
             #schedule_fns
 
             #optimizer_fns
+
+            #dropout_fns
 
             impl rt::Network for Model {
                 const INPUT: usize = INPUT;

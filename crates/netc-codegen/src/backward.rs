@@ -10,7 +10,7 @@ use quote::quote;
 
 use crate::forward::{forward, layer_input};
 use crate::plan::{DensePlan, Plan, usize_lit};
-use crate::{optimizer, regularize, schedule};
+use crate::{dropout, optimizer, regularize, schedule};
 
 /// `g · act'(y)`, the derivative written in terms of the activation's output `y`.
 fn times_derivative(activation: Activation, g: TokenStream, y: TokenStream) -> TokenStream {
@@ -31,10 +31,15 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
             fields.extend(pair);
         }
     }
+    fields.extend(dropout::all(plan).map(|d| &d.mask));
     let epochs = schedule::counts_epochs(plan).then(|| quote!(epochs,));
+    let dropout_rng = dropout::used(plan).then(|| quote!(dropout_rng,));
     let scalars = optimizer::step_scalars(plan);
+    let dropout_scalars = dropout::step_scalars(plan);
+    let input_dropout = dropout::input_pass(plan);
+    let dropout_end = dropout::step_end(plan);
     let reg_loss = regularize::loss_expr(plan);
-    let forward = forward(plan);
+    let forward = forward(plan, true);
     let loss = loss_pass(plan);
     let backward = (0..plan.dense.len()).rev().map(|i| layer_backward(plan, i));
     quote! {
@@ -43,11 +48,14 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
             const INV_BATCH: f32 = 1.0 / BATCH as f32;
             let rows = BATCH;
             let x_rows = &x.as_chunks::<INPUT>().0[..rows];
-            let Model { hyper, steps, #epochs #( #fields, )* } = self;
+            let Model { hyper, steps, #epochs #dropout_rng #( #fields, )* } = self;
             #scalars
+            #dropout_scalars
+            #input_dropout
             #forward
             #loss
             #( #backward )*
+            #dropout_end
             *steps += 1;
             rt::StepStats { loss: loss * INV_BATCH, correct, reg_loss: #reg_loss }
         }
@@ -165,12 +173,29 @@ fn gemm_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream {
     };
     let Some(prev) = prev else { return weight_grad };
     let (py, pdz, pgb) = (&prev.y, &prev.dz, &prev.gb);
-    let grad = times_derivative(prev.activation, quote!(*d), quote!(y));
     let prev_value = if prev.activation == Activation::Identity {
         quote!(_)
     } else {
         quote!(&y)
     };
+    if let Some(d) = &prev.dropout {
+        // y holds act(z)·m: the gradient is scaled by m, and act' reads act(z) = y·(1−p)
+        // wherever m ≠ 0 (where m = 0 the product is 0 anyway).
+        let (mask, keep) = (&d.mask, &d.keep);
+        let grad = times_derivative(prev.activation, quote!((*d * m)), quote!((y * #keep)));
+        return quote! {
+            #weight_grad
+            rt::gemm::nn(BATCH, #in_c, #out_c, #dz.as_flattened(), #w.as_flattened(), #pdz.as_flattened_mut(), false);
+            #pgb.fill(0.0);
+            for ((dr, yr), mr) in #pdz.iter_mut().zip(#py.iter()).zip(#mask.iter()) {
+                for (((d, #prev_value), &m), gbj) in dr.iter_mut().zip(yr.iter()).zip(mr.iter()).zip(#pgb.iter_mut()) {
+                    *d = #grad;
+                    *gbj += *d;
+                }
+            }
+        };
+    }
+    let grad = times_derivative(prev.activation, quote!(*d), quote!(y));
     quote! {
         #weight_grad
         rt::gemm::nn(BATCH, #in_c, #out_c, #dz.as_flattened(), #w.as_flattened(), #pdz.as_flattened_mut(), false);
@@ -211,17 +236,38 @@ fn unrolled_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream
             };
             let input_grads = ins.iter().map(|k| {
                 let terms = outs.iter().map(|o| quote!(+ dr[#o] * #w[#o][#k]));
-                let grad = times_derivative(prev.activation, quote!(s), quote!(yr[#k]));
+                let (s, y) = match &prev.dropout {
+                    // See `gemm_backward`: scaled by m, act' at y·(1−p).
+                    Some(d) => {
+                        let keep = &d.keep;
+                        (quote!((s * mr[#k])), quote!((yr[#k] * #keep)))
+                    }
+                    None => (quote!(s), quote!(yr[#k])),
+                };
+                let grad = times_derivative(prev.activation, s, y);
                 quote! {
                     let s = 0.0f32 #( #terms )*;
                     pr[#k] = #grad;
                     #pgb[#k] += pr[#k];
                 }
             });
+            let (rows_pattern, rows_iter) = match &prev.dropout {
+                Some(d) => {
+                    let mask = &d.mask;
+                    (
+                        quote!(((((xr, dr), pr), #prev_row), mr)),
+                        quote!(xin.iter().zip(#dz.iter()).zip(#pdz.iter_mut()).zip(#py.iter()).zip(#mask.iter())),
+                    )
+                }
+                None => (
+                    quote!((((xr, dr), pr), #prev_row)),
+                    quote!(xin.iter().zip(#dz.iter()).zip(#pdz.iter_mut()).zip(#py.iter())),
+                ),
+            };
             quote! {
                 #gw.as_flattened_mut().fill(0.0);
                 #pgb.fill(0.0);
-                for (((xr, dr), pr), #prev_row) in xin.iter().zip(#dz.iter()).zip(#pdz.iter_mut()).zip(#py.iter()) {
+                for #rows_pattern in #rows_iter {
                     #( #weight_grads )*
                     #( #input_grads )*
                 }

@@ -9,7 +9,8 @@ use netc_sema::ir::{Activation, LossKind};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::plan::{DensePlan, Plan, usize_lit};
+use crate::dropout;
+use crate::plan::{DensePlan, DropoutPlan, Plan, usize_lit};
 
 /// The rows a layer reads: the step's input for the first layer, else the previous output.
 pub fn layer_input(plan: &Plan, index: usize) -> TokenStream {
@@ -21,13 +22,15 @@ pub fn layer_input(plan: &Plan, index: usize) -> TokenStream {
     }
 }
 
-pub fn forward(plan: &Plan) -> TokenStream {
+/// The forward pass; `training` applies dropout (mask drawn right after the activation).
+pub fn forward(plan: &Plan, training: bool) -> TokenStream {
     let layers = plan.dense.iter().enumerate().map(|(i, layer)| {
         let input = layer_input(plan, i);
+        let dropout = layer.dropout.as_ref().filter(|_| training);
         let body = if layer.unrolled {
-            unrolled_layer(layer)
+            unrolled_layer(layer, dropout)
         } else {
-            gemm_layer(layer)
+            gemm_layer(layer, dropout)
         };
         quote! {
             {
@@ -49,7 +52,7 @@ pub fn activate(activation: Activation, z: TokenStream) -> TokenStream {
     }
 }
 
-fn gemm_layer(layer: &DensePlan) -> TokenStream {
+fn gemm_layer(layer: &DensePlan, dropout: Option<&DropoutPlan>) -> TokenStream {
     let (w, b, y, in_c, out_c) = (
         &layer.w,
         &layer.b,
@@ -58,6 +61,18 @@ fn gemm_layer(layer: &DensePlan) -> TokenStream {
         &layer.out_const,
     );
     let act = activate(layer.activation, quote!(*v + *bias));
+    if let Some(d) = dropout {
+        let (mask, draw) = (&d.mask, dropout::draw(d));
+        return quote! {
+            rt::gemm::nt(rows, #out_c, #in_c, xin.as_flattened(), #w.as_flattened(), #y[..rows].as_flattened_mut(), false);
+            for (yr, mr) in #y[..rows].iter_mut().zip(#mask.iter_mut()) {
+                for ((v, bias), m) in yr.iter_mut().zip(#b.iter()).zip(mr.iter_mut()) {
+                    *m = #draw;
+                    *v = (#act) * *m;
+                }
+            }
+        };
+    }
     quote! {
         rt::gemm::nt(rows, #out_c, #in_c, xin.as_flattened(), #w.as_flattened(), #y[..rows].as_flattened_mut(), false);
         for yr in #y[..rows].iter_mut() {
@@ -68,7 +83,7 @@ fn gemm_layer(layer: &DensePlan) -> TokenStream {
     }
 }
 
-fn unrolled_layer(layer: &DensePlan) -> TokenStream {
+fn unrolled_layer(layer: &DensePlan, dropout: Option<&DropoutPlan>) -> TokenStream {
     let (w, b, y) = (&layer.w, &layer.b, &layer.y);
     let outputs = (0..layer.outputs).map(|o| {
         let o = usize_lit(o);
@@ -79,6 +94,18 @@ fn unrolled_layer(layer: &DensePlan) -> TokenStream {
         let act = activate(layer.activation, quote!(#b[#o] #( #terms )*));
         quote!(yr[#o] = #act;)
     });
+    if let Some(d) = dropout {
+        let (mask, draw) = (&d.mask, dropout::draw(d));
+        return quote! {
+            for ((xr, yr), mr) in xin.iter().zip(#y.iter_mut()).zip(#mask.iter_mut()) {
+                #( #outputs )*
+                for (v, m) in yr.iter_mut().zip(mr.iter_mut()) {
+                    *m = #draw;
+                    *v *= *m;
+                }
+            }
+        };
+    }
     quote! {
         for (xr, yr) in xin.iter().zip(#y.iter_mut()) {
             #( #outputs )*
@@ -89,7 +116,7 @@ fn unrolled_layer(layer: &DensePlan) -> TokenStream {
 /// `Network::predict_batch`: the forward pass on `rows` samples, then probabilities.
 pub fn predict_batch_fn(plan: &Plan) -> TokenStream {
     let fields: Vec<_> = plan.dense.iter().flat_map(|l| [&l.w, &l.b, &l.y]).collect();
-    let forward = forward(plan);
+    let forward = forward(plan, false);
     let output = &plan.output_layer().y;
     let probabilities = match plan.net.model.loss.kind {
         LossKind::Softmax => quote! {

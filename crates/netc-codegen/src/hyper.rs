@@ -7,7 +7,7 @@ use quote::quote;
 use crate::plan::{Plan, f32_lit, usize_lit};
 
 pub struct Field {
-    pub name: &'static str,
+    pub name: String,
     pub ty: TokenStream,
     pub default: TokenStream,
     /// Condition on `value: f64` that must hold, and the message when it does not.
@@ -18,13 +18,13 @@ pub struct Field {
 impl Field {
     /// An `f32` field with the spec's value as default.
     pub fn f32(
-        name: &'static str,
+        name: impl Into<String>,
         default: f64,
         valid: TokenStream,
         expected: &'static str,
     ) -> Field {
         Field {
-            name,
+            name: name.into(),
             ty: quote!(f32),
             default: f32_lit(default),
             valid,
@@ -33,7 +33,7 @@ impl Field {
     }
 
     /// A coefficient in [0, 1) (μ, ρ, β).
-    pub fn unit(name: &'static str, default: f64) -> Field {
+    pub fn unit(name: impl Into<String>, default: f64) -> Field {
         Field::f32(
             name,
             default,
@@ -42,11 +42,11 @@ impl Field {
         )
     }
 
-    pub fn positive(name: &'static str, default: f64) -> Field {
+    pub fn positive(name: impl Into<String>, default: f64) -> Field {
         Field::f32(name, default, quote!(value > 0.0), "a number > 0")
     }
 
-    pub fn non_negative(name: &'static str, default: f64) -> Field {
+    pub fn non_negative(name: impl Into<String>, default: f64) -> Field {
         Field::f32(name, default, quote!(value >= 0.0), "a number >= 0")
     }
 }
@@ -55,9 +55,9 @@ pub fn hyper(plan: &Plan) -> TokenStream {
     let fields = fields(plan);
     let idents: Vec<_> = fields
         .iter()
-        .map(|f| syn::Ident::new(f.name, proc_macro2::Span::call_site()))
+        .map(|f| syn::Ident::new(&f.name, proc_macro2::Span::call_site()))
         .collect();
-    let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+    let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
     let types: Vec<_> = fields.iter().map(|f| &f.ty).collect();
     let defaults: Vec<_> = fields.iter().map(|f| &f.default).collect();
     let valid: Vec<_> = fields.iter().map(|f| &f.valid).collect();
@@ -114,7 +114,7 @@ pub fn hyper(plan: &Plan) -> TokenStream {
 fn fields(plan: &Plan) -> Vec<Field> {
     let train = &plan.net.train;
     let mut fields = vec![Field {
-        name: "learning_rate",
+        name: "learning_rate".to_owned(),
         ty: quote!(f32),
         default: f32_lit(train.learning_rate.base),
         valid: quote!(value > 0.0),
@@ -123,8 +123,9 @@ fn fields(plan: &Plan) -> Vec<Field> {
     fields.extend(crate::optimizer::hyper_fields(plan));
     fields.extend(crate::schedule::hyper_fields(plan));
     fields.extend(crate::regularize::hyper_fields(plan));
+    fields.extend(crate::dropout::hyper_fields(plan));
     fields.push(Field {
-        name: "epochs",
+        name: "epochs".to_owned(),
         ty: quote!(usize),
         default: usize_lit(train.epochs),
         valid: quote!(value >= 1.0 && value.fract() == 0.0 && value <= 1e9),

@@ -15,6 +15,7 @@
 
 mod api;
 mod backward;
+mod dropout;
 mod forward;
 mod hyper;
 mod model;

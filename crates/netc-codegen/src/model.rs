@@ -6,7 +6,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use crate::plan::{DensePlan, INLINE_MAX, Plan, f32_lit};
-use crate::schedule;
+use crate::{dropout, schedule};
 
 /// One buffer of the model struct.
 struct Buffer {
@@ -77,16 +77,34 @@ fn layer_buffers(plan: &Plan, layer: &DensePlan) -> Vec<Buffer> {
         Some((&batch, plan.batch)),
         (&out_c, layer.outputs),
     ));
+    if let Some(dropout) = &layer.dropout {
+        buffers.push(buffer(
+            &dropout.mask,
+            Some((&batch, plan.batch)),
+            (&out_c, layer.outputs),
+        ));
+    }
+    buffers
+}
+
+/// Every buffer of the model: the masked input (input dropout), then layer by layer.
+fn all_buffers(plan: &Plan) -> Vec<Buffer> {
+    let mut buffers = Vec::new();
+    if let Some(dropout) = &plan.input_dropout {
+        let features = plan.net.model.input.features();
+        buffers.push(buffer(
+            &dropout.mask,
+            Some((&quote!(BATCH), plan.batch)),
+            (&quote!(INPUT), features),
+        ));
+    }
+    buffers.extend(plan.dense.iter().flat_map(|l| layer_buffers(plan, l)));
     buffers
 }
 
 /// `pub struct Model`, its inherent helpers, and the allocation helpers it uses.
 pub fn model_struct(plan: &Plan) -> TokenStream {
-    let buffers: Vec<Buffer> = plan
-        .dense
-        .iter()
-        .flat_map(|l| layer_buffers(plan, l))
-        .collect();
+    let buffers = all_buffers(plan);
     let fields: Vec<_> = buffers.iter().map(|b| &b.field).collect();
     let types: Vec<_> = buffers.iter().map(|b| &b.ty).collect();
     let grad_tensors = tensor_list(
@@ -102,12 +120,20 @@ pub fn model_struct(plan: &Plan) -> TokenStream {
             epochs: u64,
         }
     });
+    let dropout_rng = dropout::used(plan).then(|| {
+        quote! {
+            /// State of the dropout mask generator.
+            dropout_rng: u64,
+        }
+    });
+    let inspect = dropout::inspect_fns(plan);
     quote! {
         /// The model: every buffer it will ever use, allocated once in `new`.
         pub struct Model {
             hyper: Hyper,
             steps: u64,
             #epochs
+            #dropout_rng
             #( #fields: #types, )*
         }
 
@@ -119,6 +145,8 @@ pub fn model_struct(plan: &Plan) -> TokenStream {
                 #grad_tensors
             }
         }
+
+        #inspect
 
         /// A zeroed `R × C` buffer allocated directly on the heap (never on the stack).
         #[allow(dead_code)]
@@ -143,11 +171,7 @@ pub fn model_struct(plan: &Plan) -> TokenStream {
 
 /// The body of `Network::new`: allocate, then initialize layer by layer from one stream.
 pub fn new_fn(plan: &Plan) -> TokenStream {
-    let buffers: Vec<Buffer> = plan
-        .dense
-        .iter()
-        .flat_map(|l| layer_buffers(plan, l))
-        .collect();
+    let buffers = all_buffers(plan);
     let fields: Vec<_> = buffers.iter().map(|b| &b.field).collect();
     let inits: Vec<_> = buffers.iter().map(|b| &b.init).collect();
     let fills = plan.dense.iter().map(|layer| {
@@ -160,10 +184,12 @@ pub fn new_fn(plan: &Plan) -> TokenStream {
         }
     });
     let epochs = schedule::counts_epochs(plan).then(|| quote!(epochs: 0,));
+    let dropout_rng = dropout::used(plan)
+        .then(|| quote!(dropout_rng: rt::Rng::new(seed, rt::streams::DROPOUT).next_u64(),));
     quote! {
         fn new(hyper: Hyper, seed: u64) -> Self {
             let mut rng = rt::Rng::new(seed, rt::streams::INIT);
-            let mut model = Model { hyper, steps: 0, #epochs #( #fields: #inits, )* };
+            let mut model = Model { hyper, steps: 0, #epochs #dropout_rng #( #fields: #inits, )* };
             #( #fills )*
             model
         }

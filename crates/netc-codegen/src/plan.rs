@@ -20,6 +20,21 @@ pub struct Plan<'n> {
     pub batch: usize,
     pub dense: Vec<DensePlan>,
     pub optimizer: OptimizerPlan,
+    /// `dropout` directly after `input`: the step reads the masked copy `xd`.
+    pub input_dropout: Option<DropoutPlan>,
+}
+
+/// Inverted dropout on one layer's output (or on the input).
+pub struct DropoutPlan {
+    pub p: f64,
+    /// The `Hyper` field holding p.
+    pub field: Ident,
+    /// Per-step locals: keep probability, kept-unit scale 1/(1−p), drop threshold on u32 bits.
+    pub keep: Ident,
+    pub scale: Ident,
+    pub threshold: Ident,
+    /// The mask buffer `[[f32; OUT]; BATCH]` (0 or 1/(1−p)); for the input, the masked input.
+    pub mask: Ident,
 }
 
 /// The optimizer the update pass implements (lbfgs/newton are rejected by `support`).
@@ -83,6 +98,8 @@ pub struct DensePlan {
     /// Activations `[[f32; OUT]; BATCH]` and the loss gradient w.r.t. the pre-activation.
     pub y: Ident,
     pub dz: Ident,
+    /// Dropout applied to this layer's output in training (`y` then holds the masked output).
+    pub dropout: Option<DropoutPlan>,
 }
 
 impl<'n> Plan<'n> {
@@ -93,8 +110,20 @@ impl<'n> Plan<'n> {
             // Rejected by `support`; keep a value so this function stays total.
             ir::BatchSize::Full => 1,
         };
-        let mut dense = Vec::new();
+        let mut dense: Vec<DensePlan> = Vec::new();
+        let mut input_dropout = None;
+        let dropout_names = crate::dropout::field_names(net);
         for (spec_index, layer) in net.model.layers.iter().enumerate() {
+            if let ir::LayerKind::Dropout { p } = layer.kind {
+                let field = format_ident!("{}", dropout_names[&spec_index]);
+                let dropout = crate::dropout::plan(p, field, spec_index);
+                // Two dropouts in a row are rejected by `support`: the last one wins here.
+                match dense.last_mut() {
+                    Some(prev) => prev.dropout = Some(dropout),
+                    None => input_dropout = Some(dropout),
+                }
+                continue;
+            }
             if let ir::LayerKind::Dense {
                 activation,
                 init,
@@ -123,6 +152,7 @@ impl<'n> Plan<'n> {
                     sb: format_ident!("sb{}", i),
                     y: format_ident!("y{}", i),
                     dz: format_ident!("dz{}", i),
+                    dropout: None,
                 });
             }
         }
@@ -149,6 +179,7 @@ impl<'n> Plan<'n> {
             batch,
             dense,
             optimizer,
+            input_dropout,
         })
     }
 

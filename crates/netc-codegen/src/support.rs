@@ -4,7 +4,7 @@
 use netc_sema::ir;
 use netc_syntax::{Diagnostic, ErrorCode, Span};
 
-const WHAT_WORKS: &str = "the generated trainer supports today: dense layers (relu, tanh, sigmoid, identity), \
+const WHAT_WORKS: &str = "the generated trainer supports today: dense layers (relu, tanh, sigmoid, identity), dropout, \
 softmax and logistic losses, sgd, momentum, nesterov, adagrad, rmsprop and adam (mu ramps too), \
 every learning-rate schedule, l2/l1/maxnorm regularization, idx/csv data with scale and a validation split";
 
@@ -28,12 +28,17 @@ pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
     };
 
     let model = &net.model;
+    let mut after_dropout = false;
     for layer in &model.layers {
         match layer.kind {
             ir::LayerKind::Dense { .. } => {}
-            ir::LayerKind::Dropout { .. } => reject(Some(layer.span), "`dropout` layer"),
+            ir::LayerKind::Dropout { .. } if after_dropout => {
+                reject(Some(layer.span), "two `dropout` layers in a row")
+            }
+            ir::LayerKind::Dropout { .. } => {}
             ir::LayerKind::BatchNorm { .. } => reject(Some(layer.span), "`batchnorm` layer"),
         }
+        after_dropout = matches!(layer.kind, ir::LayerKind::Dropout { .. });
     }
     match model.layers.last() {
         Some(ir::Layer {

@@ -216,17 +216,20 @@ fn invalid_model_names_are_rejected_not_spliced() {
 #[test]
 fn every_unsupported_construct_gets_its_own_diagnostic() {
     let mut net = network("full", &[4, 8, 3], ir::Activation::Relu, ir::LossKind::Mse);
-    net.model.layers.insert(
-        1,
-        ir::Layer {
-            kind: ir::LayerKind::Dropout { p: 0.5 },
-            inputs: 8,
-            outputs: 8,
-            params: 0,
-            flops: 0,
-            span: Span::new(70, 80),
-        },
-    );
+    // One dropout is supported; a second in a row is not.
+    for span in [Span::new(60, 70), Span::new(70, 80)] {
+        net.model.layers.insert(
+            1,
+            ir::Layer {
+                kind: ir::LayerKind::Dropout { p: 0.5 },
+                inputs: 8,
+                outputs: 8,
+                params: 0,
+                flops: 0,
+                span,
+            },
+        );
+    }
     net.train.optimizer.kind = ir::OptimizerKind::Newton { damping: 1e-4 };
     net.train.precision = ir::Precision {
         kind: ir::PrecisionKind::F64,
@@ -236,6 +239,7 @@ fn every_unsupported_construct_gets_its_own_diagnostic() {
     let messages: Vec<&str> = errors.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(errors.len(), 4, "{messages:#?}");
     assert!(errors.iter().all(|d| d.code == ErrorCode::NotYetSupported));
+    assert!(messages[0].contains("two `dropout` layers"), "{messages:#?}");
     assert!(messages[2].contains("`newton` optimizer"), "{messages:#?}");
     assert_eq!(errors[2].primary_span(), Some(Span::new(50, 60)));
 }

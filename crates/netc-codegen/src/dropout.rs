@@ -1,0 +1,199 @@
+//! Inverted dropout in `train_step` only: the mask is drawn fused with the forward pass right
+//! after the activation and stored as scale factors (0 or 1/(1−p)) in a buffer allocated
+//! once, so the backward pass multiplies by the same factors. `predict_batch` never masks.
+//!
+//! Mask bits come from SplitMix64 (one call per unit, a few ns) seeded in `new` from
+//! `Rng::new(seed, streams::DROPOUT)`: same seed, same masks. A unit is kept when its 32 bits
+//! are ≥ ⌊p·2³²⌋, i.e. with probability 1 − p (to within 2⁻³²).
+
+use std::collections::BTreeMap;
+
+use netc_sema::ir;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::hyper::Field;
+use crate::plan::{DropoutPlan, Plan};
+
+/// The `Hyper` field of each dropout layer (by spec index): one shared `dropout` when every
+/// layer drops with the same p (what `search`'s `dropout` varies), else `dropout_N`.
+pub fn field_names(net: &ir::Network) -> BTreeMap<usize, String> {
+    let layers: Vec<(usize, f64)> = net
+        .model
+        .layers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| match l.kind {
+            ir::LayerKind::Dropout { p } => Some((i, p)),
+            _ => None,
+        })
+        .collect();
+    let shared = layers.windows(2).all(|w| w[0].1 == w[1].1);
+    layers
+        .into_iter()
+        .map(|(i, _)| {
+            let name = if shared {
+                "dropout".to_owned()
+            } else {
+                format!("dropout_{i}")
+            };
+            (i, name)
+        })
+        .collect()
+}
+
+pub fn plan(p: f64, field: proc_macro2::Ident, spec_index: usize) -> DropoutPlan {
+    DropoutPlan {
+        p,
+        field,
+        keep: format_ident!("keep{}", spec_index),
+        scale: format_ident!("scale{}", spec_index),
+        threshold: format_ident!("threshold{}", spec_index),
+        mask: format_ident!("mask{}", spec_index),
+    }
+}
+
+/// Every dropout of the model, input first.
+pub fn all<'p>(plan: &'p Plan) -> impl Iterator<Item = &'p DropoutPlan> {
+    plan.input_dropout
+        .iter()
+        .chain(plan.dense.iter().filter_map(|l| l.dropout.as_ref()))
+}
+
+pub fn used(plan: &Plan) -> bool {
+    all(plan).next().is_some()
+}
+
+pub fn hyper_fields(plan: &Plan) -> Vec<Field> {
+    let mut fields: Vec<Field> = Vec::new();
+    for d in all(plan) {
+        let name = d.field.to_string();
+        if !fields.iter().any(|f| f.name == name) {
+            fields.push(Field::unit(name, d.p));
+        }
+    }
+    fields
+}
+
+/// The generator and, with `#[doc(hidden)]`, what tests need to see and pin the masks.
+pub fn helper_fns(plan: &Plan) -> TokenStream {
+    if !used(plan) {
+        return quote!();
+    }
+    quote! {
+        /// SplitMix64: the next 32 mask bits.
+        #[inline(always)]
+        fn next_dropout_bits(state: &mut u64) -> u32 {
+            *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = *state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 32) as u32
+        }
+    }
+}
+
+/// Hidden inherent methods for tests: masks, activations, and the mask generator's state.
+pub fn inspect_fns(plan: &Plan) -> TokenStream {
+    if !used(plan) {
+        return quote!();
+    }
+    let input = plan.input_dropout.as_ref().map(|d| {
+        let mask = &d.mask;
+        quote! {
+            rt::TensorRef { name: ::std::string::String::from("input.masked"), shape: ::std::vec![BATCH, INPUT], data: self.#mask.as_flattened() },
+        }
+    });
+    let masks = plan.dense.iter().filter_map(|l| {
+        let d = l.dropout.as_ref()?;
+        let (mask, out_c) = (&d.mask, &l.out_const);
+        let name = format!("layers.{}.mask", l.spec_index);
+        Some(quote! {
+            rt::TensorRef { name: ::std::string::String::from(#name), shape: ::std::vec![BATCH, #out_c], data: self.#mask.as_flattened() },
+        })
+    });
+    let outputs = plan.dense.iter().map(|l| {
+        let (y, out_c) = (&l.y, &l.out_const);
+        let name = format!("layers.{}.output", l.spec_index);
+        quote! {
+            rt::TensorRef { name: ::std::string::String::from(#name), shape: ::std::vec![BATCH, #out_c], data: self.#y.as_flattened() },
+        }
+    });
+    quote! {
+        impl Model {
+            /// The dropout masks of the last `train_step` (0 or 1/(1−p) per unit); for
+            /// input dropout, the masked input (`input.masked`) first.
+            #[doc(hidden)]
+            pub fn dropout_masks(&self) -> ::std::vec::Vec<rt::TensorRef<'_>> {
+                ::std::vec![ #input #( #masks )* ]
+            }
+
+            /// Every dense layer's output of the last pass (masked after a `train_step`).
+            #[doc(hidden)]
+            pub fn activations(&self) -> ::std::vec::Vec<rt::TensorRef<'_>> {
+                ::std::vec![ #( #outputs )* ]
+            }
+
+            /// The mask generator's state: set it back to replay the same masks.
+            #[doc(hidden)]
+            pub fn dropout_state(&self) -> u64 {
+                self.dropout_rng
+            }
+
+            #[doc(hidden)]
+            pub fn set_dropout_state(&mut self, state: u64) {
+                self.dropout_rng = state;
+            }
+        }
+    }
+}
+
+/// Per-step locals: the generator state and each dropout's keep, scale and threshold.
+pub fn step_scalars(plan: &Plan) -> TokenStream {
+    if !used(plan) {
+        return quote!();
+    }
+    let per_layer = all(plan).map(|d| {
+        let (field, keep, scale, threshold) = (&d.field, &d.keep, &d.scale, &d.threshold);
+        quote! {
+            let #keep = 1.0 - hyper.#field;
+            let #scale = 1.0 / #keep;
+            let #threshold = (f64::from(hyper.#field) * 4_294_967_296.0) as u32;
+        }
+    });
+    quote! {
+        let mut bits = *dropout_rng;
+        #( #per_layer )*
+    }
+}
+
+pub fn step_end(plan: &Plan) -> TokenStream {
+    if used(plan) {
+        quote!(*dropout_rng = bits;)
+    } else {
+        quote!()
+    }
+}
+
+/// One unit's mask factor: 0 or 1/(1−p).
+pub fn draw(d: &DropoutPlan) -> TokenStream {
+    let (scale, threshold) = (&d.scale, &d.threshold);
+    quote!(if next_dropout_bits(&mut bits) >= #threshold { #scale } else { 0.0 })
+}
+
+/// Dropout on the input: the masked copy of the batch becomes `x_rows`.
+pub fn input_pass(plan: &Plan) -> TokenStream {
+    let Some(d) = &plan.input_dropout else {
+        return quote!();
+    };
+    let mask = &d.mask;
+    let draw = draw(d);
+    quote! {
+        for (xr, mr) in x_rows.iter().zip(#mask.iter_mut()) {
+            for (&v, m) in xr.iter().zip(mr.iter_mut()) {
+                *m = v * #draw;
+            }
+        }
+        let x_rows = &#mask[..rows];
+    }
+}
