@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensors};
 
 use crate::error::Error;
 use crate::network::Network;
@@ -17,30 +17,13 @@ const META_MODEL: &str = "model";
 /// interrupted save never leaves a half-written checkpoint.
 pub fn save_checkpoint<M: Network>(model: &M, path: &Path) -> Result<(), Error> {
     let tensors = model.tensors();
-    let bytes: Vec<Vec<u8>> = tensors
-        .iter()
-        .map(|t| t.data.iter().flat_map(|v| v.to_le_bytes()).collect())
-        .collect();
-    let mut views = Vec::with_capacity(tensors.len());
-    for (tensor, data) in tensors.iter().zip(&bytes) {
-        let view = TensorView::new(Dtype::F32, tensor.shape.clone(), data).map_err(|e| {
-            checkpoint_error(
-                path,
-                format!("tensor `{}` does not match its shape: {e}", tensor.name),
-            )
-        })?;
-        views.push((tensor.name.clone(), view));
-    }
-    let metadata = HashMap::from([
-        (
-            META_NETC_VERSION.to_string(),
-            M::META.netc_version.to_string(),
-        ),
-        (META_SPEC_HASH.to_string(), M::META.spec_hash.to_string()),
-        (META_MODEL.to_string(), M::META.name.to_string()),
-    ]);
-    let serialized = safetensors::serialize(views, Some(metadata))
-        .map_err(|e| checkpoint_error(path, format!("cannot serialize: {e}")))?;
+    let metadata = [
+        (META_MODEL, M::META.name),
+        (META_NETC_VERSION, M::META.netc_version),
+        (META_SPEC_HASH, M::META.spec_hash),
+    ];
+    let serialized = crate::safetensors_encode::encode(&tensors, &metadata)
+        .map_err(|message| checkpoint_error(path, message))?;
     let partial = partial_path(path);
     // Errors name the file the user asked for, not the temporary one.
     std::fs::write(&partial, serialized).map_err(|source| Error::Io {
@@ -158,6 +141,7 @@ fn checkpoint_error(path: &Path, message: String) -> Error {
 mod tests {
     use super::*;
     use crate::test_model::{LogReg, LogRegHyper, OtherLogReg, temp_path};
+    use safetensors::tensor::TensorView;
 
     fn weights(model: &LogReg) -> Vec<Vec<f32>> {
         model.tensors().iter().map(|t| t.data.to_vec()).collect()
@@ -182,6 +166,24 @@ mod tests {
         assert_eq!(metadata["model"], "logreg");
         assert_eq!(metadata["spec_hash"], LogReg::META.spec_hash);
         assert_eq!(metadata["netc_version"], LogReg::META.netc_version);
+    }
+
+    #[test]
+    fn the_same_weights_give_the_same_file_bytes() {
+        // Reproducible runs must be comparable with `cmp`: no map order leaks into the header.
+        let model = LogReg::new(LogRegHyper::default(), 5);
+        let (first, second) = (
+            temp_path("same-a.safetensors"),
+            temp_path("same-b.safetensors"),
+        );
+        for _ in 0..4 {
+            save_checkpoint(&model, &first).unwrap();
+            save_checkpoint(&model, &second).unwrap();
+            assert_eq!(
+                std::fs::read(&first).unwrap(),
+                std::fs::read(&second).unwrap()
+            );
+        }
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub mod network;
 mod predict;
 pub mod report;
 pub mod rng;
+mod safetensors_encode;
 pub mod trainer;
 
 #[cfg(test)]
