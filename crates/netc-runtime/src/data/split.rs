@@ -40,7 +40,7 @@ pub fn load_splits(cfg: &DataConfig, seed: u64) -> Result<Splits, Error> {
             test,
         });
     }
-    let (train, validation) = hold_out(&train, held_out, seed);
+    let (train, validation) = hold_out(train, held_out, seed);
     Ok(Splits {
         train,
         validation: Some(validation),
@@ -92,14 +92,44 @@ fn validation_count(split: ValidationSplit, available: usize) -> Result<usize, E
 }
 
 /// Splits `data` into (train, validation) with `count` validation rows chosen by a seeded
-/// permutation; each part keeps the original row order.
-fn hold_out(data: &Dataset, count: usize, seed: u64) -> (Dataset, Dataset) {
+/// permutation; each part keeps the original row order. Train rows are compacted in place
+/// (no second copy of the training set), which keeps peak memory near one data set.
+fn hold_out(data: Dataset, count: usize, seed: u64) -> (Dataset, Dataset) {
     let mut order: Vec<usize> = (0..data.len()).collect();
     Rng::new(seed, streams::SPLIT).shuffle(&mut order);
     let (validation, train) = order.split_at_mut(count);
     validation.sort_unstable();
     train.sort_unstable();
-    (data.select(train), data.select(validation))
+    let held_out = data.select(validation);
+    (keep_rows(data, train), held_out)
+}
+
+/// `data` reduced to the rows `kept` (ascending), reusing its buffer.
+fn keep_rows(data: Dataset, kept: &[usize]) -> Dataset {
+    let features = data.features();
+    let Dataset { x, labels } = data;
+    if !x.is_standard_layout() {
+        let data = Dataset { x, labels };
+        return data.select(kept);
+    }
+    let (mut values, _) = x.into_raw_vec_and_offset();
+    let mut labels_kept = labels;
+    // Row `kept[j]` moves to row `j` ≤ `kept[j]`: copying in ascending order never
+    // overwrites a row that is still to be moved.
+    for (j, &i) in kept.iter().enumerate() {
+        if i != j {
+            values.copy_within(i * features..(i + 1) * features, j * features);
+            labels_kept[j] = labels_kept[i];
+        }
+    }
+    values.truncate(kept.len() * features);
+    labels_kept.truncate(kept.len());
+    let x = ndarray::Array2::from_shape_vec((kept.len(), features), values)
+        .expect("a buffer of kept rows × features has exactly that shape");
+    Dataset {
+        x,
+        labels: labels_kept,
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +193,15 @@ mod tests {
                     .all(|(&l, id)| l as usize == id % 3)
             );
             assert!(row_ids(&splits.train).is_sorted());
+            // The training rows are compacted in place: their labels must move with them.
+            assert!(
+                splits
+                    .train
+                    .labels
+                    .iter()
+                    .zip(row_ids(&splits.train))
+                    .all(|(&l, id)| l as usize == id % 3)
+            );
         }
     }
 
