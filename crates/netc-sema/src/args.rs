@@ -19,6 +19,26 @@ pub(crate) struct Signature<'s> {
     pub block: bool,
 }
 
+impl<'s> Signature<'s> {
+    /// Only positional values: `scale 1/255`, `learning_rate 0.1 cosine(…)`.
+    pub const fn values(positional: usize) -> Self {
+        Signature {
+            positional,
+            named: &[],
+            block: false,
+        }
+    }
+
+    /// Positional values and these named arguments: `dense 128 relu init=he`.
+    pub const fn with_named(positional: usize, named: &'s [&'s str]) -> Self {
+        Signature {
+            positional,
+            named,
+            block: false,
+        }
+    }
+}
+
 pub(crate) struct Args<'a> {
     positional: Vec<&'a Value>,
     named: Vec<&'a NamedArg>,
@@ -133,6 +153,27 @@ impl<'a> Args<'a> {
         self.positional.get(index).copied()
     }
 
+    /// The first positional value, which `item` cannot do without: when it is absent, reports
+    /// "`{item}` needs {what}" at the whole item, labelled `label`.
+    pub fn required(
+        &self,
+        ctx: &mut Ctx,
+        item: &Item,
+        what: &str,
+        label: &str,
+    ) -> Option<&'a Value> {
+        let value = self.positional(0);
+        if value.is_none() {
+            ctx.error(
+                ErrorCode::Missing,
+                item.span,
+                format!("`{}` needs {what}", item.name.name),
+                label,
+            );
+        }
+        value
+    }
+
     pub fn positionals(&self) -> &[&'a Value] {
         &self.positional
     }
@@ -159,6 +200,18 @@ impl<'a> Args<'a> {
     pub fn block(&self) -> Option<&'a SubBlock> {
         self.blocks.first().copied()
     }
+}
+
+/// An item written `name value` and nothing else (`args` are its own arguments): the value,
+/// or `None` with what is wrong reported.
+pub(crate) fn single<'a>(
+    ctx: &mut Ctx,
+    item: &Item,
+    args: &'a [Arg],
+    what: &str,
+    label: &str,
+) -> Option<&'a Value> {
+    Args::item(ctx, &item.name.name, args, &Signature::values(1)).required(ctx, item, what, label)
 }
 
 /// Items need no separator, so a misspelt keyword after an item is read as one more

@@ -87,29 +87,15 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: &Block, input: Option<&Input>) -> Op
                 }
             }
             "preprocess" => {
-                let args = Args::item(
+                let kind = args::single(
                     ctx,
-                    name,
+                    item,
                     &item.args,
-                    &Signature {
-                        positional: 1,
-                        named: &[],
-                        block: false,
-                    },
-                );
-                let kind = match args.positional(0) {
-                    Some(value) => args::word(ctx, value, "preprocess")
-                        .and_then(|(w, s)| lookup(ctx, PREPROCESS, w, s, "preprocessing")),
-                    None => {
-                        ctx.error(
-                            ErrorCode::Missing,
-                            item.span,
-                            "`preprocess` needs a method",
-                            "expected e.g. `standardize`",
-                        );
-                        None
-                    }
-                };
+                    "a method",
+                    "expected e.g. `standardize`",
+                )
+                .and_then(|value| args::word(ctx, value, "preprocess"))
+                .and_then(|(w, s)| lookup(ctx, PREPROCESS, w, s, "preprocessing"));
                 if let Some(kind) = kind {
                     preprocess = Preprocess {
                         kind,
@@ -142,26 +128,13 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: &Block, input: Option<&Input>) -> Op
 }
 
 fn read_source(ctx: &mut Ctx, item: &Item) -> Option<Source> {
-    let what = item.name.name.as_str();
-    let args = Args::item(
+    let value = args::single(
         ctx,
-        what,
+        item,
         &item.args,
-        &Signature {
-            positional: 1,
-            named: &[],
-            block: false,
-        },
-    );
-    let Some(value) = args.positional(0) else {
-        ctx.error(
-            ErrorCode::Missing,
-            item.span,
-            format!("`{what}` needs a source"),
-            "expected `idx(…)` or `csv(…)`",
-        );
-        return None;
-    };
+        "a source",
+        "expected `idx(…)` or `csv(…)`",
+    )?;
     let ValueKind::Call(call) = &value.kind else {
         args::wrong_kind(
             ctx,
@@ -282,25 +255,13 @@ fn boolean(ctx: &mut Ctx, value: &Value, what: &str) -> Option<bool> {
 }
 
 fn read_validation(ctx: &mut Ctx, item: &Item) -> Option<ValidationSize> {
-    let args = Args::item(
+    let value = args::single(
         ctx,
-        "validation",
+        item,
         &item.args,
-        &Signature {
-            positional: 1,
-            named: &[],
-            block: false,
-        },
-    );
-    let Some(value) = args.positional(0) else {
-        ctx.error(
-            ErrorCode::Missing,
-            item.span,
-            "`validation` needs a size",
-            "expected e.g. `5000` or `10%`",
-        );
-        return None;
-    };
+        "a size",
+        "expected e.g. `5000` or `10%`",
+    )?;
     match &value.kind {
         ValueKind::Number(n) => Some(ValidationSize::Count(args::integer(
             ctx,
@@ -335,25 +296,7 @@ fn read_validation(ctx: &mut Ctx, item: &Item) -> Option<ValidationSize> {
 }
 
 fn read_scale(ctx: &mut Ctx, item: &Item) -> Option<f64> {
-    let args = Args::item(
-        ctx,
-        "scale",
-        &item.args,
-        &Signature {
-            positional: 1,
-            named: &[],
-            block: false,
-        },
-    );
-    let Some(value) = args.positional(0) else {
-        ctx.error(
-            ErrorCode::Missing,
-            item.span,
-            "`scale` needs a factor",
-            "expected e.g. `1/255`",
-        );
-        return None;
-    };
+    let value = args::single(ctx, item, &item.args, "a factor", "expected e.g. `1/255`")?;
     let factor = match &value.kind {
         ValueKind::Number(n) => args::number_value(ctx, n, "the scale")?,
         ValueKind::Ratio(a, b) => {
@@ -441,23 +384,7 @@ fn read_augment_block(ctx: &mut Ctx, block: &SubBlock) -> Option<Augment> {
             continue;
         }
         seen.push((name, item.name.span));
-        let args = Args::item(
-            ctx,
-            name,
-            &item.args,
-            &Signature {
-                positional: 1,
-                named: &[],
-                block: false,
-            },
-        );
-        let Some(value) = args.positional(0) else {
-            ctx.error(
-                ErrorCode::Missing,
-                item.span,
-                format!("`{name}` needs a value"),
-                "missing value",
-            );
+        let Some(value) = args::single(ctx, item, &item.args, "a value", "missing value") else {
             continue;
         };
         match name {

@@ -1,6 +1,6 @@
 //! The `model` block: the name, the input, the layers (shapes, parameters, FLOPs) and the loss.
 
-use netc_syntax::ast::{Block, BlockKind, Item, ValueKind};
+use netc_syntax::ast::{Block, BlockKind, Item, Value, ValueKind};
 use netc_syntax::{Diagnostic, ErrorCode, Span};
 
 use crate::args::{self, Args, Signature};
@@ -220,26 +220,12 @@ fn check_name(ctx: &mut Ctx, name: &str, span: Span) -> bool {
 }
 
 fn read_input(ctx: &mut Ctx, item: &Item) -> Option<Input> {
-    let own = args::without_stray_item(ctx, item, 1, LAYERS, "layer");
-    let args = Args::item(
+    let value = layer_value(
         ctx,
-        "input",
-        own,
-        &Signature {
-            positional: 1,
-            named: &[],
-            block: false,
-        },
-    );
-    let Some(value) = args.positional(0) else {
-        ctx.error(
-            ErrorCode::Missing,
-            item.span,
-            "`input` needs a size",
-            "expected `input 784` or `input 28x28x1`",
-        );
-        return None;
-    };
+        item,
+        "a size",
+        "expected `input 784` or `input 28x28x1`",
+    )?;
     let dims = match &value.kind {
         ValueKind::Number(n) => {
             vec![args::integer(ctx, n, "the input size", 1, MAX_FEATURES as u64)? as usize]
@@ -290,27 +276,19 @@ fn read_input(ctx: &mut Ctx, item: &Item) -> Option<Input> {
     })
 }
 
-fn read_loss(ctx: &mut Ctx, item: &Item) -> Option<Loss> {
+/// `input`, `loss` and `dropout` take one value; a bare word after it is a misspelt next layer.
+fn layer_value<'a>(ctx: &mut Ctx, item: &'a Item, what: &str, label: &str) -> Option<&'a Value> {
     let own = args::without_stray_item(ctx, item, 1, LAYERS, "layer");
-    let args = Args::item(
+    args::single(ctx, item, own, what, label)
+}
+
+fn read_loss(ctx: &mut Ctx, item: &Item) -> Option<Loss> {
+    let value = layer_value(
         ctx,
-        "loss",
-        own,
-        &Signature {
-            positional: 1,
-            named: &[],
-            block: false,
-        },
-    );
-    let Some(value) = args.positional(0) else {
-        ctx.error(
-            ErrorCode::Missing,
-            item.span,
-            "`loss` needs a kind",
-            "expected `softmax`, `logistic` or `mse`",
-        );
-        return None;
-    };
+        item,
+        "a kind",
+        "expected `softmax`, `logistic` or `mse`",
+    )?;
     let (name, span) = args::word(ctx, value, "the loss")?;
     let kind = lookup(ctx, LOSSES, name, span, "loss")?;
     Some(Loss {
@@ -343,26 +321,12 @@ fn read_layer(ctx: &mut Ctx, item: &Item, inputs: usize) -> Option<Layer> {
             (kind, units, params, flops)
         }
         "dropout" => {
-            let own = args::without_stray_item(ctx, item, 1, LAYERS, "layer");
-            let args = Args::item(
+            let value = layer_value(
                 ctx,
-                "dropout",
-                own,
-                &Signature {
-                    positional: 1,
-                    named: &[],
-                    block: false,
-                },
-            );
-            let Some(value) = args.positional(0) else {
-                ctx.error(
-                    ErrorCode::Missing,
-                    item.span,
-                    "`dropout` needs its drop probability",
-                    "expected e.g. `dropout 0.5`",
-                );
-                return None;
-            };
+                item,
+                "its drop probability",
+                "expected e.g. `dropout 0.5`",
+            )?;
             let p = args::float(ctx, value, "the dropout probability")?;
             if !(0.0..1.0).contains(&p) {
                 ctx.report(
@@ -385,11 +349,7 @@ fn read_layer(ctx: &mut Ctx, item: &Item, inputs: usize) -> Option<Layer> {
                 ctx,
                 "batchnorm",
                 own,
-                &Signature {
-                    positional: 0,
-                    named: &["momentum", "eps"],
-                    block: false,
-                },
+                &Signature::with_named(0, &["momentum", "eps"]),
             );
             let momentum = args
                 .get("momentum")
@@ -427,21 +387,14 @@ fn read_dense(ctx: &mut Ctx, item: &Item) -> Option<LayerKind> {
         ctx,
         "dense",
         own,
-        &Signature {
-            positional: 2,
-            named: &["init", "bias"],
-            block: false,
-        },
+        &Signature::with_named(2, &["init", "bias"]),
     );
-    let Some(size) = args.positional(0) else {
-        ctx.error(
-            ErrorCode::Missing,
-            item.span,
-            "`dense` needs a number of units",
-            "expected e.g. `dense 128 relu`",
-        );
-        return None;
-    };
+    let size = args.required(
+        ctx,
+        item,
+        "a number of units",
+        "expected e.g. `dense 128 relu`",
+    )?;
     let units = args::count(ctx, size, "the number of units", 1, MAX_FEATURES as u64);
     let (activation, activation_span) = match args.positional(1) {
         Some(value) => {

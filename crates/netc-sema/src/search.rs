@@ -49,16 +49,7 @@ pub(crate) fn analyze_search(
         match name {
             "trials" => {
                 trials_span = Some(item.span);
-                let args = Args::item(
-                    ctx,
-                    name,
-                    &item.args,
-                    &Signature {
-                        positional: 1,
-                        named: &[],
-                        block: false,
-                    },
-                );
+                let args = Args::item(ctx, name, &item.args, &Signature::values(1));
                 if let Some(n) = args
                     .positional(0)
                     .and_then(|v| args::count(ctx, v, "trials", 1, 100_000))
@@ -71,11 +62,7 @@ pub(crate) fn analyze_search(
                     ctx,
                     name,
                     &item.args,
-                    &Signature {
-                        positional: 0,
-                        named: &["epochs"],
-                        block: false,
-                    },
+                    &Signature::with_named(0, &["epochs"]),
                 );
                 if let Some(n) = args
                     .get("epochs")
@@ -89,11 +76,7 @@ pub(crate) fn analyze_search(
                     ctx,
                     name,
                     &item.args,
-                    &Signature {
-                        positional: 0,
-                        named: &["top", "epochs"],
-                        block: false,
-                    },
+                    &Signature::with_named(0, &["top", "epochs"]),
                 );
                 if let Some(n) = args
                     .get("top")
@@ -284,21 +267,9 @@ pub(crate) fn analyze_ensemble(ctx: &mut Ctx, block: &Block) -> Option<Ensemble>
         ctx,
         "bagging",
         &item.args,
-        &Signature {
-            positional: 1,
-            named: &["vote"],
-            block: false,
-        },
+        &Signature::with_named(1, &["vote"]),
     );
-    let Some(count) = args.positional(0) else {
-        ctx.error(
-            ErrorCode::Missing,
-            item.span,
-            "`bagging` needs a number of models",
-            "expected e.g. `bagging 5`",
-        );
-        return None;
-    };
+    let count = args.required(ctx, item, "a number of models", "expected e.g. `bagging 5`")?;
     let models = args::count(ctx, count, "the number of models", 2, 1000);
     let vote = args.get("vote").map_or(Some(Vote::Majority), |v| {
         args::word(ctx, v, "the vote").and_then(|(w, s)| lookup(ctx, VOTES, w, s, "vote"))

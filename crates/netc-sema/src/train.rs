@@ -186,28 +186,8 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: Option<&Block>, model: Option<&Model
 
 /// The item's one positional value (reports the item's other arguments as unknown).
 fn single<'a>(ctx: &mut Ctx, item: &'a Item, expected: &str) -> Option<&'a Value> {
-    let name = item.name.name.as_str();
     let own = args::without_stray_item(ctx, item, 1, ITEMS, "train setting");
-    let args = Args::item(
-        ctx,
-        name,
-        own,
-        &Signature {
-            positional: 1,
-            named: &[],
-            block: false,
-        },
-    );
-    let value = args.positional(0);
-    if value.is_none() {
-        ctx.error(
-            ErrorCode::Missing,
-            item.span,
-            format!("`{name}` needs {expected}"),
-            format!("expected {expected}"),
-        );
-    }
-    value
+    args::single(ctx, item, own, expected, &format!("expected {expected}"))
 }
 
 fn batch(ctx: &mut Ctx, value: &Value) -> Option<BatchSize> {
@@ -401,25 +381,8 @@ fn momentum(ctx: &mut Ctx, value: Option<&Value>) -> Option<MomentumSchedule> {
 }
 
 fn learning_rate(ctx: &mut Ctx, item: &Item) -> Option<LearningRate> {
-    let args = Args::item(
-        ctx,
-        "learning_rate",
-        &item.args,
-        &Signature {
-            positional: 2,
-            named: &[],
-            block: false,
-        },
-    );
-    let Some(value) = args.positional(0) else {
-        ctx.error(
-            ErrorCode::Missing,
-            item.span,
-            "`learning_rate` needs a value",
-            "expected e.g. `learning_rate 0.01`",
-        );
-        return None;
-    };
+    let args = Args::item(ctx, "learning_rate", &item.args, &Signature::values(2));
+    let value = args.required(ctx, item, "a value", "expected e.g. `learning_rate 0.01`")?;
     let base = args::float(ctx, value, "the learning rate");
     if let Some(rate) = base.filter(|r| *r <= 0.0) {
         ctx.report(
@@ -563,11 +526,7 @@ fn regularize(ctx: &mut Ctx, item: &Item) -> Regularize {
         ctx,
         "regularize",
         &item.args,
-        &Signature {
-            positional: usize::MAX,
-            named: &[],
-            block: false,
-        },
+        &Signature::values(usize::MAX),
     );
     if args.positionals().is_empty() {
         ctx.error(
@@ -659,11 +618,7 @@ fn early_stopping(ctx: &mut Ctx, item: &Item) -> Option<EarlyStopping> {
         ctx,
         "early_stopping",
         &item.args,
-        &Signature {
-            positional: 1,
-            named: &["patience", "monitor", "min_delta"],
-            block: false,
-        },
+        &Signature::with_named(1, &["patience", "monitor", "min_delta"]),
     );
     let patience = args.get("patience").map_or(Some(5), |v| {
         args::count(ctx, v, "patience", 1, 1_000_000).map(|n| n as usize)
@@ -703,11 +658,7 @@ fn monitor(ctx: &mut Ctx, item: &Item) -> Option<Monitor> {
         ctx,
         "monitor",
         &item.args,
-        &Signature {
-            positional: 2,
-            named: &["every"],
-            block: false,
-        },
+        &Signature::with_named(2, &["every"]),
     );
     let mut monitor = Monitor {
         span: Some(item.span),
