@@ -9,6 +9,7 @@ use crate::ir::{
     Augment, Data, Flip, Input, Preprocess, PreprocessKind, Source, SourceKind, Validation,
     ValidationSize,
 };
+use crate::items::{Items, Written};
 use crate::names::{lookup, unknown};
 
 pub(crate) const ITEMS: &[&str] = &[
@@ -19,7 +20,16 @@ pub(crate) const ITEMS: &[&str] = &[
     "preprocess",
     "augment",
 ];
-const AUGMENTS: &[&str] = &["shift", "rotate", "scale", "flip"];
+const SETTINGS: Items = Items {
+    names: ITEMS,
+    what: "data setting",
+    elsewhere: &[("train", crate::train::ITEMS)],
+};
+const AUGMENTS: Items = Items {
+    names: &["shift", "rotate", "scale", "flip"],
+    what: "augmentation",
+    elsewhere: &[],
+};
 const SOURCES: &[(&str, ())] = &[("idx", ()), ("csv", ())];
 
 const PREPROCESS: &[(&str, PreprocessKind)] = &[
@@ -38,7 +48,7 @@ const FLIPS: &[(&str, Flip)] = &[
 /// `None` when the block has errors (already reported).
 pub(crate) fn analyze(ctx: &mut Ctx, block: &Block, input: Option<&Input>) -> Option<Data> {
     let errors_before = ctx.diags.len();
-    let mut seen: Vec<(&str, Span)> = Vec::new();
+    let mut written = Written::default();
     let mut train = None;
     let mut test = None;
     let mut validation = Validation {
@@ -55,20 +65,9 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: &Block, input: Option<&Input>) -> Op
 
     for item in &block.items {
         let name = item.name.name.as_str();
-        if !ITEMS.contains(&name) {
-            let mut diagnostic =
-                unknown(name, item.name.span, "data setting", ITEMS.iter().copied());
-            if crate::train::ITEMS.contains(&name) {
-                diagnostic = diagnostic.with_note(format!("`{name}` belongs in the `train` block"));
-            }
-            ctx.report(diagnostic);
+        if !written.admit(ctx, &SETTINGS, name, item.name.span) {
             continue;
         }
-        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-            ctx.duplicate(&format!("`{name}`"), *first, item.name.span);
-            continue;
-        }
-        seen.push((name, item.name.span));
         match name {
             "train" => train = read_source(ctx, item),
             "test" => test = read_source(ctx, item),
@@ -106,7 +105,7 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: &Block, input: Option<&Input>) -> Op
             _ => augment = read_augment(ctx, item, input),
         }
     }
-    if !seen.iter().any(|(n, _)| *n == "train") {
+    if !written.contains("train") {
         ctx.report(
             Diagnostic::error(ErrorCode::Missing, "the `data` block has no `train` source")
                 .with_primary(block.keyword_span, "this block")
@@ -367,23 +366,12 @@ fn read_augment_block(ctx: &mut Ctx, block: &SubBlock) -> Option<Augment> {
         flip: None,
         span: block.span,
     };
-    let mut seen: Vec<(&str, Span)> = Vec::new();
+    let mut written = Written::default();
     for item in &block.items {
         let name = item.name.name.as_str();
-        if !AUGMENTS.contains(&name) {
-            ctx.report(unknown(
-                name,
-                item.name.span,
-                "augmentation",
-                AUGMENTS.iter().copied(),
-            ));
+        if !written.admit(ctx, &AUGMENTS, name, item.name.span) {
             continue;
         }
-        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-            ctx.duplicate(&format!("`{name}`"), *first, item.name.span);
-            continue;
-        }
-        seen.push((name, item.name.span));
         let Some(value) = args::single(ctx, item, &item.args, "a value", "missing value") else {
             continue;
         };

@@ -10,6 +10,7 @@ mod args;
 mod ctx;
 mod data;
 pub mod ir;
+mod items;
 mod limits;
 mod model;
 mod names;

@@ -6,11 +6,17 @@ use netc_syntax::{Diagnostic, ErrorCode, Span};
 use crate::args::{self, Args, Signature};
 use crate::ctx::Ctx;
 use crate::ir::{Activation, Init, Input, Layer, LayerKind, Loss, LossKind, Model};
+use crate::items::Items;
 use crate::limits::{MAX_FEATURES, MAX_PARAMS};
 use crate::names::{RUST_KEYWORDS, lookup, suggest, unknown};
 use crate::summary::thousands;
 
 pub(crate) const LAYERS: &[&str] = &["input", "dense", "dropout", "batchnorm", "loss"];
+const LAYER_ITEMS: Items = Items {
+    names: LAYERS,
+    what: "layer",
+    elsewhere: &[("train", crate::train::ITEMS), ("data", crate::data::ITEMS)],
+};
 
 const ACTIVATIONS: &[(&str, Activation)] = &[
     ("identity", Activation::Identity),
@@ -106,7 +112,7 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: &Block) -> Option<Model> {
                     None => shapes_ok = false,
                 }
             }
-            other => ctx.report(unknown_layer(other, item)),
+            other => ctx.report(LAYER_ITEMS.unknown(other, item.name.span)),
         }
     }
 
@@ -540,19 +546,4 @@ fn check_loss_fits(ctx: &mut Ctx, loss: &Loss, layers: &[Layer]) -> Option<()> {
         return None;
     }
     Some(())
-}
-
-fn unknown_layer(name: &str, item: &Item) -> Diagnostic {
-    let diagnostic = unknown(name, item.name.span, "layer", LAYERS.iter().copied());
-    let home = if crate::train::ITEMS.contains(&name) {
-        Some("train")
-    } else if crate::data::ITEMS.contains(&name) {
-        Some("data")
-    } else {
-        None
-    };
-    match home {
-        Some(block) => diagnostic.with_note(format!("`{name}` belongs in the `{block}` block")),
-        None => diagnostic,
-    }
 }

@@ -1,7 +1,7 @@
 //! The `search` and `ensemble` blocks.
 
 use netc_syntax::ast::{Block, ValueKind};
-use netc_syntax::{Diagnostic, ErrorCode, Span};
+use netc_syntax::{Diagnostic, ErrorCode};
 
 use crate::args::{self, Args, Signature};
 use crate::ctx::Ctx;
@@ -9,6 +9,7 @@ use crate::ir::{
     Distribution, Ensemble, Hyperparameter, LayerKind, Model, OptimizerKind, Search, SearchParam,
     Train, Vote,
 };
+use crate::items::Written;
 use crate::names::{lookup, suggest, unknown};
 
 const HYPERPARAMETERS: &[(&str, Hyperparameter)] = &[
@@ -37,15 +38,13 @@ pub(crate) fn analyze_search(
         fine_epochs: train.epochs,
         span: block.span,
     };
-    let mut seen: Vec<(&str, Span)> = Vec::new();
+    let mut written = Written::default();
     let mut trials_span = None;
     for item in &block.items {
         let name = item.name.name.as_str();
-        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-            ctx.duplicate(&format!("`{name}`"), *first, item.name.span);
+        if !written.once(ctx, name, item.name.span) {
             continue;
         }
-        seen.push((name, item.name.span));
         match name {
             "trials" => {
                 trials_span = Some(item.span);

@@ -7,6 +7,7 @@ use netc_syntax::{Diagnostic, ErrorCode, Span};
 use crate::args::{self, Args, Signature};
 use crate::ctx::Ctx;
 use crate::ir::*;
+use crate::items::{Items, Written};
 use crate::limits::NEWTON_MAX_PARAMS;
 use crate::names::{lookup, unknown};
 use crate::summary::thousands;
@@ -23,11 +24,23 @@ pub(crate) const ITEMS: &[&str] = &[
     "precision",
     "seed",
 ];
+const SETTINGS: Items = Items {
+    names: ITEMS,
+    what: "train setting",
+    elsewhere: &[
+        ("data", crate::data::ITEMS),
+        ("model", crate::model::LAYERS),
+    ],
+};
 const OPTIMIZERS: &[&str] = &[
     "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "lbfgs", "newton",
 ];
 const SCHEDULES: &[&str] = &["constant", "linear", "step", "exponential", "cosine"];
-const REGULARIZERS: &[&str] = &["l2", "l1", "maxnorm", "include_bias"];
+const REGULARIZERS: Items = Items {
+    names: &["l2", "l1", "maxnorm", "include_bias"],
+    what: "regularizer",
+    elsewhere: &[],
+};
 const SAMPLINGS: &[(&str, SamplingKind)] = &[
     ("shuffle", SamplingKind::Shuffle),
     ("with_replacement", SamplingKind::WithReplacement),
@@ -89,26 +102,13 @@ pub(crate) fn defaults() -> Train {
 pub(crate) fn analyze(ctx: &mut Ctx, block: Option<&Block>, model: Option<&Model>) -> Train {
     let mut train = defaults();
     let Some(block) = block else { return train };
-    let mut seen: Vec<(&str, Span)> = Vec::new();
+    let mut written = Written::default();
     let mut optimizer_written = false;
     for item in &block.items {
         let name = item.name.name.as_str();
-        if !ITEMS.contains(&name) {
-            let mut diagnostic =
-                unknown(name, item.name.span, "train setting", ITEMS.iter().copied());
-            if crate::data::ITEMS.contains(&name) {
-                diagnostic = diagnostic.with_note(format!("`{name}` belongs in the `data` block"));
-            } else if crate::model::LAYERS.contains(&name) {
-                diagnostic = diagnostic.with_note(format!("`{name}` belongs in the `model` block"));
-            }
-            ctx.report(diagnostic);
+        if !written.admit(ctx, &SETTINGS, name, item.name.span) {
             continue;
         }
-        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-            ctx.duplicate(&format!("`{name}`"), *first, item.name.span);
-            continue;
-        }
-        seen.push((name, item.name.span));
         match name {
             "epochs" => {
                 if let Some(v) = single(ctx, item, "a number of epochs") {
@@ -536,7 +536,7 @@ fn regularize(ctx: &mut Ctx, item: &Item) -> Regularize {
             "expected e.g. `l2(1e-4)`",
         );
     }
-    let mut seen: Vec<(String, Span)> = Vec::new();
+    let mut written = Written::default();
     for value in args.positionals() {
         let (name, span) = match &value.kind {
             ValueKind::Word(w) => (w.as_str(), value.span),
@@ -551,20 +551,9 @@ fn regularize(ctx: &mut Ctx, item: &Item) -> Regularize {
                 continue;
             }
         };
-        if !REGULARIZERS.contains(&name) {
-            ctx.report(unknown(
-                name,
-                span,
-                "regularizer",
-                REGULARIZERS.iter().copied(),
-            ));
+        if !written.admit(ctx, &REGULARIZERS, name, span) {
             continue;
         }
-        if let Some((_, first)) = seen.iter().find(|(n, _)| n == name) {
-            ctx.duplicate(&format!("`{name}`"), *first, span);
-            continue;
-        }
-        seen.push((name.to_string(), span));
         match (&value.kind, name) {
             (ValueKind::Word(_), "include_bias") => reg.include_bias = true,
             (ValueKind::Call(call), "l2" | "l1" | "maxnorm") => {
