@@ -8,6 +8,7 @@ use netc::Network;
 
 netc::net!(include "../../specs/tiny.net");
 netc::net!(include "../../specs/mnist_mlp.net");
+netc::net!(include "../../specs/mnist_ref.net");
 
 struct CountingAllocator;
 
@@ -82,5 +83,13 @@ fn train_step_never_allocates() {
         allocations_in_steps(&mut mnist, 5),
         0,
         "mnist_mlp (GEMM layers), steady state"
+    );
+    // Adam, dropout masks and l2: state and masks are allocated in `new`.
+    let mut reference = mnist_ref::new(1);
+    allocations_in_steps(&mut reference, 1);
+    assert_eq!(
+        allocations_in_steps(&mut reference, 5),
+        0,
+        "mnist_ref (adam, dropout, l2), steady state"
     );
 }
