@@ -7,7 +7,7 @@ use netc_syntax::{Diagnostic, ErrorCode, Span};
 
 use crate::ctx::Ctx;
 use crate::ir::Duration;
-use crate::names::suggest;
+use crate::names::suggest_or_list;
 
 /// What an item or call accepts.
 pub(crate) struct Signature<'s> {
@@ -110,20 +110,17 @@ impl<'a> Args<'a> {
         for (index, named) in self.named.iter().enumerate() {
             let name = named.name.name.as_str();
             if !signature.named.contains(&name) {
-                let mut diagnostic = Diagnostic::error(
+                let diagnostic = Diagnostic::error(
                     ErrorCode::UnknownArgument,
                     format!("`{owner}` has no argument `{name}`"),
                 )
                 .with_primary(named.name.span, "unknown argument");
-                diagnostic = match suggest(name, signature.named.iter().copied()) {
-                    Some(best) => diagnostic.with_note(format!("help: did you mean `{best}`?")),
-                    None if signature.named.is_empty() => {
-                        diagnostic.with_note(format!("`{owner}` takes no named arguments"))
-                    }
-                    None => diagnostic
-                        .with_note(format!("`{owner}` takes: {}", signature.named.join(", "))),
-                };
-                ctx.report(diagnostic);
+                ctx.report(if signature.named.is_empty() {
+                    diagnostic.with_note(format!("`{owner}` takes no named arguments"))
+                } else {
+                    let known = signature.named.iter().copied();
+                    suggest_or_list(diagnostic, name, known, &format!("`{owner}` takes"))
+                });
             } else if let Some(first) = self.named[..index].iter().find(|n| n.name.name == name) {
                 ctx.duplicate(name, first.span, named.span);
             } else if self.positional_are_named {

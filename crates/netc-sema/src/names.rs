@@ -41,10 +41,21 @@ pub(crate) fn unknown<'a>(
 ) -> Diagnostic {
     let diagnostic = Diagnostic::error(ErrorCode::UnknownName, format!("unknown {what} `{name}`"))
         .with_primary(span, format!("not a known {what}"));
+    suggest_or_list(diagnostic, name, known, "expected one of")
+}
+
+/// Adds "help: did you mean `relu`?" when one of `known` is close to `name`, otherwise
+/// "{listing}: " and every known name.
+pub(crate) fn suggest_or_list<'a>(
+    diagnostic: Diagnostic,
+    name: &str,
+    known: impl Iterator<Item = &'a str> + Clone,
+    listing: &str,
+) -> Diagnostic {
     match suggest(name, known.clone()) {
         Some(best) => diagnostic.with_note(format!("help: did you mean `{best}`?")),
         None => diagnostic.with_note(format!(
-            "expected one of: {}",
+            "{listing}: {}",
             known.collect::<Vec<_>>().join(", ")
         )),
     }

@@ -10,7 +10,7 @@ use crate::ir::{
     Train, Vote,
 };
 use crate::items::Written;
-use crate::names::{lookup, suggest, unknown};
+use crate::names::{lookup, suggest_or_list, unknown};
 
 const HYPERPARAMETERS: &[(&str, Hyperparameter)] = &[
     ("learning_rate", Hyperparameter::LearningRate),
@@ -129,23 +129,13 @@ fn search_param(
 ) -> Option<SearchParam> {
     let name = item.name.name.as_str();
     let Some((_, target)) = HYPERPARAMETERS.iter().find(|(n, _)| *n == name) else {
-        let mut diagnostic = Diagnostic::error(
+        let diagnostic = Diagnostic::error(
             ErrorCode::NotAHyperparameter,
             format!("`{name}` is not a hyperparameter netc can search"),
         )
         .with_primary(item.name.span, "not searchable");
-        diagnostic = match suggest(name, HYPERPARAMETERS.iter().map(|(n, _)| *n)) {
-            Some(best) => diagnostic.with_note(format!("help: did you mean `{best}`?")),
-            None => diagnostic.with_note(format!(
-                "searchable: {}",
-                HYPERPARAMETERS
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        };
-        ctx.report(diagnostic);
+        let searchable = HYPERPARAMETERS.iter().map(|(n, _)| *n);
+        ctx.report(suggest_or_list(diagnostic, name, searchable, "searchable"));
         return None;
     };
     let has_dropout = model.is_none_or(|m| {
