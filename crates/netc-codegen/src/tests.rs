@@ -239,7 +239,10 @@ fn every_unsupported_construct_gets_its_own_diagnostic() {
     let messages: Vec<&str> = errors.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(errors.len(), 4, "{messages:#?}");
     assert!(errors.iter().all(|d| d.code == ErrorCode::NotYetSupported));
-    assert!(messages[0].contains("two `dropout` layers"), "{messages:#?}");
+    assert!(
+        messages[0].contains("two `dropout` layers"),
+        "{messages:#?}"
+    );
     assert!(messages[2].contains("`newton` optimizer"), "{messages:#?}");
     assert_eq!(errors[2].primary_span(), Some(Span::new(50, 60)));
 }
