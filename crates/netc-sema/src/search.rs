@@ -1,6 +1,6 @@
 //! The `search` and `ensemble` blocks.
 
-use netc_syntax::ast::{Block, ValueKind};
+use netc_syntax::ast::{Block, Value, ValueKind};
 use netc_syntax::{Diagnostic, ErrorCode};
 
 use crate::args::{self, Args, Signature};
@@ -49,12 +49,8 @@ pub(crate) fn analyze_search(
             "trials" => {
                 trials_span = Some(item.span);
                 let args = Args::item(ctx, name, &item.args, &Signature::values(1));
-                if let Some(n) = args
-                    .positional(0)
-                    .and_then(|v| args::count(ctx, v, "trials", 1, 100_000))
-                {
-                    search.trials = n as usize;
-                }
+                let trials = args.positional(0);
+                set_count(ctx, &mut search.trials, trials, "trials", 100_000);
             }
             "coarse" => {
                 let args = Args::item(
@@ -63,12 +59,14 @@ pub(crate) fn analyze_search(
                     &item.args,
                     &Signature::with_named(0, &["epochs"]),
                 );
-                if let Some(n) = args
-                    .get("epochs")
-                    .and_then(|v| args::count(ctx, v, "coarse epochs", 1, 1_000_000))
-                {
-                    search.coarse_epochs = n as usize;
-                }
+                let epochs = args.get("epochs");
+                set_count(
+                    ctx,
+                    &mut search.coarse_epochs,
+                    epochs,
+                    "coarse epochs",
+                    1_000_000,
+                );
             }
             "fine" => {
                 let args = Args::item(
@@ -77,18 +75,15 @@ pub(crate) fn analyze_search(
                     &item.args,
                     &Signature::with_named(0, &["top", "epochs"]),
                 );
-                if let Some(n) = args
-                    .get("top")
-                    .and_then(|v| args::count(ctx, v, "fine top", 1, 100_000))
-                {
-                    search.fine_top = n as usize;
-                }
-                if let Some(n) = args
-                    .get("epochs")
-                    .and_then(|v| args::count(ctx, v, "fine epochs", 1, 1_000_000))
-                {
-                    search.fine_epochs = n as usize;
-                }
+                let (top, epochs) = (args.get("top"), args.get("epochs"));
+                set_count(ctx, &mut search.fine_top, top, "fine top", 100_000);
+                set_count(
+                    ctx,
+                    &mut search.fine_epochs,
+                    epochs,
+                    "fine epochs",
+                    1_000_000,
+                );
             }
             _ => {
                 if let Some(param) = search_param(ctx, item, model, train) {
@@ -119,6 +114,13 @@ pub(crate) fn analyze_search(
         );
     }
     (ctx.diags.len() == errors_before).then_some(search)
+}
+
+/// Overwrites the default in `slot` with a valid count (1 to `max`), when one is written.
+fn set_count(ctx: &mut Ctx, slot: &mut usize, value: Option<&Value>, what: &str, max: u64) {
+    if let Some(n) = value.and_then(|v| args::count(ctx, v, what, 1, max)) {
+        *slot = n as usize;
+    }
 }
 
 fn search_param(
