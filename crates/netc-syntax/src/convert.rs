@@ -35,6 +35,14 @@ fn ident(pair: Pair<'_, Rule>) -> Ident {
     }
 }
 
+/// Stands in for a name the grammar guarantees but the pair lacks.
+fn unnamed(span: Span) -> Ident {
+    Ident {
+        name: String::new(),
+        span,
+    }
+}
+
 fn block(pair: Pair<'_, Rule>) -> Block {
     let span = span_of(&pair);
     let rule = pair.as_rule();
@@ -52,10 +60,7 @@ fn block(pair: Pair<'_, Rule>) -> Block {
     }
     let kind = match rule {
         Rule::model_block => BlockKind::Model {
-            name: name.unwrap_or(Ident {
-                name: String::new(),
-                span: keyword_span,
-            }),
+            name: name.unwrap_or(unnamed(keyword_span)),
         },
         Rule::data_block => BlockKind::Data,
         Rule::search_block => BlockKind::Search,
@@ -72,40 +77,22 @@ fn block(pair: Pair<'_, Rule>) -> Block {
 
 fn item(pair: Pair<'_, Rule>) -> Item {
     let span = span_of(&pair);
-    let mut inner = pair.into_inner();
-    let name = inner.next().map_or(
-        Ident {
-            name: String::new(),
-            span,
-        },
-        ident,
-    );
-    let args = inner.filter_map(arg).collect();
-    Item { name, args, span }
+    item_of(span, pair.into_inner())
 }
 
 /// Search items become ordinary items: `trials 40`, `coarse epochs=2`, `l2 log_uniform(..)`.
 fn search_item(pair: Pair<'_, Rule>) -> Item {
     let span = span_of(&pair);
-    let Some(form) = pair.into_inner().next() else {
-        return Item {
-            name: Ident {
-                name: String::new(),
-                span,
-            },
-            args: Vec::new(),
-            span,
-        };
-    };
-    let mut inner = form.into_inner();
-    let name = inner.next().map_or(
-        Ident {
-            name: String::new(),
-            span,
-        },
-        ident,
-    );
-    let args = inner.filter_map(arg).collect();
+    match pair.into_inner().next() {
+        Some(form) => item_of(span, form.into_inner()),
+        None => item_of(span, std::iter::empty()),
+    }
+}
+
+/// The item at `span` from its parts: the name, then the arguments.
+fn item_of<'i>(span: Span, mut parts: impl Iterator<Item = Pair<'i, Rule>>) -> Item {
+    let name = parts.next().map_or(unnamed(span), ident);
+    let args = parts.filter_map(arg).collect();
     Item { name, args, span }
 }
 
