@@ -27,7 +27,7 @@ pub fn maxnorm(plan: &Plan) -> bool {
     plan.net.train.regularize.maxnorm.is_some()
 }
 
-fn penalized(plan: &Plan) -> bool {
+pub fn penalized(plan: &Plan) -> bool {
     let reg = &plan.net.train.regularize;
     reg.l2.is_some() || reg.l1.is_some()
 }
@@ -38,13 +38,13 @@ pub fn step_scalars(plan: &Plan) -> TokenStream {
     let l2 = reg.l2.map(|_| {
         quote! {
             let l2 = hyper.l2;
-            let mut sum_sq = 0.0f32;
+            let mut sum_sq = [0.0f32; 8];
         }
     });
     let l1 = reg.l1.map(|_| {
         quote! {
             let l1 = hyper.l1;
-            let mut sum_abs = 0.0f32;
+            let mut sum_abs = [0.0f32; 8];
         }
     });
     let maxnorm = reg.maxnorm.map(|_| quote!(let maxnorm = hyper.maxnorm;));
@@ -52,22 +52,23 @@ pub fn step_scalars(plan: &Plan) -> TokenStream {
 }
 
 /// Statements on `p: &mut f32` (before its update) and `g: f32` that add the penalty's
-/// gradient to `g` and its value to the sums. Biases only with `include_bias`.
-pub fn gradient_terms(plan: &Plan, weights: bool) -> TokenStream {
+/// gradient to `g` and its value to lane `lane` of the sums (lanes keep the sums from
+/// serializing the update loop). Biases only with `include_bias`.
+pub fn gradient_terms(plan: &Plan, weights: bool, lane: &TokenStream) -> TokenStream {
     let reg = &plan.net.train.regularize;
     if !weights && !reg.include_bias {
         return quote!();
     }
     let l2 = reg.l2.map(|_| {
         quote! {
-            sum_sq += *p * *p;
+            sum_sq[#lane] += *p * *p;
             let g = g + l2 * *p;
         }
     });
     // sign(0) = 0: a weight at zero gets no l1 push (f32::signum would give ±1).
     let l1 = reg.l1.map(|_| {
         quote! {
-            sum_abs += p.abs();
+            sum_abs[#lane] += p.abs();
             let g = g + if *p > 0.0 { l1 } else if *p < 0.0 { -l1 } else { 0.0 };
         }
     });
@@ -80,7 +81,9 @@ pub fn loss_expr(plan: &Plan) -> TokenStream {
         return quote!(0.0);
     }
     let reg = &plan.net.train.regularize;
-    let l2 = reg.l2.map(|_| quote!(+ 0.5 * l2 * sum_sq));
-    let l1 = reg.l1.map(|_| quote!(+ l1 * sum_abs));
+    let l2 = reg
+        .l2
+        .map(|_| quote!(+ 0.5 * l2 * sum_sq.iter().sum::<f32>()));
+    let l1 = reg.l1.map(|_| quote!(+ l1 * sum_abs.iter().sum::<f32>()));
     quote!(0.0 #l2 #l1)
 }
