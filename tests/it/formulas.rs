@@ -672,3 +672,27 @@ dropout_grad_check!(grad_check_dropout_tanh, gd_tanh);
 dropout_grad_check!(grad_check_dropout_relu, gd_relu);
 dropout_grad_check!(grad_check_dropout_gemm_sigmoid, gd_gemm_sigmoid);
 dropout_grad_check!(grad_check_dropout_gemm_relu, gd_gemm_relu);
+
+/// The driver reports the mean regularization loss per epoch, apart from the data loss.
+#[test]
+fn fit_reports_the_regularization_loss_apart() {
+    use netc::__private as rt;
+    let x = netc::ndarray::Array2::from_shape_vec(
+        (4, 2),
+        vec![1.0, 2.0, -0.5, 1.5, 0.3, -1.0, -2.0, 0.5],
+    )
+    .unwrap();
+    let splits = rt::Splits {
+        train: rt::Dataset::new(x, vec![0, 1, 1, 0]).unwrap(),
+        validation: None,
+        test: None,
+    };
+    let (_, report) = f_l2::train_on(&splits).unwrap();
+    let reg = report.epochs[0]
+        .reg_loss
+        .expect("an l2 model reports its penalty");
+    assert!(reg > 0.0 && reg.is_finite(), "{reg}");
+    assert!(report.epochs[0].to_json().contains("\"reg_loss\":"));
+    let (_, plain) = f_sgd::train_on(&splits).unwrap();
+    assert_eq!(plain.epochs[0].reg_loss, None);
+}

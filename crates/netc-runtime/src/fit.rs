@@ -67,6 +67,8 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         let report = EpochReport {
             epoch,
             loss: (totals.loss_sum / totals.steps.max(1) as f64) as f32,
+            reg_loss: (totals.reg_loss_sum != 0.0)
+                .then(|| (totals.reg_loss_sum / totals.steps.max(1) as f64) as f32),
             train_accuracy: (totals.correct as f64 / samples.max(1.0)) as f32,
             val_loss: validation.map(|v| v.loss),
             val_accuracy: validation.map(|v| v.accuracy),
@@ -121,6 +123,8 @@ struct EpochLoop<'a> {
 /// Sums over one epoch's steps.
 struct EpochTotals {
     loss_sum: f64,
+    /// Sum of `StepStats::reg_loss` (0 for a model without regularization).
+    reg_loss_sum: f64,
     correct: u64,
     steps: u64,
     seconds: f64,
@@ -139,6 +143,7 @@ impl EpochLoop<'_> {
         let started = Instant::now();
         let mut totals = EpochTotals {
             loss_sum: 0.0,
+            reg_loss_sum: 0.0,
             correct: 0,
             steps: 0,
             seconds: 0.0,
@@ -162,6 +167,7 @@ impl EpochLoop<'_> {
                 ));
             }
             totals.loss_sum += f64::from(stats.loss);
+            totals.reg_loss_sum += f64::from(stats.reg_loss);
             totals.correct += u64::from(stats.correct);
             totals.steps += 1;
         }

@@ -6,8 +6,10 @@
 pub struct EpochReport {
     /// 1-based.
     pub epoch: usize,
-    /// Mean training loss over the epoch's steps.
+    /// Mean training loss over the epoch's steps (the data loss).
     pub loss: f32,
+    /// Mean regularization loss over the epoch's steps; `None` when the model reported none.
+    pub reg_loss: Option<f32>,
     pub train_accuracy: f32,
     pub val_loss: Option<f32>,
     pub val_accuracy: Option<f32>,
@@ -29,7 +31,8 @@ pub struct Report {
 }
 
 impl EpochReport {
-    /// `epoch  3/10  loss 0.1234  train 96.12%  val 97.05% (loss 0.0987)  lr 5.00e-2  123,456 samples/s`
+    /// `epoch  3/10  loss 0.1234  train 96.12%  [reg 0.0421]  val 97.05% (loss 0.0987)  lr 5.00e-2  123,456 samples/s`
+    /// (`reg`: the regularization loss, apart from the data loss, when the model has one)
     pub fn to_line(&self, total_epochs: usize) -> String {
         let width = total_epochs.to_string().len();
         let mut line = format!(
@@ -38,6 +41,9 @@ impl EpochReport {
             format_loss(self.loss),
             100.0 * self.train_accuracy
         );
+        if let Some(reg_loss) = self.reg_loss {
+            line += &format!("  reg {}", format_loss(reg_loss));
+        }
         if let (Some(accuracy), Some(loss)) = (self.val_accuracy, self.val_loss) {
             line += &format!(
                 "  val {:.2}% (loss {})",
@@ -56,9 +62,10 @@ impl EpochReport {
     /// One JSON object (no trailing newline); missing or non-finite values are `null`.
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"epoch\":{},\"loss\":{},\"train_accuracy\":{},\"val_loss\":{},\"val_accuracy\":{},\"learning_rate\":{},\"samples_per_sec\":{},\"steps\":{}}}",
+            "{{\"epoch\":{},\"loss\":{},\"reg_loss\":{},\"train_accuracy\":{},\"val_loss\":{},\"val_accuracy\":{},\"learning_rate\":{},\"samples_per_sec\":{},\"steps\":{}}}",
             self.epoch,
             json_number(Some(self.loss)),
+            json_number(self.reg_loss),
             json_number(Some(self.train_accuracy)),
             json_number(self.val_loss),
             json_number(self.val_accuracy),
@@ -118,6 +125,7 @@ mod tests {
         EpochReport {
             epoch: 3,
             loss: 0.12344,
+            reg_loss: None,
             train_accuracy: 0.9612,
             val_loss: validation.then_some(0.0987),
             val_accuracy: validation.then_some(0.9705),
@@ -147,12 +155,19 @@ mod tests {
     fn json_line_has_every_field_and_nulls() {
         assert_eq!(
             report(false).to_json(),
-            "{\"epoch\":3,\"loss\":0.12344,\"train_accuracy\":0.9612,\"val_loss\":null,\"val_accuracy\":null,\"learning_rate\":0.05,\"samples_per_sec\":123456.4,\"steps\":1500}"
+            "{\"epoch\":3,\"loss\":0.12344,\"reg_loss\":null,\"train_accuracy\":0.9612,\"val_loss\":null,\"val_accuracy\":null,\"learning_rate\":0.05,\"samples_per_sec\":123456.4,\"steps\":1500}"
         );
         let mut nan = report(true);
         nan.loss = f32::NAN;
         assert!(nan.to_json().contains("\"loss\":null"));
         assert!(nan.to_json().contains("\"val_accuracy\":0.9705,"));
+        let mut regularized = report(false);
+        regularized.reg_loss = Some(0.0421);
+        assert!(regularized.to_json().contains("\"reg_loss\":0.0421,"));
+        assert_eq!(
+            regularized.to_line(5),
+            "epoch 3/5  loss 0.1234  train 96.12%  reg 0.0421  lr 5.00e-2  123,456 samples/s"
+        );
     }
 
     #[test]
