@@ -1,6 +1,6 @@
 //! The `model` block: the name, the input, the layers (shapes, parameters, FLOPs) and the loss.
 
-use netc_syntax::ast::{Block, BlockKind, Item, Value, ValueKind};
+use netc_syntax::ast::{Block, BlockKind, Call, Item, Value, ValueKind};
 use netc_syntax::{Diagnostic, ErrorCode, Span};
 
 use crate::args::{self, Args, Signature};
@@ -449,27 +449,13 @@ fn read_dense(ctx: &mut Ctx, item: &Item) -> Option<LayerKind> {
 }
 
 /// `he`, `zeros`, `normal(std=0.01)`, `uniform(a=0.05)`, `normal(0.01)`.
-fn read_init(ctx: &mut Ctx, value: &netc_syntax::ast::Value, what: &str) -> Option<Init> {
+fn read_init(ctx: &mut Ctx, value: &Value, what: &str) -> Option<Init> {
     match &value.kind {
         ValueKind::Word(name) => lookup(ctx, INIT_WORDS, name, value.span, what),
         ValueKind::Number(n) if n.to_f64() == 0.0 => Some(Init::Zeros),
         ValueKind::Call(call) => match call.name.name.as_str() {
-            "normal" => {
-                let args = Args::call(ctx, call, &["std"]);
-                let std = match args.param(0, "std") {
-                    Some(v) => args::float_where(ctx, v, "std", "> 0", |x| x > 0.0)?,
-                    None => 0.01,
-                };
-                Some(Init::Normal { std })
-            }
-            "uniform" => {
-                let args = Args::call(ctx, call, &["a"]);
-                let a = match args.param(0, "a") {
-                    Some(v) => args::float_where(ctx, v, "a", "> 0", |x| x > 0.0)?,
-                    None => 0.05,
-                };
-                Some(Init::Uniform { a })
-            }
+            "normal" => positive_param(ctx, call, "std", 0.01).map(|std| Init::Normal { std }),
+            "uniform" => positive_param(ctx, call, "a", 0.05).map(|a| Init::Uniform { a }),
             other => {
                 ctx.report(unknown(
                     other,
@@ -489,6 +475,15 @@ fn read_init(ctx: &mut Ctx, value: &netc_syntax::ast::Value, what: &str) -> Opti
             );
             None
         }
+    }
+}
+
+/// The one parameter of `normal(std)` / `uniform(a)`: a positive number, `default` if absent.
+fn positive_param(ctx: &mut Ctx, call: &Call, param: &str, default: f64) -> Option<f64> {
+    let args = Args::call(ctx, call, &[param]);
+    match args.param(0, param) {
+        Some(v) => args::float_where(ctx, v, param, "> 0", |x| x > 0.0),
+        None => Some(default),
     }
 }
 
