@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::ir::{Activation, Init, Input, Layer, LayerKind, Loss, LossKind, Model};
 use crate::items::Items;
 use crate::limits::{MAX_FEATURES, MAX_PARAMS};
-use crate::names::{RUST_KEYWORDS, lookup, suggest, unknown};
+use crate::names::{CARGO_RESERVED, RUST_KEYWORDS, lookup, suggest, unknown};
 use crate::summary::thousands;
 
 pub(crate) const LAYERS: &[&str] = &["input", "dense", "dropout", "batchnorm", "loss"];
@@ -203,12 +203,15 @@ fn check_name(ctx: &mut Ctx, name: &str, span: Span) -> bool {
         Some("must be lowercase: letters, digits and `_`, not starting with a digit".to_string())
     } else if RUST_KEYWORDS.contains(&name) {
         Some("is a Rust keyword".to_string())
+    } else if CARGO_RESERVED.contains(&name) {
+        Some("is reserved by cargo for its own directories".to_string())
     } else {
         None
     };
     let Some(problem) = problem else { return true };
     let fixed = name.to_lowercase();
-    let hint = if RUST_KEYWORDS.contains(&fixed.as_str()) || fixed.is_empty() || fixed == "_" {
+    let taken = |n: &str| RUST_KEYWORDS.contains(&n) || CARGO_RESERVED.contains(&n);
+    let hint = if taken(&fixed) || fixed.is_empty() || fixed == "_" {
         format!("{fixed}_net")
     } else {
         fixed
@@ -219,7 +222,9 @@ fn check_name(ctx: &mut Ctx, name: &str, span: Span) -> bool {
             format!("the model name `{name}` {problem}"),
         )
         .with_primary(span, "invalid model name")
-        .with_note("the model name becomes a Rust module name in generated code")
+        .with_note(
+            "the model name becomes a Rust module name in generated code and the trainer binary's name",
+        )
         .with_note(format!("help: try `{hint}`")),
     );
     false

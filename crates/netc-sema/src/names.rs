@@ -69,3 +69,7 @@ pub(crate) const RUST_KEYWORDS: &[&str] = &[
     "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override",
     "priv", "try", "typeof", "unsized", "virtual", "yield", "union",
 ];
+
+/// Binary names cargo refuses (they collide with its target-directory layout); the trainer
+/// binary `netc build` makes is named after the model.
+pub(crate) const CARGO_RESERVED: &[&str] = &["build", "deps", "examples", "incremental"];
