@@ -25,6 +25,16 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// A data-file error naming the file.
+    pub fn data(path: &std::path::Path, message: impl Into<String>) -> Error {
+        Error::Data {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

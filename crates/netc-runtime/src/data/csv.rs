@@ -14,7 +14,7 @@ pub fn load_csv(path: &Path, label_column: i64, header: bool) -> Result<Dataset,
     let table = read_table(path, header)?;
     let columns = table.columns;
     let label_index = resolve_column(label_column, columns).ok_or_else(|| {
-        data_error(
+        Error::data(
             path,
             format!("label column {label_column} does not exist: the file has {columns} columns"),
         )
@@ -29,7 +29,7 @@ pub fn load_csv(path: &Path, label_column: i64, header: bool) -> Result<Dataset,
         }
         let label = row[label_index];
         if label < 0.0 || label.fract() != 0.0 || label > u32::MAX as f32 {
-            return Err(data_error(
+            return Err(Error::data(
                 path,
                 format!("line {line}: label {label} is not a class index (0, 1, 2, …)"),
             ));
@@ -37,7 +37,7 @@ pub fn load_csv(path: &Path, label_column: i64, header: bool) -> Result<Dataset,
         labels.push(label as u32);
     }
     let x = Array2::from_shape_vec((labels.len(), columns - 1), x)
-        .map_err(|e| data_error(path, e.to_string()))?;
+        .map_err(|e| Error::data(path, e.to_string()))?;
     Dataset::new(x, labels)
 }
 
@@ -47,7 +47,7 @@ pub fn load_csv_features(path: &Path, header: bool) -> Result<Array2<f32>, Error
     let rows = table.rows.len();
     let values = table.rows.into_iter().flat_map(|(_, row)| row).collect();
     Array2::from_shape_vec((rows, table.columns), values)
-        .map_err(|e| data_error(path, e.to_string()))
+        .map_err(|e| Error::data(path, e.to_string()))
 }
 
 struct Table {
@@ -73,7 +73,7 @@ fn read_table(path: &Path, header: bool) -> Result<Table, Error> {
         for (c, field) in line.split(',').enumerate() {
             let field = field.trim();
             let value: f32 = field.parse().map_err(|_| {
-                data_error(
+                Error::data(
                     path,
                     format!(
                         "line {line_number}, column {}: `{field}` is not a number",
@@ -86,7 +86,7 @@ fn read_table(path: &Path, header: bool) -> Result<Table, Error> {
         match columns {
             None => columns = Some(row.len()),
             Some(expected) if expected != row.len() => {
-                return Err(data_error(
+                return Err(Error::data(
                     path,
                     format!(
                         "line {line_number}: {} columns, earlier lines have {expected}",
@@ -98,7 +98,7 @@ fn read_table(path: &Path, header: bool) -> Result<Table, Error> {
         }
         rows.push((line_number, row));
     }
-    let columns = columns.ok_or_else(|| data_error(path, "no data rows"))?;
+    let columns = columns.ok_or_else(|| Error::data(path, "no data rows"))?;
     Ok(Table { columns, rows })
 }
 
@@ -106,13 +106,6 @@ fn resolve_column(column: i64, columns: usize) -> Option<usize> {
     let columns = i64::try_from(columns).ok()?;
     let index = if column < 0 { columns + column } else { column };
     (0..columns).contains(&index).then_some(index as usize)
-}
-
-fn data_error(path: &Path, message: impl Into<String>) -> Error {
-    Error::Data {
-        path: path.to_path_buf(),
-        message: message.into(),
-    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
     let x = load_idx_features(images)?;
     let label_array = read_idx(labels)?;
     if label_array.dims.len() != 1 {
-        return Err(data_error(
+        return Err(Error::data(
             labels,
             format!(
                 "a label file has 1 dimension, this one has {} ({:?}): is it an image file?",
@@ -28,7 +28,7 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
         ));
     }
     if label_array.dims[0] != x.nrows() {
-        return Err(data_error(
+        return Err(Error::data(
             labels,
             format!(
                 "{} labels, but {} has {} images",
@@ -41,7 +41,7 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
     let mut class_labels = Vec::with_capacity(label_array.values.len());
     for (i, &value) in label_array.values.iter().enumerate() {
         if value < 0.0 || value.fract() != 0.0 || value > u32::MAX as f32 {
-            return Err(data_error(
+            return Err(Error::data(
                 labels,
                 format!("label {i} is {value}: labels must be class indices (0, 1, 2, …)"),
             ));
@@ -57,7 +57,7 @@ pub fn load_idx_features(path: &Path) -> Result<Array2<f32>, Error> {
     let rows = array.dims[0];
     let features: usize = array.dims[1..].iter().product();
     Array2::from_shape_vec((rows, features), array.values).map_err(|e| {
-        data_error(
+        Error::data(
             path,
             format!("cannot shape values as {rows} × {features}: {e}"),
         )
@@ -79,12 +79,12 @@ fn read_idx(path: &Path) -> Result<IdxArray, Error> {
         let mut decoded = Vec::new();
         flate2::read::GzDecoder::new(raw.as_slice())
             .read_to_end(&mut decoded)
-            .map_err(|e| data_error(path, format!("corrupt gzip data: {e}")))?;
+            .map_err(|e| Error::data(path, format!("corrupt gzip data: {e}")))?;
         decoded
     } else {
         raw
     };
-    parse_idx(&bytes).map_err(|message| data_error(path, message))
+    parse_idx(&bytes).map_err(|message| Error::data(path, message))
 }
 
 fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
@@ -177,13 +177,6 @@ impl ElementType {
                 f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
             }
         }
-    }
-}
-
-fn data_error(path: &Path, message: impl Into<String>) -> Error {
-    Error::Data {
-        path: path.to_path_buf(),
-        message: message.into(),
     }
 }
 

@@ -39,86 +39,51 @@ pub fn tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], acc
     tn_on(Isa::detect(), m, n, k, a, b, c, accumulate);
 }
 
-/// [`nn`] on a chosen instruction set (for tests and benchmarks).
-///
-/// # Panics
-/// If `isa` is not supported by this CPU, or a slice is too short.
-#[allow(clippy::too_many_arguments)]
-pub fn nn_on(
-    isa: Isa,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
-    accumulate: bool,
-) {
-    check::lengths(m, n, k, a, b, c);
-    assert!(isa.is_supported(), "{isa:?} is not supported by this CPU");
-    match isa {
-        Isa::Portable => portable::nn(m, n, k, a, b, c, accumulate),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => unsafe { x86::avx2::nn(m, n, k, a, b, c, accumulate) },
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { x86::avx512::nn(m, n, k, a, b, c, accumulate) },
-        #[cfg(not(target_arch = "x86_64"))]
-        _ => portable::nn(m, n, k, a, b, c, accumulate),
-    }
+/// Defines `<variant>_on`: the variant on a chosen instruction set, with the checks shared.
+macro_rules! on_isa {
+    ($on:ident, $variant:ident, $doc:literal) => {
+        #[doc = $doc]
+        ///
+        /// # Panics
+        /// If `isa` is not supported by this CPU, or a slice is too short.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $on(
+            isa: Isa,
+            m: usize,
+            n: usize,
+            k: usize,
+            a: &[f32],
+            b: &[f32],
+            c: &mut [f32],
+            accumulate: bool,
+        ) {
+            check::lengths(m, n, k, a, b, c);
+            assert!(isa.is_supported(), "{isa:?} is not supported by this CPU");
+            match isa {
+                Isa::Portable => portable::$variant(m, n, k, a, b, c, accumulate),
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2Fma => unsafe { x86::avx2::$variant(m, n, k, a, b, c, accumulate) },
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512 => unsafe { x86::avx512::$variant(m, n, k, a, b, c, accumulate) },
+                #[cfg(not(target_arch = "x86_64"))]
+                _ => portable::$variant(m, n, k, a, b, c, accumulate),
+            }
+        }
+    };
 }
 
-/// [`nt`] on a chosen instruction set (for tests and benchmarks).
-///
-/// # Panics
-/// If `isa` is not supported by this CPU, or a slice is too short.
-#[allow(clippy::too_many_arguments)]
-pub fn nt_on(
-    isa: Isa,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
-    accumulate: bool,
-) {
-    check::lengths(m, n, k, a, b, c);
-    assert!(isa.is_supported(), "{isa:?} is not supported by this CPU");
-    match isa {
-        Isa::Portable => portable::nt(m, n, k, a, b, c, accumulate),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => unsafe { x86::avx2::nt(m, n, k, a, b, c, accumulate) },
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { x86::avx512::nt(m, n, k, a, b, c, accumulate) },
-        #[cfg(not(target_arch = "x86_64"))]
-        _ => portable::nt(m, n, k, a, b, c, accumulate),
-    }
-}
-
-/// [`tn`] on a chosen instruction set (for tests and benchmarks).
-///
-/// # Panics
-/// If `isa` is not supported by this CPU, or a slice is too short.
-#[allow(clippy::too_many_arguments)]
-pub fn tn_on(
-    isa: Isa,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
-    accumulate: bool,
-) {
-    check::lengths(m, n, k, a, b, c);
-    assert!(isa.is_supported(), "{isa:?} is not supported by this CPU");
-    match isa {
-        Isa::Portable => portable::tn(m, n, k, a, b, c, accumulate),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => unsafe { x86::avx2::tn(m, n, k, a, b, c, accumulate) },
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { x86::avx512::tn(m, n, k, a, b, c, accumulate) },
-        #[cfg(not(target_arch = "x86_64"))]
-        _ => portable::tn(m, n, k, a, b, c, accumulate),
-    }
-}
+on_isa!(
+    nn_on,
+    nn,
+    "[`nn`] on a chosen instruction set (for tests and benchmarks)."
+);
+on_isa!(
+    nt_on,
+    nt,
+    "[`nt`] on a chosen instruction set (for tests and benchmarks)."
+);
+on_isa!(
+    tn_on,
+    tn,
+    "[`tn`] on a chosen instruction set (for tests and benchmarks)."
+);
