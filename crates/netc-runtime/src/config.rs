@@ -13,6 +13,15 @@ pub enum DataSource {
         label_column: i64,
         header: bool,
     },
+    /// CSV with value targets (`csv(…, targets=first..last)`: mse regression, multi-label
+    /// logistic): columns `first..=last` (negative counts from the end) are the targets, every
+    /// other column is a feature.
+    CsvTargets {
+        path: PathBuf,
+        first: i64,
+        last: i64,
+        header: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -7,7 +7,7 @@ use ndarray::Array2;
 
 use crate::data::Dataset;
 use crate::error::Error;
-use crate::network::{Network, OutputKind};
+use crate::network::{Network, OutputKind, TargetKind};
 
 /// Floor for probabilities inside logarithms, so a confident wrong answer costs ~27.6, not ∞.
 const PROBABILITY_FLOOR: f32 = 1e-12;
@@ -16,15 +16,44 @@ const PROBABILITY_FLOOR: f32 = 1e-12;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Evaluation {
     pub loss: f32,
-    /// Fraction (0..=1) of samples whose arg-max output equals the label.
+    /// Fraction (0..=1) of samples predicted right: the arg-max output equals the label
+    /// (softmax, one-vs-all logistic); the output thresholded at 0.5 equals the 0/1 label (one
+    /// logistic unit); every label thresholded at 0.5 is right (multi-label logistic,
+    /// "exact match"); the output rounded to the nearest integer equals the label (mse on a
+    /// class label). 0 for mse regression on value targets, which has no accuracy.
     pub accuracy: f32,
     pub samples: usize,
+    /// √(mean over samples and outputs of (y − t)²) for mse models; `None` otherwise.
+    pub rmse: Option<f32>,
+    /// `accuracy` is the exact-match accuracy of a multi-label model.
+    pub exact_match: bool,
+}
+
+impl Evaluation {
+    /// The one-line test summary: `test accuracy 97.83% (loss 0.0712)`, `test rmse 0.1234
+    /// (loss 0.0076)`, or `test exact-match accuracy 91.20% (loss 0.2345)`.
+    pub fn summary_line(&self) -> String {
+        let loss = crate::report::format_loss(self.loss);
+        match (self.rmse, self.exact_match) {
+            (Some(rmse), _) => format!(
+                "test rmse {} (loss {loss})",
+                crate::report::format_loss(rmse)
+            ),
+            (None, true) => format!(
+                "test exact-match accuracy {:.2}% (loss {loss})",
+                100.0 * self.accuracy
+            ),
+            (None, false) => crate::report::test_line(self.accuracy, self.loss),
+        }
+    }
 }
 
 /// Runs `predict_batch` over `data` in batches of `M::BATCH` rows (the last one partial) and
-/// scores the outputs by `M::OUTPUT_KIND`: softmax mean `−ln max(p[label], 1e-12)`; logistic mean
-/// over samples of Σ_j binary cross-entropy against the one-hot label; linear mean squared
-/// error against the one-hot label (mean over samples and outputs).
+/// scores the outputs by `M::OUTPUT_KIND` against the sample's target row `t` (the dataset's
+/// value targets, or from a class label: one-hot, or the label itself for a single output):
+/// softmax mean `−ln max(p[label], 1e-12)`; logistic mean over samples of Σ_j binary
+/// cross-entropy; linear (mse) mean over samples of Σ_j ½(y_j − t_j)², the loss the step
+/// minimizes.
 pub fn evaluate<M: Network>(model: &mut M, data: &Dataset) -> Result<Evaluation, Error> {
     check_dataset::<M>(data, "evaluation")?;
     if data.is_empty() {
@@ -33,28 +62,78 @@ pub fn evaluate<M: Network>(model: &mut M, data: &Dataset) -> Result<Evaluation,
             "the dataset is empty".to_string(),
         ));
     }
+    let mut loss_sum = 0.0f64;
+    let mut squares = 0.0f64;
+    let mut correct = 0usize;
+    let mut target = vec![0.0f32; M::OUTPUT];
+    for_each_prediction(model, data, |row, outputs| {
+        let label = sample_target(data, row, M::OUTPUT, &mut target);
+        loss_sum += f64::from(sample_loss(M::OUTPUT_KIND, outputs, &target, label));
+        squares += outputs
+            .iter()
+            .zip(&target)
+            .map(|(&y, &t)| f64::from(y - t).powi(2))
+            .sum::<f64>();
+        correct += usize::from(is_correct(M::OUTPUT_KIND, outputs, &target, label));
+    });
+    let samples = data.len();
+    let regression = M::OUTPUT_KIND == OutputKind::Linear;
+    Ok(Evaluation {
+        loss: (loss_sum / samples as f64) as f32,
+        accuracy: correct as f32 / samples as f32,
+        samples,
+        rmse: regression.then(|| (squares / (samples * M::OUTPUT) as f64).sqrt() as f32),
+        exact_match: !regression && data.has_value_targets() && M::OUTPUT > 1,
+    })
+}
+
+/// Calls `score(row, outputs)` for every sample of `data`, in order, with the model's
+/// `M::OUTPUT` inference outputs.
+pub(crate) fn for_each_prediction<M: Network>(
+    model: &mut M,
+    data: &Dataset,
+    mut score: impl FnMut(usize, &[f32]),
+) {
     let x = row_major(&data.x);
     let mut out = vec![0.0f32; M::BATCH * M::OUTPUT];
-    let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-    for (batch_index, labels) in data.labels.chunks(M::BATCH).enumerate() {
-        let rows = labels.len();
-        let first = batch_index * M::BATCH * M::INPUT;
+    for first_row in (0..data.len()).step_by(M::BATCH) {
+        let rows = M::BATCH.min(data.len() - first_row);
+        let first = first_row * M::INPUT;
         model.predict_batch(
             &x[first..first + rows * M::INPUT],
             rows,
             &mut out[..rows * M::OUTPUT],
         );
-        for (outputs, &label) in out.chunks_exact(M::OUTPUT).zip(labels) {
-            loss_sum += f64::from(sample_loss(M::OUTPUT_KIND, outputs, label as usize));
-            correct += usize::from(arg_max(outputs) == label as usize);
+        for (offset, outputs) in out[..rows * M::OUTPUT].chunks_exact(M::OUTPUT).enumerate() {
+            score(first_row + offset, outputs);
         }
     }
-    let samples = data.len();
-    Ok(Evaluation {
-        loss: (loss_sum / samples as f64) as f32,
-        accuracy: correct as f32 / samples as f32,
-        samples,
-    })
+}
+
+/// Writes sample `row`'s target row into `target` (`outputs` values) and returns its class
+/// label, if the dataset has labels. A label becomes a one-hot row, or the label itself as a
+/// number when the model has a single output (a yes/no logistic unit, a 1-unit regression).
+pub(crate) fn sample_target(
+    data: &Dataset,
+    row: usize,
+    outputs: usize,
+    target: &mut [f32],
+) -> Option<usize> {
+    if data.has_value_targets() {
+        for (slot, &value) in target.iter_mut().zip(data.targets.row(row)) {
+            *slot = value;
+        }
+        return None;
+    }
+    let label = data.labels[row] as usize;
+    if outputs == 1 {
+        target[0] = label as f32;
+    } else {
+        for (j, slot) in target.iter_mut().enumerate() {
+            *slot = if j == label { 1.0 } else { 0.0 };
+        }
+    }
+    Some(label)
 }
 
 /// Index of the largest output (the first one on ties; NaN never wins).
@@ -68,25 +147,41 @@ pub fn arg_max(outputs: &[f32]) -> usize {
     best
 }
 
-fn sample_loss(kind: OutputKind, outputs: &[f32], label: usize) -> f32 {
+fn sample_loss(kind: OutputKind, outputs: &[f32], target: &[f32], label: Option<usize>) -> f32 {
     match kind {
-        OutputKind::Softmax => -outputs[label].max(PROBABILITY_FLOOR).ln(),
+        OutputKind::Softmax => {
+            let label = label.unwrap_or_else(|| arg_max(target));
+            -outputs[label].max(PROBABILITY_FLOOR).ln()
+        }
         OutputKind::Logistic => outputs
             .iter()
-            .enumerate()
-            .map(|(j, &p)| {
-                let p_target = if j == label { p } else { 1.0 - p };
-                -p_target.max(PROBABILITY_FLOOR).ln()
+            .zip(target)
+            .map(|(&p, &t)| {
+                -(t * p.max(PROBABILITY_FLOOR).ln()
+                    + (1.0 - t) * (1.0 - p).max(PROBABILITY_FLOOR).ln())
             })
             .sum(),
-        OutputKind::Linear => {
-            let squares: f32 = outputs
-                .iter()
-                .enumerate()
-                .map(|(j, &y)| (y - if j == label { 1.0 } else { 0.0 }).powi(2))
-                .sum();
-            squares / outputs.len() as f32
+        OutputKind::Linear => outputs
+            .iter()
+            .zip(target)
+            .map(|(&y, &t)| 0.5 * (y - t).powi(2))
+            .sum(),
+    }
+}
+
+fn is_correct(kind: OutputKind, outputs: &[f32], target: &[f32], label: Option<usize>) -> bool {
+    match (kind, label) {
+        (OutputKind::Softmax, _) => Some(arg_max(outputs)) == label.or(Some(arg_max(target))),
+        (OutputKind::Logistic, Some(label)) if outputs.len() > 1 => arg_max(outputs) == label,
+        (OutputKind::Logistic, _) => outputs
+            .iter()
+            .zip(target)
+            .all(|(&p, &t)| (p >= 0.5) == (t >= 0.5)),
+        (OutputKind::Linear, Some(label)) if outputs.len() == 1 => {
+            outputs[0].round() == label as f32
         }
+        (OutputKind::Linear, Some(label)) => arg_max(outputs) == label,
+        (OutputKind::Linear, None) => false,
     }
 }
 
@@ -103,7 +198,9 @@ pub(crate) fn check_dataset<M: Network>(data: &Dataset, role: &str) -> Result<()
             ),
         ));
     }
-    if let Some(&label) = data.labels.iter().find(|&&l| l as usize >= M::OUTPUT) {
+    check_targets::<M>(data, role)?;
+    let classes = if M::OUTPUT == 1 { 2 } else { M::OUTPUT };
+    if let Some(&label) = data.labels.iter().find(|&&l| l as usize >= classes) {
         return Err(dataset_error(
             role,
             format!(
@@ -113,6 +210,54 @@ pub(crate) fn check_dataset<M: Network>(data: &Dataset, role: &str) -> Result<()
         ));
     }
     Ok(())
+}
+
+/// Errors unless the dataset's kind of targets is the one the model trains on: value rows of
+/// width `M::OUTPUT` for a [`TargetKind::Values`] model (0/1 for logistic), class labels
+/// otherwise.
+fn check_targets<M: Network>(data: &Dataset, role: &str) -> Result<(), Error> {
+    match (M::TARGET_KIND, data.has_value_targets()) {
+        (TargetKind::Classes, false) => Ok(()),
+        (TargetKind::Classes, true) => Err(dataset_error(
+            role,
+            format!(
+                "the data has {} target columns, but the model `{}` trains on one class label per sample (write `label=` instead of `targets=`)",
+                data.target_width(),
+                M::META.name
+            ),
+        )),
+        (TargetKind::Values, false) => Err(dataset_error(
+            role,
+            format!(
+                "the model `{}` trains on {} target values per sample, but the data has class labels (write `targets=` in the csv source)",
+                M::META.name,
+                M::OUTPUT
+            ),
+        )),
+        (TargetKind::Values, true) if data.target_width() != M::OUTPUT => Err(dataset_error(
+            role,
+            format!(
+                "the data has {} target columns, the model `{}` has {} outputs",
+                data.target_width(),
+                M::META.name,
+                M::OUTPUT
+            ),
+        )),
+        (TargetKind::Values, true) => {
+            let binary = |t: &f32| *t == 0.0 || *t == 1.0;
+            match data.targets.iter().position(|t| !binary(t)) {
+                Some(at) if M::OUTPUT_KIND == OutputKind::Logistic => Err(dataset_error(
+                    role,
+                    format!(
+                        "sample {}: target {} is not 0 or 1, as multi-label logistic targets must be",
+                        at / M::OUTPUT,
+                        data.targets.iter().nth(at).copied().unwrap_or_default()
+                    ),
+                )),
+                _ => Ok(()),
+            }
+        }
+    }
 }
 
 fn dataset_error(role: &str, message: String) -> Error {
@@ -138,12 +283,102 @@ mod tests {
     #[test]
     fn losses_by_output_kind() {
         let p = [0.7, 0.2, 0.1];
-        assert!((sample_loss(OutputKind::Softmax, &p, 0) - -(0.7f32.ln())).abs() < 1e-6);
-        assert!((sample_loss(OutputKind::Softmax, &[0.0, 1.0], 0) - 27.631021).abs() < 1e-4);
+        let one_hot = [1.0, 0.0, 0.0];
+        let loss = |kind, target: &[f32], label| sample_loss(kind, &p, target, label);
+        assert!((loss(OutputKind::Softmax, &one_hot, Some(0)) - -(0.7f32.ln())).abs() < 1e-6);
+        let certain = sample_loss(OutputKind::Softmax, &[0.0, 1.0], &[1.0, 0.0], Some(0));
+        assert!((certain - 27.631021).abs() < 1e-4);
         let bce = -(0.7f32.ln() + 0.8f32.ln() + 0.9f32.ln());
-        assert!((sample_loss(OutputKind::Logistic, &p, 0) - bce).abs() < 1e-6);
-        let mse = (0.09 + 0.04 + 0.01) / 3.0;
-        assert!((sample_loss(OutputKind::Linear, &p, 0) - mse).abs() < 1e-6);
+        assert!((loss(OutputKind::Logistic, &one_hot, Some(0)) - bce).abs() < 1e-6);
+        // Multi-hot: labels 0 and 2 are on.
+        let bce = -(0.7f32.ln() + 0.8f32.ln() + 0.1f32.ln());
+        assert!((loss(OutputKind::Logistic, &[1.0, 0.0, 1.0], None) - bce).abs() < 1e-6);
+        // mse is Σ_j ½(y − t)² per sample.
+        let mse = 0.5 * (0.09 + 0.04 + 0.01);
+        assert!((loss(OutputKind::Linear, &one_hot, Some(0)) - mse).abs() < 1e-6);
+        let mse = 0.5 * (0.25 + 0.04 + 0.81);
+        assert!((loss(OutputKind::Linear, &[1.2, 0.0, -0.8], None) - mse).abs() < 1e-6);
+    }
+
+    #[test]
+    fn correctness_by_output_kind_and_targets() {
+        let p = [0.7, 0.2, 0.6];
+        assert!(is_correct(OutputKind::Logistic, &p, &[0.0; 3], Some(0)));
+        assert!(is_correct(OutputKind::Logistic, &p, &[1.0, 0.0, 1.0], None));
+        assert!(!is_correct(
+            OutputKind::Logistic,
+            &p,
+            &[1.0, 0.0, 0.0],
+            None
+        ));
+        // One logistic unit: thresholded at 0.5 against the 0/1 label.
+        assert!(is_correct(OutputKind::Logistic, &[0.6], &[1.0], Some(1)));
+        assert!(!is_correct(OutputKind::Logistic, &[0.4], &[1.0], Some(1)));
+        assert!(is_correct(OutputKind::Linear, &[2.4], &[2.0], Some(2)));
+        assert!(!is_correct(
+            OutputKind::Linear,
+            &[0.5, 1.0],
+            &[0.5, 1.0],
+            None
+        ));
+    }
+
+    #[test]
+    fn a_label_becomes_a_one_hot_row_or_a_single_value() {
+        let data = separable_dataset(3, 1);
+        let mut target = [9.0; 3];
+        assert_eq!(sample_target(&data, 2, 3, &mut target), Some(2));
+        assert_eq!(target, [0.0, 0.0, 1.0]);
+        let mut single = [9.0];
+        assert_eq!(sample_target(&data, 2, 1, &mut single), Some(2));
+        assert_eq!(single, [2.0]);
+        let values = Dataset::with_targets(
+            Array2::zeros((2, 1)),
+            ndarray::array![[0.5, 1.5], [2.5, 3.5]],
+        )
+        .unwrap();
+        let mut row = [0.0; 2];
+        assert_eq!(sample_target(&values, 1, 2, &mut row), None);
+        assert_eq!(row, [2.5, 3.5]);
+    }
+
+    #[test]
+    fn summary_lines_by_metric() {
+        let evaluation = Evaluation {
+            loss: 0.25,
+            accuracy: 0.912,
+            samples: 10,
+            rmse: None,
+            exact_match: true,
+        };
+        assert_eq!(
+            evaluation.summary_line(),
+            "test exact-match accuracy 91.20% (loss 0.2500)"
+        );
+        let regression = Evaluation {
+            rmse: Some(0.1234),
+            exact_match: false,
+            ..evaluation
+        };
+        assert_eq!(regression.summary_line(), "test rmse 0.1234 (loss 0.2500)");
+        let classes = Evaluation {
+            exact_match: false,
+            ..evaluation
+        };
+        assert_eq!(classes.summary_line(), "test accuracy 91.20% (loss 0.2500)");
+    }
+
+    #[test]
+    fn value_targets_are_refused_by_a_class_model() {
+        let data = Dataset::with_targets(Array2::zeros((4, 4)), Array2::zeros((4, 3))).unwrap();
+        let mut model = LogReg::new(LogRegHyper::zero_init(), 0);
+        let error = evaluate(&mut model, &data).unwrap_err();
+        assert!(
+            error.to_string().contains(
+                "the data has 3 target columns, but the model `logreg` trains on one class label"
+            ),
+            "{error}"
+        );
     }
 
     #[test]

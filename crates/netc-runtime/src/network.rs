@@ -61,6 +61,34 @@ pub enum OutputKind {
     Linear,
 }
 
+/// The targets of one batch, as the loss reads them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Targets<'a> {
+    /// One class index per sample (`BATCH` of them): softmax, one-vs-all logistic, and a
+    /// single logistic or mse unit (target = the label as a number).
+    Classes(&'a [u32]),
+    /// `BATCH × OUTPUT` values, row-major: mse regression targets or 0/1 multi-label
+    /// indicators for logistic.
+    Values(&'a [f32]),
+}
+
+impl Targets<'_> {
+    pub fn kind(&self) -> TargetKind {
+        match self {
+            Targets::Classes(_) => TargetKind::Classes,
+            Targets::Values(_) => TargetKind::Values,
+        }
+    }
+}
+
+/// Which [`Targets`] variant a model's `train_step` takes; the driver checks the dataset
+/// against it before training, so a step never sees the other one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    Classes,
+    Values,
+}
+
 pub trait Network: Sized {
     /// Features per sample (flattened input).
     const INPUT: usize;
@@ -72,6 +100,8 @@ pub trait Network: Sized {
     const TRAIN_FLOPS_PER_SAMPLE: u64;
     const META: ModelMeta;
     const OUTPUT_KIND: OutputKind;
+    /// The targets `train_step` takes: class labels (default) or `OUTPUT` values per sample.
+    const TARGET_KIND: TargetKind = TargetKind::Classes;
 
     type Hyper: Hyperparams;
 

@@ -1,10 +1,11 @@
 //! Sample order per epoch and batch assembly into one reused buffer.
 
 use crate::config::Sampling;
+use crate::network::Targets;
 use crate::rng::Rng;
 
-/// Owns the epoch's sample order and the one `batch × features` buffer (+ labels) every batch
-/// is copied into: after [`Batcher::new`] and the first [`Batcher::plan_epoch`], nothing
+/// Owns the epoch's sample order and the one `batch × features` buffer (+ labels, or
+/// `batch × width` value targets) every batch is copied into: after [`Batcher::new`] and the first [`Batcher::plan_epoch`], nothing
 /// allocates. The last incomplete batch of an epoch is dropped (`len % batch` samples; with
 /// shuffling a different few each epoch), because the compiled step takes exactly `batch` rows.
 #[derive(Clone, Debug)]
@@ -14,6 +15,9 @@ pub struct Batcher {
     order: Vec<usize>,
     x: Vec<f32>,
     labels: Vec<u32>,
+    /// Values per sample of value targets (0: class labels).
+    target_width: usize,
+    values: Vec<f32>,
 }
 
 impl Batcher {
@@ -24,7 +28,17 @@ impl Batcher {
             order: Vec::new(),
             x: vec![0.0; batch * features],
             labels: vec![0; batch],
+            target_width: 0,
+            values: Vec::new(),
         }
+    }
+
+    /// A batcher that also gathers `width` value targets per sample ([`Batcher::gather_targets`]
+    /// with [`Targets::Values`]).
+    pub fn with_target_width(mut self, width: usize) -> Batcher {
+        self.target_width = width;
+        self.values = vec![0.0; self.batch * width];
+        self
     }
 
     /// Chooses the order of the next epoch over `len` samples:
@@ -68,6 +82,42 @@ impl Batcher {
             self.labels[slot] = labels[row];
         }
         (&self.x, &self.labels)
+    }
+
+    /// Copies batch `index` of the planned epoch out of `x` and the targets `y` (class labels,
+    /// or `target_width` values per row as set by [`Batcher::with_target_width`]).
+    ///
+    /// # Shapes
+    /// - returns x: `[batch * features]`, targets: `[batch]` labels or `[batch * width]` values
+    ///
+    /// # Panics
+    /// When `y` holds values and the batcher was built for another width (a driver bug: the
+    /// driver builds the batcher from the dataset it gathers from).
+    pub fn gather_targets(
+        &mut self,
+        x: &[f32],
+        y: Targets<'_>,
+        index: usize,
+    ) -> (&[f32], Targets<'_>) {
+        match y {
+            Targets::Classes(labels) => {
+                let (x, labels) = self.gather(x, labels, index);
+                (x, Targets::Classes(labels))
+            }
+            Targets::Values(values) => {
+                let width = self.target_width;
+                assert!(width > 0, "the batcher was built without a target width");
+                let rows = &self.order[index * self.batch..(index + 1) * self.batch];
+                for (slot, &row) in rows.iter().enumerate() {
+                    let source = &x[row * self.features..(row + 1) * self.features];
+                    self.x[slot * self.features..(slot + 1) * self.features]
+                        .copy_from_slice(source);
+                    self.values[slot * width..(slot + 1) * width]
+                        .copy_from_slice(&values[row * width..(row + 1) * width]);
+                }
+                (&self.x, Targets::Values(&self.values))
+            }
+        }
     }
 }
 
@@ -114,6 +164,19 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert!(unique.len() < 28, "28 draws from 30 almost surely repeat");
+    }
+
+    #[test]
+    fn gather_targets_copies_value_rows_with_their_samples() {
+        let mut batcher = Batcher::new(2, 1).with_target_width(3);
+        batcher.plan_epoch(Sampling::Sequential, 3, &mut Rng::new(0, 2));
+        let x = [1.0, 2.0, 3.0];
+        let values: Vec<f32> = (0..9).map(|v| v as f32).collect();
+        let (bx, by) = batcher.gather_targets(&x, Targets::Values(&values), 0);
+        assert_eq!(bx, &[1.0, 2.0]);
+        assert_eq!(by, Targets::Values(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]));
+        let (_, by) = batcher.gather_targets(&x, Targets::Classes(&[4, 5, 6]), 0);
+        assert_eq!(by, Targets::Classes(&[4, 5]));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Comma-separated samples, one per line: numeric features and one integer label column.
-//! Blank lines are skipped; quoting is not supported (numbers only).
+//! Comma-separated samples, one per line: numeric features and either one integer label
+//! column or a run of value-target columns. Blank lines are skipped; quoting is not supported
+//! (numbers only).
 
 use std::path::Path;
 
@@ -39,6 +40,54 @@ pub fn load_csv(path: &Path, label_column: i64, header: bool) -> Result<Dataset,
     let x = Array2::from_shape_vec((labels.len(), columns - 1), x)
         .map_err(|e| Error::data(path, e.to_string()))?;
     Dataset::new(x, labels)
+}
+
+/// Loads a CSV with value targets: columns `first..=last` (counted from 0, or from the end when
+/// negative; −1 is the last column) are the targets, every other column is a feature;
+/// `header` skips the first line. Targets are taken as they are (the driver checks 0/1 values
+/// for multi-label logistic models).
+pub fn load_csv_targets(
+    path: &Path,
+    first: i64,
+    last: i64,
+    header: bool,
+) -> Result<Dataset, Error> {
+    let table = read_table(path, header)?;
+    let columns = table.columns;
+    let resolve = |column: i64| {
+        resolve_column(column, columns).ok_or_else(|| {
+            Error::data(
+                path,
+                format!("target column {column} does not exist: the file has {columns} columns"),
+            )
+        })
+    };
+    let (start, end) = (resolve(first)?, resolve(last)?);
+    if start > end {
+        return Err(Error::data(
+            path,
+            format!("target columns {first}..{last} are empty: the first comes after the last"),
+        ));
+    }
+    let width = end - start + 1;
+    if width == columns {
+        return Err(Error::data(
+            path,
+            format!("target columns {first}..{last} leave no feature column"),
+        ));
+    }
+    let rows = table.rows.len();
+    let mut x = Vec::with_capacity(rows * (columns - width));
+    let mut targets = Vec::with_capacity(rows * width);
+    for (_, row) in &table.rows {
+        x.extend(row[..start].iter().chain(&row[end + 1..]));
+        targets.extend_from_slice(&row[start..=end]);
+    }
+    let x = Array2::from_shape_vec((rows, columns - width), x)
+        .map_err(|e| Error::data(path, e.to_string()))?;
+    let targets = Array2::from_shape_vec((rows, width), targets)
+        .map_err(|e| Error::data(path, e.to_string()))?;
+    Dataset::with_targets(x, targets)
 }
 
 /// Loads an unlabelled CSV (for `predict`): every column is a feature.
@@ -172,6 +221,42 @@ mod tests {
             error.to_string().contains("label column 5 does not exist"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn target_columns_from_the_end_and_in_the_middle() {
+        let path = write_csv("targets", "a,b,t1,t2\n1,2,0.5,1\n3,4,-1,0\n");
+        let data = load_csv_targets(&path, -2, -1, true).unwrap();
+        assert!(data.labels.is_empty());
+        assert_eq!(data.x, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(data.targets, ndarray::array![[0.5, 1.0], [-1.0, 0.0]]);
+
+        let path = write_csv("targets-middle", "1,10,11,2\n3,30,31,4\n");
+        let data = load_csv_targets(&path, 1, 2, false).unwrap();
+        assert_eq!(data.x, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(data.targets, ndarray::array![[10.0, 11.0], [30.0, 31.0]]);
+        let single = load_csv_targets(&path, 0, 0, false).unwrap();
+        assert_eq!(single.targets, ndarray::array![[1.0], [3.0]]);
+        assert_eq!(single.features(), 3);
+    }
+
+    #[test]
+    fn bad_target_columns_are_refused() {
+        let path = write_csv("targets-bad", "1,2,3\n");
+        let cases = [
+            (
+                3,
+                3,
+                "target column 3 does not exist: the file has 3 columns",
+            ),
+            (-4, -1, "target column -4 does not exist"),
+            (2, 1, "target columns 2..1 are empty"),
+            (0, -1, "target columns 0..-1 leave no feature column"),
+        ];
+        for (first, last, expected) in cases {
+            let error = load_csv_targets(&path, first, last, false).unwrap_err();
+            assert!(error.to_string().contains(expected), "{error}");
+        }
     }
 
     #[test]

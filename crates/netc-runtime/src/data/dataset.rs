@@ -1,52 +1,101 @@
-//! An in-memory labelled dataset.
+//! An in-memory dataset: features plus either class labels or value targets.
 
 use std::path::PathBuf;
 
-use ndarray::Array2;
+use ndarray::{Array2, Axis};
 
 use crate::error::Error;
 
-/// `n` samples: features row-major in `x` (n × features), one class index per sample.
+/// `n` samples: features row-major in `x` (n × features) and the targets, one of
+/// - class labels (`labels`, one index per sample; `targets` has 0 columns), or
+/// - value targets (`targets`, n × width: regression values or 0/1 multi-label indicators;
+///   `labels` is empty).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     pub x: Array2<f32>,
+    /// One class index per sample; empty when the dataset has value targets.
     pub labels: Vec<u32>,
+    /// Value targets, n × width; n × 0 when the dataset has class labels.
+    pub targets: Array2<f32>,
 }
 
 impl Dataset {
-    /// Errors when `x` has not exactly one row per label.
+    /// A class-labelled dataset. Errors when `x` has not exactly one row per label.
     pub fn new(x: Array2<f32>, labels: Vec<u32>) -> Result<Dataset, Error> {
         if x.nrows() != labels.len() {
-            return Err(Error::Data {
-                path: PathBuf::from("<dataset>"),
-                message: format!(
-                    "{} samples but {} labels: every sample needs exactly one label",
-                    x.nrows(),
-                    labels.len()
-                ),
-            });
+            return Err(mismatch(x.nrows(), labels.len(), "labels", "label"));
         }
-        Ok(Dataset { x, labels })
+        let targets = Array2::zeros((x.nrows(), 0));
+        Ok(Dataset { x, labels, targets })
+    }
+
+    /// A dataset with value targets (one row of `width ≥ 1` values per sample). Errors when
+    /// the row counts differ or `targets` has no columns.
+    pub fn with_targets(x: Array2<f32>, targets: Array2<f32>) -> Result<Dataset, Error> {
+        if x.nrows() != targets.nrows() {
+            return Err(mismatch(
+                x.nrows(),
+                targets.nrows(),
+                "target rows",
+                "target row",
+            ));
+        }
+        if targets.ncols() == 0 {
+            return Err(Error::data(
+                std::path::Path::new("<dataset>"),
+                "value targets need at least one column",
+            ));
+        }
+        Ok(Dataset {
+            x,
+            labels: Vec::new(),
+            targets,
+        })
     }
 
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.x.nrows()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.x.nrows() == 0
     }
 
     pub fn features(&self) -> usize {
         self.x.ncols()
     }
 
+    /// Values per sample of the value targets; 0 for a class-labelled dataset.
+    pub fn target_width(&self) -> usize {
+        self.targets.ncols()
+    }
+
+    /// Whether the samples carry value targets (rather than class labels).
+    pub fn has_value_targets(&self) -> bool {
+        self.target_width() > 0
+    }
+
     /// The samples at `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> Dataset {
+        let labels = if self.labels.is_empty() {
+            Vec::new()
+        } else {
+            indices.iter().map(|&i| self.labels[i]).collect()
+        };
         Dataset {
-            x: self.x.select(ndarray::Axis(0), indices),
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            x: self.x.select(Axis(0), indices),
+            labels,
+            targets: self.targets.select(Axis(0), indices),
         }
+    }
+}
+
+fn mismatch(samples: usize, found: usize, what: &str, one: &str) -> Error {
+    Error::Data {
+        path: PathBuf::from("<dataset>"),
+        message: format!(
+            "{samples} samples but {found} {what}: every sample needs exactly one {one}"
+        ),
     }
 }
 
@@ -66,6 +115,7 @@ mod tests {
             (data.len(), data.features(), data.is_empty()),
             (2, 5, false)
         );
+        assert_eq!((data.target_width(), data.has_value_targets()), (0, false));
     }
 
     #[test]
@@ -76,5 +126,27 @@ mod tests {
         assert_eq!(picked.labels, vec![3, 1]);
         assert_eq!(picked.x.row(0).to_vec(), vec![30.0, 31.0]);
         assert_eq!(picked.x.row(1).to_vec(), vec![10.0, 11.0]);
+        assert_eq!(picked.targets.dim(), (2, 0));
+    }
+
+    #[test]
+    fn value_targets_travel_with_their_rows() {
+        let x = Array2::from_shape_fn((3, 1), |(r, _)| r as f32);
+        let targets = Array2::from_shape_fn((3, 2), |(r, c)| (r * 10 + c) as f32);
+        let data = Dataset::with_targets(x, targets).unwrap();
+        assert_eq!((data.len(), data.target_width()), (3, 2));
+        assert!(data.has_value_targets() && data.labels.is_empty());
+        let picked = data.select(&[2, 0]);
+        assert_eq!(picked.targets, ndarray::array![[20.0, 21.0], [0.0, 1.0]]);
+        assert!(picked.labels.is_empty());
+
+        let error = Dataset::with_targets(Array2::zeros((3, 1)), Array2::zeros((2, 1)));
+        assert!(
+            error
+                .unwrap_err()
+                .to_string()
+                .contains("3 samples but 2 target rows")
+        );
+        assert!(Dataset::with_targets(Array2::zeros((2, 1)), Array2::zeros((2, 0))).is_err());
     }
 }

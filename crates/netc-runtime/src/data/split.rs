@@ -2,8 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use ndarray::Array2;
+
 use crate::config::{DataConfig, DataSource, ValidationSplit};
-use crate::data::{Dataset, load_csv, load_idx};
+use crate::data::{Dataset, load_csv, load_csv_targets, load_idx};
 use crate::error::Error;
 use crate::rng::{Rng, streams};
 
@@ -59,6 +61,12 @@ pub fn load_source(source: &DataSource, base: Option<&Path>) -> Result<Dataset, 
             label_column,
             header,
         } => load_csv(&resolve_path(path, base), *label_column, *header),
+        DataSource::CsvTargets {
+            path,
+            first,
+            last,
+            header,
+        } => load_csv_targets(&resolve_path(path, base), *first, *last, *header),
     }
 }
 
@@ -104,32 +112,40 @@ fn hold_out(data: Dataset, count: usize, seed: u64) -> (Dataset, Dataset) {
     (keep_rows(data, train), held_out)
 }
 
-/// `data` reduced to the rows `kept` (ascending), reusing its buffer.
+/// `data` reduced to the rows `kept` (ascending), reusing its buffers.
 fn keep_rows(data: Dataset, kept: &[usize]) -> Dataset {
-    let features = data.features();
-    let Dataset { x, labels } = data;
-    if !x.is_standard_layout() {
-        let data = Dataset { x, labels };
+    if !data.x.is_standard_layout() || !data.targets.is_standard_layout() {
         return data.select(kept);
     }
-    let (mut values, _) = x.into_raw_vec_and_offset();
-    let mut labels_kept = labels;
+    let Dataset { x, labels, targets } = data;
+    let mut labels = labels;
+    if !labels.is_empty() {
+        for (j, &i) in kept.iter().enumerate() {
+            labels[j] = labels[i];
+        }
+        labels.truncate(kept.len());
+    }
+    Dataset {
+        x: keep_matrix_rows(x, kept),
+        labels,
+        targets: keep_matrix_rows(targets, kept),
+    }
+}
+
+/// The rows `kept` (ascending) of a standard-layout matrix, compacted in its own buffer.
+fn keep_matrix_rows(matrix: Array2<f32>, kept: &[usize]) -> Array2<f32> {
+    let width = matrix.ncols();
+    let (mut values, _) = matrix.into_raw_vec_and_offset();
     // Row `kept[j]` moves to row `j` ≤ `kept[j]`: copying in ascending order never
     // overwrites a row that is still to be moved.
     for (j, &i) in kept.iter().enumerate() {
         if i != j {
-            values.copy_within(i * features..(i + 1) * features, j * features);
-            labels_kept[j] = labels_kept[i];
+            values.copy_within(i * width..(i + 1) * width, j * width);
         }
     }
-    values.truncate(kept.len() * features);
-    labels_kept.truncate(kept.len());
-    let x = ndarray::Array2::from_shape_vec((kept.len(), features), values)
-        .expect("a buffer of kept rows × features has exactly that shape");
-    Dataset {
-        x,
-        labels: labels_kept,
-    }
+    values.truncate(kept.len() * width);
+    Array2::from_shape_vec((kept.len(), width), values)
+        .expect("a buffer of kept rows × width has exactly that shape")
 }
 
 #[cfg(test)]
@@ -202,6 +218,36 @@ mod tests {
                     .zip(row_ids(&splits.train))
                     .all(|(&l, id)| l as usize == id % 3)
             );
+        }
+    }
+
+    #[test]
+    fn value_targets_stay_with_their_rows_through_the_split() {
+        let path = std::env::temp_dir().join(format!(
+            "netc-runtime-split-targets-{}.csv",
+            std::process::id()
+        ));
+        let text: String = (0..40)
+            .map(|i| format!("{i},{},{}\n", i * 2, i * 3))
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        let cfg = DataConfig {
+            train: DataSource::CsvTargets {
+                path,
+                first: -2,
+                last: -1,
+                header: false,
+            },
+            ..config(PathBuf::new(), ValidationSplit::Count(10))
+        };
+        let splits = load_splits(&cfg, 3).unwrap();
+        let validation = splits.validation.unwrap();
+        assert_eq!((splits.train.len(), validation.len()), (30, 10));
+        for data in [&splits.train, &validation] {
+            assert!(data.labels.is_empty());
+            for (id, targets) in row_ids(data).into_iter().zip(data.targets.rows()) {
+                assert_eq!(targets.to_vec(), vec![id as f32 * 2.0, id as f32 * 3.0]);
+            }
         }
     }
 
