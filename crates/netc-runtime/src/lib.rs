@@ -45,6 +45,7 @@ mod predict;
 pub mod report;
 pub mod rng;
 mod safetensors_encode;
+pub mod solve;
 pub mod trainer;
 
 #[cfg(test)]
@@ -62,4 +63,5 @@ pub use network::*;
 pub use predict::predict;
 pub use report::{EpochReport, Report, group_thousands, test_line};
 pub use rng::{Rng, streams};
+pub use solve::{LbfgsConfig, NewtonConfig, Objective, SolveReport, lbfgs, newton};
 pub use trainer::trainer_main;
