@@ -16,7 +16,10 @@ pub struct LbfgsConfig {
     /// BFGS (rescaled every iteration). At least 1.
     pub history: usize,
     /// Stop when ‖∇f‖∞ ≤ tolerance · max(1, |f|): absolute for |f| ≤ 1, relative to f above.
-    /// Non-negative.
+    /// Non-negative. Near 1e-8 and below, a step's decrease of f (≈ ‖g‖²/2L) falls under
+    /// f's own roundoff (≈ 1e-16·|f|), so a solve can end in
+    /// [`StopReason::LineSearchFailed`] with a gradient that is already tiny: the point is
+    /// then as good as f64 can tell.
     pub tolerance: f64,
     /// Accepted steps at most.
     pub max_iterations: usize,

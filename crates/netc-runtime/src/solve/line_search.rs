@@ -66,6 +66,16 @@ impl<O: Objective + ?Sized> Probe<'_, '_, O> {
         })
     }
 
+    /// Whether x + αp differs from x at all: below that, every test compares f(x) with
+    /// itself and the sufficient-decrease condition can hold vacuously.
+    fn moves(&self, step: f64) -> bool {
+        self.line
+            .x
+            .iter()
+            .zip(self.line.direction)
+            .any(|(x, d)| x + step * d != *x)
+    }
+
     fn exhausted(&self) -> bool {
         self.evaluations >= MAX_EVALUATIONS
     }
@@ -132,7 +142,11 @@ fn zoom<O: Objective + ?Sized>(
         if width <= f64::EPSILON * low.step.abs().max(high.step.abs()) {
             return Ok(None);
         }
-        let current = probe.sample(interpolate(&low, &high))?;
+        let step = interpolate(&low, &high);
+        if !probe.moves(step) {
+            return Ok(None);
+        }
+        let current = probe.sample(step)?;
         if !probe.sufficient_decrease(&current) || current.value >= low.value {
             high = current;
         } else {
@@ -180,7 +194,7 @@ fn interpolate(a: &Sample, b: &Sample) -> f64 {
 const MAX_BACKTRACKS: usize = 50;
 
 /// The first of α = 1, 1/2, 1/4, … with sufficient decrease (c1 = 1e-4); `None` after
-/// [`MAX_BACKTRACKS`] halvings.
+/// [`MAX_BACKTRACKS`] halvings or once α·p no longer changes x.
 pub(super) fn backtracking<O: Objective + ?Sized>(
     objective: &mut O,
     line: &Line<'_>,
@@ -196,6 +210,9 @@ pub(super) fn backtracking<O: Objective + ?Sized>(
     };
     let mut step = 1.0;
     for _ in 0..=MAX_BACKTRACKS {
+        if !probe.moves(step) {
+            break;
+        }
         let current = probe.sample(step)?;
         if probe.sufficient_decrease(&current) {
             return Ok(Some(accept(current)));

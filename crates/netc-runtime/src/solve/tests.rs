@@ -774,3 +774,55 @@ fn objective_errors_propagate_unchanged() {
         "{result:?}"
     );
 }
+
+#[test]
+fn a_gradient_that_lies_ends_in_a_failed_line_search_with_theta_unchanged() {
+    // f = x², but the reported gradient has the wrong sign: no step along −g decreases f.
+    let liar = |t: &[f64], g: &mut [f64]| -> Result<f64, Error> {
+        g[0] = -2.0 * t[0];
+        Ok(t[0] * t[0])
+    };
+    let mut theta = [1.0];
+    let report = lbfgs(
+        &mut FnObjective(1, liar),
+        &mut theta,
+        &LbfgsConfig::default(),
+        keep_going,
+    )
+    .unwrap();
+    assert_eq!(
+        (report.reason, report.iterations, report.value, theta),
+        (StopReason::LineSearchFailed, 0, 1.0, [1.0])
+    );
+    assert!(!report.converged);
+    let report = newton(
+        &mut FnObjective(1, liar),
+        &mut theta,
+        &NewtonConfig::default(),
+        keep_going,
+    )
+    .unwrap();
+    assert_eq!(
+        (report.reason, report.iterations, report.value, theta),
+        (StopReason::LineSearchFailed, 0, 1.0, [1.0])
+    );
+}
+
+#[test]
+fn cholesky_solves_a_positive_definite_system_and_refuses_an_indefinite_one() {
+    use super::cholesky::{factor_lower, solve_lower};
+    // A = [[4, 2, 0], [2, 5, 1], [0, 1, 3]]; A·[1, −1, 2] = [2, −1, 5]. Only the lower
+    // triangle is read: the upper holds junk.
+    let mut a = [4.0, 99.0, 99.0, 2.0, 5.0, 99.0, 0.0, 1.0, 3.0];
+    assert!(factor_lower(&mut a, 3, 0.0));
+    let mut b = [2.0, -1.0, 5.0];
+    solve_lower(&a, 3, &mut b);
+    let expected = [1.0, -1.0, 2.0];
+    assert!(
+        b.iter().zip(&expected).all(|(x, e)| (x - e).abs() < 1e-14),
+        "{b:?}"
+    );
+    // Eigenvalues 3 and −1.
+    let mut indefinite = [1.0, 0.0, 2.0, 1.0];
+    assert!(!factor_lower(&mut indefinite, 2, 0.0));
+}
