@@ -1,5 +1,7 @@
 //! Loss and accuracy of a model on a dataset, in inference mode.
 
+mod labels;
+
 use std::borrow::Cow;
 use std::path::PathBuf;
 
@@ -8,6 +10,8 @@ use ndarray::Array2;
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::network::{Network, OutputKind, TargetKind};
+
+pub use labels::{LabelCounts, label_counts, label_table};
 
 /// Floor for probabilities inside logarithms, so a confident wrong answer costs ~27.6, not ∞.
 const PROBABILITY_FLOOR: f32 = 1e-12;
@@ -85,6 +89,21 @@ pub fn evaluate<M: Network>(model: &mut M, data: &Dataset) -> Result<Evaluation,
         rmse: regression.then(|| (squares / (samples * M::OUTPUT) as f64).sqrt() as f32),
         exact_match: !regression && data.has_value_targets() && M::OUTPUT > 1,
     })
+}
+
+/// The test report: [`Evaluation::summary_line`], and for a multi-label model the
+/// [`label_table`] below it.
+pub fn test_report<M: Network>(
+    model: &mut M,
+    data: &Dataset,
+) -> Result<(Evaluation, String), Error> {
+    let evaluation = evaluate(model, data)?;
+    let mut report = evaluation.summary_line();
+    if evaluation.exact_match {
+        report.push('\n');
+        report.push_str(&label_table(&label_counts(model, data)?));
+    }
+    Ok((evaluation, report))
 }
 
 /// Calls `score(row, outputs)` for every sample of `data`, in order, with the model's

@@ -56,7 +56,9 @@ pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use config::*;
 pub use data::{Batcher, Dataset, Splits, load_csv, load_idx, load_splits};
 pub use error::Error;
-pub use evaluate::{Evaluation, arg_max, evaluate};
+pub use evaluate::{
+    Evaluation, LabelCounts, arg_max, evaluate, label_counts, label_table, test_report,
+};
 pub use fit::fit;
 pub use init::{Init, fill};
 pub use network::*;
