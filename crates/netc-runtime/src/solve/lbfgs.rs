@@ -85,11 +85,8 @@ pub fn lbfgs<O: Objective + ?Sized>(
 
     let mut value = f.value_grad(theta, &mut grad)?;
     let mut grad_norm = inf_norm(&grad);
-    let report = |iterations, evaluations, value, grad_norm, reason| {
-        SolveReport::new(iterations, evaluations, value, grad_norm, reason)
-    };
     if gradient_small(grad_norm, value, config.tolerance) {
-        return Ok(report(
+        return Ok(SolveReport::new(
             0,
             f.evaluations,
             value,
@@ -129,7 +126,7 @@ pub fn lbfgs<O: Objective + ?Sized>(
             }
         };
         let Some(accepted) = accepted else {
-            return Ok(report(
+            return Ok(SolveReport::new(
                 k - 1,
                 f.evaluations,
                 value,
@@ -151,7 +148,7 @@ pub fn lbfgs<O: Objective + ?Sized>(
             step: accepted.step,
         });
         if gradient_small(grad_norm, value, config.tolerance) {
-            return Ok(report(
+            return Ok(SolveReport::new(
                 k,
                 f.evaluations,
                 value,
@@ -160,7 +157,7 @@ pub fn lbfgs<O: Objective + ?Sized>(
             ));
         }
         if flow.is_break() {
-            return Ok(report(
+            return Ok(SolveReport::new(
                 k,
                 f.evaluations,
                 value,
@@ -169,7 +166,7 @@ pub fn lbfgs<O: Objective + ?Sized>(
             ));
         }
     }
-    Ok(report(
+    Ok(SolveReport::new(
         config.max_iterations,
         f.evaluations,
         value,

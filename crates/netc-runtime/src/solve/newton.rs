@@ -99,11 +99,8 @@ pub fn newton<O: Objective + ?Sized>(
 
     let mut value = f.value_grad(theta, &mut grad)?;
     let mut grad_norm = inf_norm(&grad);
-    let report = |iterations, evaluations, value, grad_norm, reason| {
-        SolveReport::new(iterations, evaluations, value, grad_norm, reason)
-    };
     if gradient_small(grad_norm, value, config.tolerance) {
-        return Ok(report(
+        return Ok(SolveReport::new(
             0,
             f.evaluations,
             value,
@@ -133,7 +130,7 @@ pub fn newton<O: Objective + ?Sized>(
             None // only when g underflowed: no descent left to find
         };
         let Some(accepted) = accepted else {
-            return Ok(report(
+            return Ok(SolveReport::new(
                 k - 1,
                 f.evaluations,
                 value,
@@ -153,7 +150,7 @@ pub fn newton<O: Objective + ?Sized>(
             step: accepted.step,
         });
         if gradient_small(grad_norm, value, config.tolerance) {
-            return Ok(report(
+            return Ok(SolveReport::new(
                 k,
                 f.evaluations,
                 value,
@@ -162,7 +159,7 @@ pub fn newton<O: Objective + ?Sized>(
             ));
         }
         if flow.is_break() {
-            return Ok(report(
+            return Ok(SolveReport::new(
                 k,
                 f.evaluations,
                 value,
@@ -171,7 +168,7 @@ pub fn newton<O: Objective + ?Sized>(
             ));
         }
     }
-    Ok(report(
+    Ok(SolveReport::new(
         config.max_iterations,
         f.evaluations,
         value,
