@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod codegen;
+mod early_stopping;
 mod formulas;
 mod fuzz;
 mod parse;

@@ -212,6 +212,49 @@ fn run_config(net: &ir::Network) -> TokenStream {
             }
         }
     };
+    let early_stopping = match &train.early_stopping {
+        None => quote!(::core::option::Option::None),
+        Some(early) => {
+            let patience = usize_lit(early.patience);
+            let metric = match early.monitor {
+                ir::Metric::ValLoss => quote!(ValLoss),
+                ir::Metric::ValAccuracy => quote!(ValAccuracy),
+                ir::Metric::TrainLoss => quote!(TrainLoss),
+                ir::Metric::TrainAccuracy => quote!(TrainAccuracy),
+            };
+            // Sema only guarantees ≥ 0; the runtime refuses an infinite one with a message.
+            let min_delta = if early.min_delta.is_finite() {
+                let min_delta = proc_macro2::Literal::f64_suffixed(early.min_delta);
+                quote!(#min_delta)
+            } else {
+                quote!(::core::f64::INFINITY)
+            };
+            let restore_best = early.restore_best;
+            quote! {
+                ::core::option::Option::Some(rt::EarlyStopping {
+                    patience: #patience,
+                    monitor: rt::Metric::#metric,
+                    min_delta: #min_delta,
+                    restore_best: #restore_best,
+                })
+            }
+        }
+    };
+    let monitor = {
+        let grad_norm = train.monitor.grad_norm;
+        let curvature_every = match (train.monitor.curvature, &train.monitor.every) {
+            (false, _) => quote!(::core::option::Option::None),
+            (true, ir::Duration::Steps(n)) => {
+                let n = proc_macro2::Literal::u64_unsuffixed(*n);
+                quote!(::core::option::Option::Some(rt::Interval::Steps(#n)))
+            }
+            (true, ir::Duration::Epochs(n)) => {
+                let n = proc_macro2::Literal::u64_unsuffixed(*n);
+                quote!(::core::option::Option::Some(rt::Interval::Epochs(#n)))
+            }
+        };
+        quote!(rt::MonitorConfig { grad_norm: #grad_norm, curvature_every: #curvature_every })
+    };
     quote! {
         /// The spec's run settings (trainer flags override them).
         pub fn run_config() -> rt::RunConfig {
@@ -225,6 +268,8 @@ fn run_config(net: &ir::Network) -> TokenStream {
                 checkpoint_path: ::core::option::Option::None,
                 init_weights: ::core::option::Option::None,
                 verbose: false,
+                early_stopping: #early_stopping,
+                monitor: #monitor,
             }
         }
     }

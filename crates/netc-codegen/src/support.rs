@@ -77,9 +77,6 @@ pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
         ir::OptimizerKind::Lbfgs { .. } => reject(optimizer, "`lbfgs` optimizer"),
         ir::OptimizerKind::Newton { .. } => reject(optimizer, "`newton` optimizer"),
     }
-    if let Some(early) = &train.early_stopping {
-        reject(Some(early.span), "`early_stopping`");
-    }
     if train.monitor.grad_norm || train.monitor.curvature {
         reject(train.monitor.span, "`monitor`");
     }

@@ -66,4 +66,79 @@ pub struct RunConfig {
     pub init_weights: Option<PathBuf>,
     /// Print one line per epoch to stdout.
     pub verbose: bool,
+    /// Stop when a metric stops improving (spec item `early_stopping`, flags `--patience`,
+    /// `--no-early-stopping`); `None`: train every epoch.
+    pub early_stopping: Option<EarlyStopping>,
+    /// Extra quantities measured during training (spec item `monitor`); default: none.
+    pub monitor: MonitorConfig,
+}
+
+/// Keras-style early stopping, checked after every epoch by [`crate::fit`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStopping {
+    /// Epochs without improvement before training stops (≥ 1).
+    pub patience: usize,
+    pub monitor: Metric,
+    /// An epoch improves only if it beats the best so far by more than this (≥ 0).
+    pub min_delta: f64,
+    /// Put back the tensors of the best epoch before `fit` returns.
+    pub restore_best: bool,
+}
+
+/// A per-epoch quantity early stopping can watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    ValLoss,
+    ValAccuracy,
+    TrainLoss,
+    TrainAccuracy,
+}
+
+impl Metric {
+    /// The spec's and the reports' name (`val_loss`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::ValLoss => "val_loss",
+            Metric::ValAccuracy => "val_accuracy",
+            Metric::TrainLoss => "train_loss",
+            Metric::TrainAccuracy => "train_accuracy",
+        }
+    }
+
+    /// Losses improve downwards, accuracies upwards.
+    pub fn lower_is_better(self) -> bool {
+        matches!(self, Metric::ValLoss | Metric::TrainLoss)
+    }
+
+    pub fn needs_validation(self) -> bool {
+        matches!(self, Metric::ValLoss | Metric::ValAccuracy)
+    }
+}
+
+/// What [`crate::fit`] measures beyond loss and accuracy. `Default`: nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MonitorConfig {
+    /// Report ‖g‖ = √`StepStats::grad_sq` per epoch (mean and last step).
+    pub grad_norm: bool,
+    /// Check the curvature along the step (gᵀHg) this often; `None`: never.
+    pub curvature_every: Option<Interval>,
+}
+
+/// A period counted in optimizer steps or in epochs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interval {
+    Steps(u64),
+    /// Converted at run time: `n` × the steps per epoch of the training set being used.
+    Epochs(u64),
+}
+
+impl Interval {
+    /// The period in steps (at least 1), given the steps in one epoch.
+    pub fn in_steps(self, steps_per_epoch: u64) -> u64 {
+        match self {
+            Interval::Steps(n) => n,
+            Interval::Epochs(n) => n.saturating_mul(steps_per_epoch),
+        }
+        .max(1)
+    }
 }

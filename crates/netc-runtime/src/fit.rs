@@ -9,10 +9,12 @@ use std::time::Instant;
 use crate::checkpoint::{load_checkpoint, save_checkpoint};
 use crate::config::RunConfig;
 use crate::data::{Batcher, Splits};
+use crate::early_stopping::{EarlyStopper, Verdict};
 use crate::error::Error;
 use crate::evaluate::{check_dataset, evaluate, row_major};
+use crate::monitor::{CurvatureCheck, CurvatureWatch, GradNormSum};
 use crate::network::Network;
-use crate::report::{EpochReport, Report, test_line};
+use crate::report::{EarlyStop, EpochReport, Report, test_line};
 use crate::rng::{Rng, streams};
 
 /// Trains `model` on `splits.train` for `cfg.epochs` epochs (or until `cfg.max_steps`).
@@ -28,10 +30,26 @@ use crate::rng::{Rng, streams};
 /// last complete epoch (or the start) and, if a checkpoint path is set, saved there. Optimizer
 /// state that is not among `tensors()` (momentum buffers) is not rolled back.
 ///
+/// Early stopping (`cfg.early_stopping`, see [`EarlyStopper::observe`] for the rule): after
+/// each epoch the monitored metric is compared with the best so far; after `patience` epochs
+/// without improvement training stops. With `restore_best`, the tensors (parameters and
+/// persistent state, all of `tensors()`) of the best epoch are put back before the test
+/// evaluation and the checkpoint, whether or not training stopped early (Keras restores only
+/// on a stop); step counters, schedules and optimizer state outside `tensors()` are not.
+/// A validation metric without a validation split is an error before any step.
+///
+/// Monitoring (`cfg.monitor`): with `grad_norm`, each epoch reports the mean and last
+/// ‖g‖ = √`StepStats::grad_sq`; curvature checks run every `curvature_every` steps of this
+/// call (`Interval::Epochs(n)` = n × steps per epoch = n × ⌊training samples / BATCH⌋).
+///
 /// Same model seed and `cfg.seed` → bit-identical losses and weights: only the reported
 /// throughput depends on the clock.
 pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Result<Report, Error> {
     check_splits::<M>(splits)?;
+    let mut stopper = cfg
+        .early_stopping
+        .map(|early| EarlyStopper::new(early, splits.validation.is_some()))
+        .transpose()?;
     if let Some(path) = &cfg.init_weights {
         load_checkpoint(model, path)?;
     }
@@ -41,6 +59,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         .map(MetricsFile::create)
         .transpose()?;
     let x = row_major(&splits.train.x);
+    let steps_per_epoch = (splits.train.len() / M::BATCH) as u64;
     let mut epoch_loop = EpochLoop {
         x: &x,
         labels: &splits.train.labels,
@@ -49,8 +68,19 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         last_good: Snapshot::take(model),
         steps_run: 0,
         step_budget: cfg.max_steps.unwrap_or(u64::MAX),
+        curvature_every: cfg
+            .monitor
+            .curvature_every
+            .map(|every| every.in_steps(steps_per_epoch)),
+        curvature_watch: CurvatureWatch::new(),
     };
+    // The tensors of the best epoch so far, kept only when they will be put back.
+    let mut best = stopper
+        .as_ref()
+        .filter(|s| s.config().restore_best)
+        .map(|_| Snapshot::take(model));
     let mut epochs = Vec::with_capacity(cfg.epochs);
+    let mut stopped_after = None;
     for epoch in 1..=cfg.epochs {
         if epoch_loop.steps_run >= epoch_loop.step_budget {
             break;
@@ -64,7 +94,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             .map(|v| evaluate(model, v))
             .transpose()?;
         let samples = (totals.steps as usize * M::BATCH) as f64;
-        let report = EpochReport {
+        let mut report = EpochReport {
             epoch,
             loss: (totals.loss_sum / totals.steps.max(1) as f64) as f32,
             reg_loss: (totals.reg_loss_sum != 0.0)
@@ -79,7 +109,24 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
                 0.0
             },
             steps: model.steps(),
+            grad_norm: if cfg.monitor.grad_norm {
+                totals.grad_norm.finish()
+            } else {
+                None
+            },
+            curvature: totals.curvature,
+            early_stopping: None,
         };
+        if let Some(stopper) = &mut stopper {
+            let verdict = stopper.observe(epoch, stopper.value_of(&report));
+            if let (Verdict::Improved, Some(best)) = (verdict, &mut best) {
+                best.retake(model);
+            }
+            if verdict == Verdict::Stop {
+                stopped_after = Some(epoch);
+            }
+            report.early_stopping = Some(stopper.status(verdict == Verdict::Stop));
+        }
         if cfg.verbose {
             say!("{}", report.to_line(cfg.epochs));
         }
@@ -88,6 +135,20 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         }
         epochs.push(report);
         epoch_loop.last_good.retake(model);
+        if stopped_after.is_some() {
+            break;
+        }
+    }
+    let last_epoch = epochs.last().map(|e: &EpochReport| e.epoch);
+    let early_stop = stopper
+        .map(|stopper| conclude_early_stopping(model, &stopper, best, stopped_after, last_epoch));
+    if let Some(early_stop) = &early_stop {
+        if let (true, Some(line)) = (cfg.verbose, early_stop.to_line()) {
+            say!("{line}");
+        }
+        if let Some(metrics) = &mut metrics {
+            metrics.append_line(&early_stop.to_json())?;
+        }
     }
 
     let test = splits
@@ -106,7 +167,36 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         test_loss: test.map(|t| t.loss),
         test_accuracy: test.map(|t| t.accuracy),
         steps: model.steps(),
+        early_stop,
     })
+}
+
+/// Puts the best epoch's tensors back (if kept and not already the model's) and sums up.
+fn conclude_early_stopping<M: Network>(
+    model: &mut M,
+    stopper: &EarlyStopper,
+    best: Option<Snapshot<M::Float>>,
+    stopped_after: Option<usize>,
+    last_epoch: Option<usize>,
+) -> EarlyStop {
+    let best_epoch = stopper.best().map(|(epoch, _)| epoch);
+    let restored_epoch = match (best, best_epoch) {
+        (Some(snapshot), Some(epoch)) if Some(epoch) != last_epoch => {
+            snapshot.restore(model);
+            Some(epoch)
+        }
+        _ => None,
+    };
+    let cfg = stopper.config();
+    EarlyStop {
+        monitor: cfg.monitor,
+        patience: cfg.patience,
+        min_delta: cfg.min_delta,
+        stopped_after,
+        best_epoch,
+        best: stopper.best().map(|(_, value)| value),
+        restored_epoch,
+    }
 }
 
 /// State carried across epochs: the batch buffers, the sampling stream, the rollback copy.
@@ -118,6 +208,9 @@ struct EpochLoop<'a> {
     last_good: Snapshot,
     steps_run: u64,
     step_budget: u64,
+    /// Steps between curvature checks (`monitor curvature`), converted from the spec's period.
+    curvature_every: Option<u64>,
+    curvature_watch: CurvatureWatch,
 }
 
 /// Sums over one epoch's steps.
@@ -128,6 +221,10 @@ struct EpochTotals {
     correct: u64,
     steps: u64,
     seconds: f64,
+    /// ‖g‖ sums (filled only with `monitor grad_norm`).
+    grad_norm: GradNormSum,
+    /// Capacity reserved at the start of the epoch, so recording never allocates mid-epoch.
+    curvature: Vec<CurvatureCheck>,
 }
 
 impl EpochLoop<'_> {
@@ -147,12 +244,21 @@ impl EpochLoop<'_> {
             correct: 0,
             steps: 0,
             seconds: 0.0,
+            grad_norm: GradNormSum::default(),
+            curvature: Vec::with_capacity(
+                self.curvature_every
+                    .map_or(0, |every| self.batcher.batches() / every as usize + 1),
+            ),
         };
         for batch in 0..self.batcher.batches() {
             if self.steps_run >= self.step_budget {
                 break;
             }
             let (batch_x, batch_labels) = self.batcher.gather(self.x, self.labels, batch);
+            // Curvature checks are due at steps `every`, 2·`every`, … of this call, measured at
+            // the parameters the step starts from: the lead wires the HVP here — when
+            // `self.curvature_every.is_some_and(|every| (self.steps_run + 1) % every == 0)`,
+            // compute gᵀg and gᵀHg for this batch and call `self.record_curvature(..)`.
             let stats = model.train_step(batch_x, batch_labels);
             self.steps_run += 1;
             if !stats.loss.is_finite() {
@@ -170,9 +276,40 @@ impl EpochLoop<'_> {
             totals.reg_loss_sum += f64::from(stats.reg_loss);
             totals.correct += u64::from(stats.correct);
             totals.steps += 1;
+            if cfg.monitor.grad_norm {
+                totals.grad_norm.add(stats.grad_sq);
+            }
         }
         totals.seconds = started.elapsed().as_secs_f64();
         Ok(totals)
+    }
+
+    /// Logs one curvature check of `monitor curvature` for the step about to be taken (step
+    /// `self.steps_run + 1` of this call, at rate `learning_rate`): kept for the epoch's JSON
+    /// line, and a warning printed (if `cfg.verbose`) when [`CurvatureWatch`] says one is due.
+    /// Returns whether it warned.
+    #[cfg_attr(not(test), allow(dead_code))] // called once the HVP exists (see `train_epoch`)
+    fn record_curvature(
+        &mut self,
+        cfg: &RunConfig,
+        epoch: usize,
+        learning_rate: f32,
+        g_g: f64,
+        g_h_g: f64,
+        totals: &mut EpochTotals,
+    ) -> bool {
+        let check = CurvatureCheck {
+            step: self.steps_run + 1,
+            learning_rate: f64::from(learning_rate),
+            g_g,
+            g_h_g,
+        };
+        totals.curvature.push(check);
+        let warning = self.curvature_watch.check(epoch, &check);
+        if let (true, Some(warning)) = (cfg.verbose, &warning) {
+            say!("{warning}");
+        }
+        warning.is_some()
     }
 }
 
@@ -274,7 +411,11 @@ impl MetricsFile {
     }
 
     fn append(&mut self, report: &EpochReport) -> Result<(), Error> {
-        writeln!(self.writer, "{}", report.to_json())
+        self.append_line(&report.to_json())
+    }
+
+    fn append_line(&mut self, line: &str) -> Result<(), Error> {
+        writeln!(self.writer, "{line}")
             .and_then(|()| self.writer.flush())
             .map_err(|source| Error::Io {
                 path: self.path.clone(),
@@ -286,9 +427,11 @@ impl MetricsFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Sampling;
+    use crate::config::{EarlyStopping, Interval, Metric, MonitorConfig, Sampling};
     use crate::data::Dataset;
-    use crate::test_model::{LogReg, LogRegHyper, separable_dataset, temp_path};
+    use crate::test_model::{
+        LogReg, LogRegHyper, Scripted, ScriptedHyper, scripted_splits, separable_dataset, temp_path,
+    };
 
     fn run_config(epochs: usize, sampling: Sampling) -> RunConfig {
         RunConfig {
@@ -301,6 +444,8 @@ mod tests {
             checkpoint_path: None,
             init_weights: None,
             verbose: false,
+            early_stopping: None,
+            monitor: MonitorConfig::default(),
         }
     }
 
@@ -557,6 +702,295 @@ mod tests {
         assert!(
             error.to_string().contains("samples have 5 features"),
             "{error}"
+        );
+    }
+
+    fn early(monitor: Metric, patience: usize, min_delta: f64, restore_best: bool) -> RunConfig {
+        RunConfig {
+            early_stopping: Some(EarlyStopping {
+                patience,
+                monitor,
+                min_delta,
+                restore_best,
+            }),
+            ..run_config(20, Sampling::Sequential)
+        }
+    }
+
+    fn scripted(val_losses: &[f32]) -> Scripted {
+        Scripted::new(
+            ScriptedHyper {
+                train_losses: vec![1.0],
+                val_losses: val_losses.to_vec(),
+            },
+            3,
+        )
+    }
+
+    fn bits(model: &impl Network<Float = f32>) -> Vec<u32> {
+        model
+            .tensors()
+            .iter()
+            .flat_map(|t| t.data.iter().map(|v| v.to_bits()))
+            .collect()
+    }
+
+    /// Best at epoch 2, then three epochs without improvement, then better again (too late).
+    const VAL_LOSSES: [f32; 7] = [1.0, 0.5, 0.6, 0.55, 0.52, 0.9, 0.1];
+
+    #[test]
+    fn early_stopping_stops_after_patience_epochs_without_improvement() {
+        let mut model = scripted(&VAL_LOSSES);
+        let cfg = early(Metric::ValLoss, 3, 0.0, false);
+        let report = fit(&mut model, &cfg, &scripted_splits(6)).unwrap();
+        assert_eq!(report.epochs.len(), 5, "stops after epoch 5");
+        assert_eq!(report.steps, 15);
+        let early_stop = report.early_stop.unwrap();
+        assert_eq!(early_stop.stopped_after, Some(5));
+        assert_eq!(early_stop.best_epoch, Some(2));
+        assert_eq!(early_stop.restored_epoch, None, "not asked to restore");
+        let status: Vec<(usize, bool)> = report
+            .epochs
+            .iter()
+            .map(|e| {
+                e.early_stopping
+                    .map(|s| (s.stale_epochs, s.stopped))
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            status,
+            [(0, false), (0, false), (1, false), (2, false), (3, true)]
+        );
+    }
+
+    #[test]
+    fn early_stopping_restores_the_best_tensors_bit_for_bit() {
+        // The reference: the same model trained for exactly the best epoch's 2 epochs.
+        let mut reference = scripted(&VAL_LOSSES);
+        fit(
+            &mut reference,
+            &run_config(2, Sampling::Sequential),
+            &scripted_splits(6),
+        )
+        .unwrap();
+
+        let checkpoint = temp_path("early-stopped.safetensors");
+        let mut model = scripted(&VAL_LOSSES);
+        let mut cfg = early(Metric::ValLoss, 3, 0.0, true);
+        cfg.checkpoint_path = Some(checkpoint.clone());
+        let report = fit(&mut model, &cfg, &scripted_splits(6)).unwrap();
+        assert_eq!(report.early_stop.unwrap().restored_epoch, Some(2));
+        assert_ne!(
+            bits(&model),
+            bits(&Scripted::new(ScriptedHyper::default(), 3))
+        );
+        assert_eq!(bits(&model), bits(&reference));
+        assert_eq!(model.steps(), 15, "step counters are not rolled back");
+        let mut saved = scripted(&[]);
+        load_checkpoint(&mut saved, &checkpoint).unwrap();
+        assert_eq!(
+            bits(&saved),
+            bits(&reference),
+            "the checkpoint holds the best epoch"
+        );
+    }
+
+    #[test]
+    fn early_stopping_never_stops_while_patience_lasts() {
+        // An improvement every third epoch; patience 3 always has one epoch to spare.
+        let losses: Vec<f32> = (0..12)
+            .map(|e| {
+                if e % 3 == 0 {
+                    1.0 - e as f32 / 100.0
+                } else {
+                    5.0
+                }
+            })
+            .collect();
+        let mut model = scripted(&losses);
+        let mut cfg = early(Metric::ValLoss, 3, 0.0, true);
+        cfg.epochs = 12;
+        let report = fit(&mut model, &cfg, &scripted_splits(6)).unwrap();
+        assert_eq!(report.epochs.len(), 12);
+        let early_stop = report.early_stop.unwrap();
+        assert_eq!(early_stop.stopped_after, None);
+        // Epoch 10 was the best; 11 and 12 were not, so the end restores epoch 10.
+        assert_eq!(early_stop.best_epoch, Some(10));
+        assert_eq!(early_stop.restored_epoch, Some(10));
+        let mut reference = scripted(&losses);
+        fit(
+            &mut reference,
+            &run_config(10, Sampling::Sequential),
+            &scripted_splits(6),
+        )
+        .unwrap();
+        assert_eq!(bits(&model), bits(&reference));
+    }
+
+    #[test]
+    fn early_stopping_honours_min_delta() {
+        // The training loss falls by 0.01 per epoch.
+        let losses: Vec<f32> = (0..10).map(|e| 1.0 - e as f32 / 100.0).collect();
+        let run = |min_delta| {
+            let mut model = Scripted::new(
+                ScriptedHyper {
+                    train_losses: losses.clone(),
+                    val_losses: vec![1.0],
+                },
+                3,
+            );
+            let mut cfg = early(Metric::TrainLoss, 2, min_delta, false);
+            cfg.epochs = 10;
+            fit(&mut model, &cfg, &scripted_splits(6)).unwrap()
+        };
+        // 0.015: every second epoch beats the best by 0.02, in time for patience 2.
+        let small = run(0.015);
+        assert_eq!(small.epochs.len(), 10);
+        assert_eq!(small.early_stop.unwrap().best_epoch, Some(9));
+        // 0.025: two epochs of 0.01 do not count as an improvement.
+        let large = run(0.025);
+        assert_eq!(large.epochs.len(), 3);
+        assert_eq!(large.early_stop.unwrap().best_epoch, Some(1));
+    }
+
+    #[test]
+    fn early_stopping_on_validation_needs_a_split() {
+        let mut model = LogReg::new(LogRegHyper::default(), 5);
+        let no_validation = Splits {
+            validation: None,
+            ..splits()
+        };
+        let cfg = early(Metric::ValAccuracy, 2, 0.0, true);
+        let error = fit(&mut model, &cfg, &no_validation).unwrap_err();
+        assert!(error.to_string().contains("no validation split"), "{error}");
+        assert_eq!(model.steps(), 0, "refused before training");
+        let cfg = early(Metric::TrainAccuracy, 2, 0.0, true);
+        assert!(fit(&mut model, &cfg, &no_validation).is_ok());
+    }
+
+    #[test]
+    fn early_stopped_run_lines_and_metrics() {
+        let metrics = temp_path("early-stop.metrics.jsonl");
+        let mut model = scripted(&VAL_LOSSES);
+        let mut cfg = early(Metric::ValLoss, 3, 0.0, true);
+        cfg.metrics_path = Some(metrics.clone());
+        cfg.monitor.grad_norm = true;
+        let mut report = fit(&mut model, &cfg, &scripted_splits(6)).unwrap();
+        let mut lines: Vec<String> = report
+            .epochs
+            .iter_mut()
+            .map(|e| {
+                e.samples_per_sec = 0.0;
+                e.to_line(cfg.epochs)
+            })
+            .collect();
+        lines.extend(report.early_stop.unwrap().to_line());
+        insta::assert_snapshot!("early_stopped_epoch_lines", lines.join("\n"));
+
+        let text = std::fs::read_to_string(&metrics).unwrap();
+        let json: Vec<&str> = text.lines().collect();
+        assert_eq!(json.len(), 6, "5 epochs and the summary");
+        assert!(
+            json[4].contains(
+                ",\"grad_norm\":{\"mean\":2.0,\"last\":3.0},\"early_stopping\":{\"best_epoch\":2,"
+            ),
+            "{}",
+            json[4]
+        );
+        assert!(json[4].ends_with("\"stale_epochs\":3,\"patience\":3,\"stopped\":true}}"));
+        assert!(
+            json[5].starts_with(
+                "{\"early_stop\":{\"monitor\":\"val_loss\",\"patience\":3,\"min_delta\":0.0,\"stopped_after\":5,\"best_epoch\":2,\"best\":0.5"
+            ),
+            "{}",
+            json[5]
+        );
+        assert!(json[5].ends_with(",\"restored_epoch\":2}}"), "{}", json[5]);
+    }
+
+    #[test]
+    fn grad_norm_is_reported_only_when_monitored() {
+        let mut model = scripted(&[1.0]);
+        let mut cfg = run_config(2, Sampling::Sequential);
+        let report = fit(&mut model, &cfg, &scripted_splits(6)).unwrap();
+        assert_eq!(report.epochs[0].grad_norm, None);
+        assert!(!report.epochs[0].to_json().contains("grad_norm"));
+        cfg.monitor.grad_norm = true;
+        let report = fit(&mut model, &cfg, &scripted_splits(6)).unwrap();
+        // Steps 1, 2, 3 of each epoch report gᵀg = 1, 4, 9.
+        let expected = crate::monitor::GradNorm {
+            mean: 2.0,
+            last: 3.0,
+        };
+        assert_eq!(report.epochs[1].grad_norm, Some(expected));
+        assert!(report.epochs[1].to_line(2).contains("  ‖g‖ 2.00e0  lr"));
+    }
+
+    #[test]
+    fn curvature_checks_are_recorded_and_warned_once() {
+        let splits = scripted_splits(6);
+        let x = row_major(&splits.train.x);
+        let model = scripted(&[1.0]);
+        let mut epoch_loop = EpochLoop {
+            x: &x,
+            labels: &splits.train.labels,
+            batcher: Batcher::new(2, 1),
+            sampling_rng: Rng::new(1, streams::SAMPLING),
+            last_good: Snapshot::take(&model),
+            steps_run: 0,
+            step_budget: u64::MAX,
+            curvature_every: Some(Interval::Epochs(2).in_steps(3)),
+            curvature_watch: CurvatureWatch::new(),
+        };
+        assert_eq!(epoch_loop.curvature_every, Some(6));
+        let mut totals = EpochTotals {
+            loss_sum: 0.0,
+            reg_loss_sum: 0.0,
+            correct: 0,
+            steps: 0,
+            seconds: 0.0,
+            grad_norm: GradNormSum::default(),
+            curvature: Vec::new(),
+        };
+        let cfg = run_config(1, Sampling::Sequential);
+        // gᵀg = 1, gᵀHg = 10: rate 0.5 overshoots (limit 0.2), 0.1 does not. Only the first
+        // overshoot warns: the second continues it, the fourth is in the same epoch.
+        let warned: Vec<bool> = [(6, 0.5f32), (12, 0.5), (18, 0.1), (24, 0.5)]
+            .into_iter()
+            .map(|(step, rate)| {
+                epoch_loop.steps_run = step - 1;
+                epoch_loop.record_curvature(&cfg, 1, rate, 1.0, 10.0, &mut totals)
+            })
+            .collect();
+        assert_eq!(warned, [true, false, false, false]);
+        // A new epoch, a check that passes, then an overshoot: a new occurrence.
+        assert!(!epoch_loop.record_curvature(&cfg, 2, 0.1, 1.0, 10.0, &mut totals));
+        assert!(epoch_loop.record_curvature(&cfg, 2, 0.5, 1.0, 10.0, &mut totals));
+        assert_eq!(totals.curvature.len(), 6);
+        assert_eq!(totals.curvature[1].step, 12);
+        assert_eq!(totals.curvature[1].learning_rate, 0.5);
+        let mut report = EpochReport {
+            epoch: 1,
+            loss: 0.0,
+            reg_loss: None,
+            train_accuracy: 0.0,
+            val_loss: None,
+            val_accuracy: None,
+            learning_rate: 0.1,
+            samples_per_sec: 0.0,
+            steps: 24,
+            grad_norm: None,
+            curvature: totals.curvature,
+            early_stopping: None,
+        };
+        report.curvature.truncate(1);
+        assert!(
+            report.to_json().ends_with(
+                ",\"steps\":24,\"curvature\":[{\"step\":6,\"gTg\":1.0,\"gTHg\":10.0,\"lr\":0.5}]}"
+            ),
+            "{}",
+            report.to_json()
         );
     }
 }

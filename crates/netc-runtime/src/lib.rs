@@ -35,11 +35,13 @@ mod bench;
 mod checkpoint;
 pub mod config;
 pub mod data;
+mod early_stopping;
 pub mod error;
 mod evaluate;
 mod fit;
 pub mod gemm;
 pub mod init;
+pub mod monitor;
 pub mod network;
 mod predict;
 pub mod report;
@@ -63,7 +65,10 @@ pub use fit::fit;
 pub use init::{Init, fill};
 pub use network::*;
 pub use predict::predict;
-pub use report::{EpochReport, Report, group_thousands, test_line};
+pub use monitor::{CurvatureCheck, CurvatureWatch, GradNorm};
+pub use report::{
+    EarlyStop, EarlyStoppingStatus, EpochReport, Report, group_thousands, test_line,
+};
 pub use rng::{Rng, streams};
 pub use solve::{LbfgsConfig, NewtonConfig, Objective, SolveReport, lbfgs, newton};
 pub use trainer::trainer_main;

@@ -16,6 +16,9 @@ pub struct StepStats {
     /// The regularization loss (λ₂/2·Σw² + λ₁·Σ|w|) of the parameters the step started
     /// from; 0 without `regularize`. Not part of `loss`.
     pub reg_loss: f32,
+    /// gᵀg of the full gradient (data + regularization) the step applied; 0 unless the spec
+    /// monitors `grad_norm`.
+    pub grad_sq: f32,
 }
 
 /// A named tensor of the model, PyTorch-style name and shape (`layers.0.weight`, [out, in]).

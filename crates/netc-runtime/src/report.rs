@@ -1,6 +1,9 @@
 //! What a training run reports, and how it is written for people (one line per epoch) and for
 //! tools (one JSON object per line).
 
+use crate::config::Metric;
+use crate::monitor::{CurvatureCheck, GradNorm};
+
 /// One epoch of [`crate::fit`]. Accuracies are fractions in 0..=1.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochReport {
@@ -19,6 +22,42 @@ pub struct EpochReport {
     pub samples_per_sec: f64,
     /// Optimizer steps taken so far (cumulative).
     pub steps: u64,
+    /// ‖g‖ over the epoch's steps; `None` unless `monitor grad_norm`.
+    pub grad_norm: Option<GradNorm>,
+    /// The curvature checks made during the epoch (empty unless `monitor curvature`).
+    pub curvature: Vec<CurvatureCheck>,
+    /// Early stopping's state after this epoch; `None` without early stopping.
+    pub early_stopping: Option<EarlyStoppingStatus>,
+}
+
+/// Early stopping after one epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStoppingStatus {
+    /// The best epoch so far and its value of the monitored metric (`None` while no epoch had
+    /// a finite value).
+    pub best_epoch: Option<usize>,
+    pub best: Option<f32>,
+    /// Epochs in a row without improvement, up to and including this one.
+    pub stale_epochs: usize,
+    pub patience: usize,
+    /// Training stops after this epoch.
+    pub stopped: bool,
+}
+
+/// How early stopping ended a run of [`crate::fit`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStop {
+    pub monitor: Metric,
+    pub patience: usize,
+    pub min_delta: f64,
+    /// The epoch after which training stopped; `None` when it ran all its epochs (or reached
+    /// `max_steps`).
+    pub stopped_after: Option<usize>,
+    pub best_epoch: Option<usize>,
+    pub best: Option<f32>,
+    /// The epoch whose tensors the model was given back at the end (`restore_best`, when the
+    /// best epoch was not the last one).
+    pub restored_epoch: Option<usize>,
 }
 
 /// A whole run of [`crate::fit`].
@@ -28,11 +67,15 @@ pub struct Report {
     pub test_loss: Option<f32>,
     pub test_accuracy: Option<f32>,
     pub steps: u64,
+    /// `None` without early stopping.
+    pub early_stop: Option<EarlyStop>,
 }
 
 impl EpochReport {
     /// `epoch  3/10  loss 0.1234  train 96.12%  [reg 0.0421]  val 97.05% (loss 0.0987)  lr 5.00e-2  123,456 samples/s`
-    /// (`reg`: the regularization loss, apart from the data loss, when the model has one)
+    /// (`reg`: the regularization loss, apart from the data loss, when the model has one;
+    /// with `monitor grad_norm`, `‖g‖ 1.23e-1` (the epoch's mean) before `lr`; with early
+    /// stopping, `best` or `no improvement 2/5` at the end)
     pub fn to_line(&self, total_epochs: usize) -> String {
         let width = total_epochs.to_string().len();
         let mut line = format!(
@@ -51,17 +94,30 @@ impl EpochReport {
                 format_loss(loss)
             );
         }
+        if let Some(grad_norm) = self.grad_norm {
+            line += &format!("  ‖g‖ {:.2e}", grad_norm.mean);
+        }
         line += &format!(
             "  lr {:.2e}  {} samples/s",
             self.learning_rate,
             group_thousands(self.samples_per_sec.round() as u64)
         );
+        if let Some(status) = self.early_stopping {
+            if status.best_epoch == Some(self.epoch) {
+                line += "  best";
+            } else {
+                line += &format!(
+                    "  no improvement {}/{}",
+                    status.stale_epochs, status.patience
+                );
+            }
+        }
         line
     }
 
     /// One JSON object (no trailing newline); missing or non-finite values are `null`.
     pub fn to_json(&self) -> String {
-        format!(
+        let mut json = format!(
             "{{\"epoch\":{},\"loss\":{},\"reg_loss\":{},\"train_accuracy\":{},\"val_loss\":{},\"val_accuracy\":{},\"learning_rate\":{},\"samples_per_sec\":{},\"steps\":{}}}",
             self.epoch,
             json_number(Some(self.loss)),
@@ -72,7 +128,97 @@ impl EpochReport {
             json_number(Some(self.learning_rate)),
             json_number(Some(self.samples_per_sec)),
             self.steps
+        );
+        // Monitoring and early stopping add fields only when they are on.
+        let mut extra = String::new();
+        if let Some(g) = self.grad_norm {
+            extra += &format!(
+                ",\"grad_norm\":{{\"mean\":{},\"last\":{}}}",
+                json_number(Some(g.mean)),
+                json_number(Some(g.last))
+            );
+        }
+        if !self.curvature.is_empty() {
+            let checks: Vec<String> = self
+                .curvature
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{{\"step\":{},\"gTg\":{},\"gTHg\":{},\"lr\":{}}}",
+                        c.step,
+                        json_number(Some(c.g_g)),
+                        json_number(Some(c.g_h_g)),
+                        json_number(Some(c.learning_rate))
+                    )
+                })
+                .collect();
+            extra += &format!(",\"curvature\":[{}]", checks.join(","));
+        }
+        if let Some(status) = self.early_stopping {
+            extra += &format!(
+                ",\"early_stopping\":{{\"best_epoch\":{},\"best\":{},\"stale_epochs\":{},\"patience\":{},\"stopped\":{}}}",
+                json_option(status.best_epoch),
+                json_number(status.best),
+                status.stale_epochs,
+                status.patience,
+                status.stopped
+            );
+        }
+        if !extra.is_empty() {
+            json.pop();
+            json += &extra;
+            json.push('}');
+        }
+        json
+    }
+}
+
+impl EarlyStop {
+    /// What early stopping did, for people; `None` when it neither stopped nor restored.
+    /// `early stop after epoch 7: val_accuracy did not improve by > 0 for 5 epochs; restored
+    /// epoch 2 (val_accuracy 97.05%)`.
+    pub fn to_line(&self) -> Option<String> {
+        let name = self.monitor.name();
+        let best = match (self.best_epoch, self.best) {
+            (Some(epoch), Some(value)) => Some((epoch, self.format_value(value))),
+            _ => None,
+        };
+        let outcome = match (self.restored_epoch, &best) {
+            (Some(epoch), Some((_, value))) => format!("restored epoch {epoch} ({name} {value})"),
+            (_, Some((epoch, value))) => format!("best was epoch {epoch} ({name} {value})"),
+            (_, None) => format!("no epoch had a finite {name}"),
+        };
+        match self.stopped_after {
+            Some(epoch) => Some(format!(
+                "early stop after epoch {epoch}: {name} did not improve by > {} for {} epoch{}; {outcome}",
+                self.min_delta,
+                self.patience,
+                if self.patience == 1 { "" } else { "s" }
+            )),
+            None => self.restored_epoch.map(|_| outcome),
+        }
+    }
+
+    /// The metrics file's last line: `{"early_stop":{"monitor":"val_loss",…}}`.
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"early_stop\":{{\"monitor\":\"{}\",\"patience\":{},\"min_delta\":{},\"stopped_after\":{},\"best_epoch\":{},\"best\":{},\"restored_epoch\":{}}}}}",
+            self.monitor.name(),
+            self.patience,
+            json_number(Some(self.min_delta)),
+            json_option(self.stopped_after),
+            json_option(self.best_epoch),
+            json_number(self.best),
+            json_option(self.restored_epoch)
         )
+    }
+
+    fn format_value(&self, value: f32) -> String {
+        if self.monitor.lower_is_better() {
+            format_loss(value)
+        } else {
+            format!("{:.2}%", 100.0 * value)
+        }
     }
 }
 
@@ -108,6 +254,11 @@ pub fn group_thousands(n: u64) -> String {
     grouped
 }
 
+/// A JSON integer, or `null`.
+fn json_option(value: Option<usize>) -> String {
+    value.map_or_else(|| "null".to_string(), |v| v.to_string())
+}
+
 /// A JSON number, or `null` for a missing or non-finite value. Debug formatting of floats is
 /// the shortest text that reads back to the same value, and is valid JSON when finite.
 fn json_number<F: Into<f64> + std::fmt::Debug + Copy>(value: Option<F>) -> String {
@@ -132,6 +283,9 @@ mod tests {
             learning_rate: 0.05,
             samples_per_sec: 123_456.4,
             steps: 1500,
+            grad_norm: None,
+            curvature: Vec::new(),
+            early_stopping: None,
         }
     }
 

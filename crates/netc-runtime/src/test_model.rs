@@ -9,7 +9,7 @@ use crate::data::Dataset;
 use crate::error::Error;
 use crate::init::{Init, fill};
 use crate::network::{
-    Hyperparams, ModelMeta, Network, OutputKind, StepStats, TensorMut, TensorRef,
+    Hyperparams, Masks, ModelMeta, Network, OutputKind, StepStats, TensorMut, TensorRef,
 };
 use crate::rng::{Rng, streams};
 
@@ -22,6 +22,9 @@ pub struct LogRegModel<const OTHER: bool> {
     learning_rate: f32,
     steps: u64,
     probabilities: [f32; 24],
+    /// The gradient of the last `train_step` or `gradient` call.
+    weight_grad: [f32; 12],
+    bias_grad: [f32; 3],
     /// The `epoch` argument of the last `end_epoch` call.
     pub last_end_epoch: Option<usize>,
     /// Allocations seen between two `train_step` calls of the same epoch (should stay 0).
@@ -133,6 +136,8 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
             learning_rate,
             steps: 0,
             probabilities: [0.0; 24],
+            weight_grad: [0.0; 12],
+            bias_grad: [0.0; 3],
             last_end_epoch: None,
             allocations_between_steps: 0,
             allocations_at_last_step: None,
@@ -153,34 +158,11 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
             self.allocations_between_steps += allocations - previous;
         }
         self.allocations_at_last_step = Some(allocations);
-        let mut probabilities = [0.0; 24];
-        self.forward(x, 8, &mut probabilities);
-        self.probabilities = probabilities;
-        let mut stats = StepStats::default();
-        let mut weight_grad = [0.0f32; 12];
-        let mut bias_grad = [0.0f32; 3];
-        for (row, &label) in labels.iter().enumerate() {
-            let p = &self.probabilities[row * 3..row * 3 + 3];
-            // The floor keeps a confident mistake finite, but NaN must reach the driver.
-            let p_label = p[label as usize];
-            stats.loss -= if p_label.is_nan() {
-                p_label
-            } else {
-                p_label.max(1e-12).ln()
-            } / 8.0;
-            stats.correct += u32::from(crate::evaluate::arg_max(p) == label as usize);
-            for class in 0..3 {
-                let delta = (p[class] - if class == label as usize { 1.0 } else { 0.0 }) / 8.0;
-                bias_grad[class] += delta;
-                for feature in 0..4 {
-                    weight_grad[class * 4 + feature] += delta * x[row * 4 + feature];
-                }
-            }
-        }
-        for (w, g) in self.weight.iter_mut().zip(weight_grad) {
+        let stats = self.loss_and_gradient(x, labels, 8);
+        for (w, g) in self.weight.iter_mut().zip(self.weight_grad) {
             *w -= self.learning_rate * g;
         }
-        for (b, g) in self.bias.iter_mut().zip(bias_grad) {
+        for (b, g) in self.bias.iter_mut().zip(self.bias_grad) {
             *b -= self.learning_rate * g;
         }
         self.steps += 1;
@@ -234,9 +216,69 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
             },
         ]
     }
+
+    const PARAMS: usize = 15;
+
+    fn read_params(&self, out: &mut [f64]) {
+        for (out, &p) in out.iter_mut().zip(self.weight.iter().chain(&self.bias)) {
+            *out = f64::from(p);
+        }
+    }
+
+    fn write_params(&mut self, from: &[f64]) {
+        for (p, &value) in self.weight.iter_mut().chain(&mut self.bias).zip(from) {
+            *p = value as f32;
+        }
+    }
+
+    fn gradient(&mut self, x: &[f32], labels: &[u32], rows: usize, _: Masks) -> f64 {
+        f64::from(self.loss_and_gradient(x, labels, rows).loss)
+    }
+
+    fn read_gradient(&self, out: &mut [f64]) {
+        let gradient = self.weight_grad.iter().chain(&self.bias_grad);
+        for (out, &g) in out.iter_mut().zip(gradient) {
+            *out = f64::from(g);
+        }
+    }
+
+    fn regularization(&self, _: &mut [f64]) -> f64 {
+        0.0
+    }
 }
 
 impl<const OTHER: bool> LogRegModel<OTHER> {
+    /// Mean loss, correct count and (into `weight_grad`, `bias_grad`) the gradient of the
+    /// mean loss over the first `rows` samples.
+    fn loss_and_gradient(&mut self, x: &[f32], labels: &[u32], rows: usize) -> StepStats {
+        let mut probabilities = [0.0; 24];
+        self.forward(x, rows, &mut probabilities);
+        self.probabilities = probabilities;
+        let mut stats = StepStats::default();
+        self.weight_grad = [0.0; 12];
+        self.bias_grad = [0.0; 3];
+        let scale = rows as f32;
+        for (row, &label) in labels[..rows].iter().enumerate() {
+            let p = &self.probabilities[row * 3..row * 3 + 3];
+            // The floor keeps a confident mistake finite, but NaN must reach the driver.
+            let p_label = p[label as usize];
+            stats.loss -= if p_label.is_nan() {
+                p_label
+            } else {
+                p_label.max(1e-12).ln()
+            } / scale;
+            stats.correct += u32::from(crate::evaluate::arg_max(p) == label as usize);
+            for class in 0..3 {
+                let delta = (p[class] - if class == label as usize { 1.0 } else { 0.0 }) / scale;
+                self.bias_grad[class] += delta;
+                for feature in 0..4 {
+                    self.weight_grad[class * 4 + feature] += delta * x[row * 4 + feature];
+                }
+            }
+        }
+        stats
+    }
+
     /// Softmax probabilities of `rows` samples.
     fn forward(&self, x: &[f32], rows: usize, out: &mut [f32]) {
         for row in 0..rows {
@@ -253,6 +295,169 @@ impl<const OTHER: bool> LogRegModel<OTHER> {
                 out[row * 3 + class] = exp[class] / total;
             }
         }
+    }
+}
+
+/// A model whose metrics follow a script, for early stopping and monitoring: every step of
+/// epoch e (1-based) reports the training loss `train_losses[e-1]` and gᵀg = k² at its k-th
+/// step (k = 1, 2, …); after epoch e it predicts class 0 with probability
+/// exp(−`val_losses[e-1]`), so on samples labelled 0 the validation loss is (up to rounding)
+/// `val_losses[e-1]`. Scripts past their end repeat their last value. Its tensors change at
+/// every step into values no other step produces.
+#[derive(Debug)]
+pub struct Scripted {
+    hyper: ScriptedHyper,
+    epochs_done: usize,
+    step_in_epoch: u32,
+    steps: u64,
+    state: [f32; 3],
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScriptedHyper {
+    pub train_losses: Vec<f32>,
+    pub val_losses: Vec<f32>,
+}
+
+impl Hyperparams for ScriptedHyper {
+    fn names() -> &'static [&'static str] {
+        &[]
+    }
+
+    fn get(&self, _: &str) -> Option<f64> {
+        None
+    }
+
+    fn set(&mut self, name: &str, _: f64) -> Result<(), Error> {
+        Err(Error::Usage(format!("unknown hyperparameter `{name}`")))
+    }
+}
+
+/// The script's value for the 0-based `index`, the last one past the end.
+fn scripted(values: &[f32], index: usize) -> f32 {
+    values.get(index).or(values.last()).copied().unwrap_or(0.0)
+}
+
+impl Network for Scripted {
+    const INPUT: usize = 1;
+    const OUTPUT: usize = 2;
+    const BATCH: usize = 2;
+    const TRAIN_FLOPS_PER_SAMPLE: u64 = 1;
+    const META: ModelMeta = ModelMeta {
+        name: "scripted",
+        spec_hash: "5c21e7ed",
+        netc_version: "0.1.0",
+    };
+    const OUTPUT_KIND: OutputKind = OutputKind::Softmax;
+    type Hyper = ScriptedHyper;
+    type Float = f32;
+
+    fn new(hyper: ScriptedHyper, seed: u64) -> Self {
+        Scripted {
+            hyper,
+            epochs_done: 0,
+            step_in_epoch: 0,
+            steps: 0,
+            state: [seed as f32, 0.25, 1.0],
+        }
+    }
+
+    fn hyper(&self) -> &ScriptedHyper {
+        &self.hyper
+    }
+
+    fn hyper_mut(&mut self) -> &mut ScriptedHyper {
+        &mut self.hyper
+    }
+
+    fn train_step(&mut self, _: &[f32], _: &[u32]) -> StepStats {
+        self.steps += 1;
+        self.step_in_epoch += 1;
+        let k = self.steps as f32;
+        self.state[0] += 1.0;
+        self.state[1] = (self.state[1] * 1.7 + k).sin();
+        self.state[2] *= 1.0 + 1.0 / (k + 2.0);
+        StepStats {
+            loss: scripted(&self.hyper.train_losses, self.epochs_done),
+            correct: 0,
+            reg_loss: 0.0,
+            grad_sq: (self.step_in_epoch * self.step_in_epoch) as f32,
+        }
+    }
+
+    fn predict_batch(&mut self, _: &[f32], rows: usize, out: &mut [f32]) {
+        let loss = scripted(&self.hyper.val_losses, self.epochs_done.saturating_sub(1));
+        let p = (-loss).exp();
+        for row in out[..rows * 2].chunks_exact_mut(2) {
+            row.copy_from_slice(&[p, 1.0 - p]);
+        }
+    }
+
+    fn learning_rate(&self) -> f32 {
+        0.1
+    }
+
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn end_epoch(&mut self, epoch: usize) {
+        self.epochs_done = epoch;
+        self.step_in_epoch = 0;
+    }
+
+    fn tensors(&self) -> Vec<TensorRef<'_>> {
+        vec![TensorRef {
+            name: "state".into(),
+            shape: vec![3],
+            data: &self.state,
+        }]
+    }
+
+    fn tensors_mut(&mut self) -> Vec<TensorMut<'_>> {
+        vec![TensorMut {
+            name: "state".into(),
+            shape: vec![3],
+            data: &mut self.state,
+        }]
+    }
+
+    const PARAMS: usize = 3;
+
+    fn read_params(&self, out: &mut [f64]) {
+        for (out, &p) in out.iter_mut().zip(&self.state) {
+            *out = f64::from(p);
+        }
+    }
+
+    fn write_params(&mut self, from: &[f64]) {
+        for (p, &value) in self.state.iter_mut().zip(from) {
+            *p = value as f32;
+        }
+    }
+
+    /// The script has no loss surface: a constant loss, a zero gradient.
+    fn gradient(&mut self, _: &[f32], _: &[u32], _: usize, _: Masks) -> f64 {
+        f64::from(scripted(&self.hyper.train_losses, self.epochs_done))
+    }
+
+    fn read_gradient(&self, out: &mut [f64]) {
+        out.fill(0.0);
+    }
+
+    fn regularization(&self, _: &mut [f64]) -> f64 {
+        0.0
+    }
+}
+
+/// Splits for [`Scripted`]: `train` samples (3 steps per epoch for 6) and 4 validation
+/// samples, every label 0.
+pub fn scripted_splits(train: usize) -> crate::data::Splits {
+    let zeros = |n| Dataset::new(Array2::zeros((n, 1)), vec![0; n]).expect("one label per row");
+    crate::data::Splits {
+        train: zeros(train),
+        validation: Some(zeros(4)),
+        test: None,
     }
 }
 

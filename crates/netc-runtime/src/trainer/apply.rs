@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{DataConfig, DataSource, RunConfig, ValidationSplit};
+use crate::config::{DataConfig, DataSource, EarlyStopping, RunConfig, ValidationSplit};
 use crate::error::Error;
 use crate::network::{Hyperparams, Network};
 use crate::trainer::args::{DataArgs, TrainArgs};
@@ -52,7 +52,31 @@ pub fn apply_train_args<M: Network>(
         .or(cfg.metrics_path)
         .or_else(|| Some(PathBuf::from(format!("{name}.metrics.jsonl"))));
     cfg.verbose = !args.quiet;
+    cfg.early_stopping = apply_early_stopping_args(cfg.early_stopping, args)?;
     Ok((cfg, hyper))
+}
+
+/// `--no-early-stopping` turns it off; `--patience N` changes the spec's patience.
+fn apply_early_stopping_args(
+    early_stopping: Option<EarlyStopping>,
+    args: &TrainArgs,
+) -> Result<Option<EarlyStopping>, Error> {
+    if args.no_early_stopping {
+        if args.patience.is_some() {
+            return Err(Error::Usage(
+                "--patience and --no-early-stopping exclude each other".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    match (early_stopping, args.patience) {
+        (_, Some(0)) => Err(Error::Usage("--patience must be ≥ 1".into())),
+        (Some(early), Some(patience)) => Ok(Some(EarlyStopping { patience, ..early })),
+        (None, Some(_)) => Err(Error::Usage(
+            "--patience needs a spec with `early_stopping` (it says what to monitor)".into(),
+        )),
+        (early, None) => Ok(early),
+    }
 }
 
 /// The spec's data configuration with data flags applied. A model without a data block gets
@@ -152,7 +176,7 @@ fn whole_number(name: &str, value: f64) -> Result<usize, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Sampling;
+    use crate::config::{Metric, MonitorConfig, Sampling};
     use crate::test_model::{LogReg, LogRegHyper};
 
     fn spec_config() -> RunConfig {
@@ -176,6 +200,8 @@ mod tests {
             checkpoint_path: None,
             init_weights: None,
             verbose: false,
+            early_stopping: None,
+            monitor: MonitorConfig::default(),
         }
     }
 
@@ -292,5 +318,52 @@ mod tests {
         assert!(
             matches!(apply_data_args(None, &only_dir), Err(Error::Usage(m)) if m.contains("no data block"))
         );
+    }
+
+    #[test]
+    fn early_stopping_flags() {
+        let spec = RunConfig {
+            early_stopping: Some(EarlyStopping {
+                patience: 5,
+                monitor: Metric::ValLoss,
+                min_delta: 0.0,
+                restore_best: true,
+            }),
+            ..spec_config()
+        };
+        let apply = |cfg: &RunConfig, args: TrainArgs| {
+            apply_train_args::<LogReg>(cfg.clone(), LogRegHyper::default(), &args)
+                .map(|(cfg, _)| cfg.early_stopping)
+        };
+        let patience = |n| TrainArgs {
+            patience: Some(n),
+            ..TrainArgs::default()
+        };
+        let off = TrainArgs {
+            no_early_stopping: true,
+            ..TrainArgs::default()
+        };
+        assert_eq!(
+            apply(&spec, TrainArgs::default()).unwrap(),
+            spec.early_stopping
+        );
+        let changed = apply(&spec, patience(2)).unwrap().unwrap();
+        assert_eq!((changed.patience, changed.restore_best), (2, true));
+        assert_eq!(apply(&spec, off.clone()).unwrap(), None);
+        assert_eq!(apply(&spec_config(), off).unwrap(), None);
+        let errors = [
+            apply(&spec_config(), patience(2)),
+            apply(&spec, patience(0)),
+            apply(
+                &spec,
+                TrainArgs {
+                    no_early_stopping: true,
+                    ..patience(2)
+                },
+            ),
+        ];
+        for error in errors {
+            assert!(matches!(error, Err(Error::Usage(_))), "{error:?}");
+        }
     }
 }

@@ -40,6 +40,10 @@ pub struct TrainArgs {
     pub checkpoint: Option<PathBuf>,
     pub metrics: Option<PathBuf>,
     pub quiet: bool,
+    /// `--patience N`: the spec's early stopping with another patience.
+    pub patience: Option<usize>,
+    /// `--no-early-stopping`: train every epoch despite the spec's `early_stopping`.
+    pub no_early_stopping: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -83,6 +87,8 @@ train flags:
   --checkpoint FILE       where to save the weights [default: <model>.safetensors]
   --metrics FILE          where to write JSON lines per epoch [default: <model>.metrics.jsonl]
   --quiet                 print nothing per epoch
+  --patience N            the patience of the spec's early_stopping
+  --no-early-stopping     train every epoch despite the spec's early_stopping
 
 data flags (train and eval):
   --data-dir DIR          resolve relative data paths against DIR
@@ -119,6 +125,8 @@ const TRAIN_FLAGS: &[&str] = &[
     "--checkpoint",
     "--metrics",
     "--quiet",
+    "--patience",
+    "--no-early-stopping",
 ];
 const DATA_FLAGS: &[&str] = &[
     "--data-dir",
@@ -176,6 +184,8 @@ fn parse_train(flags: &mut Flags) -> Result<TrainArgs, Error> {
             "--checkpoint" => args.checkpoint = Some(flags.path(&flag)?),
             "--metrics" => args.metrics = Some(flags.path(&flag)?),
             "--quiet" => args.quiet = true,
+            "--patience" => args.patience = Some(flags.number(&flag)?),
+            "--no-early-stopping" => args.no_early_stopping = true,
             _ => parse_data_flag(&flag, flags, &mut args.data)?,
         }
     }
@@ -354,7 +364,7 @@ mod tests {
             "train --epochs 3 --seed=9 --max-steps 100 --batch-info --data-dir d \
              --train-images ti --train-labels tl --test-images si --test-labels sl \
              --set learning_rate=0.1 --set momentum=0.9 --init-weights w0 --checkpoint c \
-             --metrics m --quiet",
+             --metrics m --quiet --patience 4 --no-early-stopping",
         )
         .unwrap();
         let expected = TrainArgs {
@@ -375,6 +385,8 @@ mod tests {
             checkpoint: Some("c".into()),
             metrics: Some("m".into()),
             quiet: true,
+            patience: Some(4),
+            no_early_stopping: true,
         };
         assert_eq!(command, Command::Train(expected));
         assert_eq!(

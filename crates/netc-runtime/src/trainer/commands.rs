@@ -252,6 +252,8 @@ mod tests {
             checkpoint_path: None,
             init_weights: None,
             verbose: false,
+            early_stopping: None,
+            monitor: crate::config::MonitorConfig::default(),
         }
     }
 
