@@ -268,8 +268,8 @@ impl<const OTHER: bool> LogRegModel<OTHER> {
                 p_label.max(1e-12).ln()
             } / scale;
             stats.correct += u32::from(crate::evaluate::arg_max(p) == label as usize);
-            for class in 0..3 {
-                let delta = (p[class] - if class == label as usize { 1.0 } else { 0.0 }) / scale;
+            for (class, &p_class) in p.iter().enumerate() {
+                let delta = (p_class - if class == label as usize { 1.0 } else { 0.0 }) / scale;
                 self.bias_grad[class] += delta;
                 for feature in 0..4 {
                     self.weight_grad[class * 4 + feature] += delta * x[row * 4 + feature];
