@@ -14,7 +14,7 @@ fn x_flat() -> Vec<f32> {
     X.iter().flatten().copied().collect()
 }
 
-fn set_params<M: Network>(model: &mut M, theta: &[f64; 6]) {
+fn set_params<M: Network<Float = f32>>(model: &mut M, theta: &[f64; 6]) {
     let mut tensors = model.tensors_mut();
     for (dst, src) in tensors[0].data.iter_mut().zip(&theta[..4]) {
         *dst = *src as f32;
@@ -24,7 +24,7 @@ fn set_params<M: Network>(model: &mut M, theta: &[f64; 6]) {
     }
 }
 
-fn params<M: Network>(model: &M) -> Vec<f32> {
+fn params<M: Network<Float = f32>>(model: &M) -> Vec<f32> {
     model
         .tensors()
         .iter()
@@ -69,7 +69,7 @@ fn assert_close(actual: &[f32], expected: &[f64; 6], what: &str) {
 
 /// Runs `steps` generated steps and the same steps by hand: `rule(k, i, θ_i, g_i)` with k the
 /// 0-based step updates parameter i; `learning_rate(k)` is checked before each step.
-fn check<M: Network>(
+fn check<M: Network<Float = f32>>(
     mut model: M,
     steps: usize,
     learning_rate: impl Fn(usize) -> f64,
@@ -285,7 +285,7 @@ tiny!(f_cosine, learning_rate 0.5 cosine(min=0.05, period=4 steps));
 tiny!(f_step_epochs, learning_rate 0.5 step(gamma=0.5, every=2 epochs));
 
 /// sgd under a schedule: checks `learning_rate()` before every step and the parameters after.
-fn check_schedule<M: Network>(model: M, eta: impl Fn(usize) -> f64, what: &str) {
+fn check_schedule<M: Network<Float = f32>>(model: M, eta: impl Fn(usize) -> f64, what: &str) {
     check(model, 7, &eta, |k, _, p, g| *p -= eta(k) * g, what);
 }
 

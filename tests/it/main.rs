@@ -1,6 +1,7 @@
 //! One integration-test binary (matklad, "Delete Cargo Integration Tests"); one module per
 //! surface. Each module owns its own file.
 
+mod batchnorm;
 mod check;
 mod cli;
 mod codegen;

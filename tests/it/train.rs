@@ -169,7 +169,7 @@ grad_check_model!(gc_gemm_relu_softmax, 20, 17, relu, 4, softmax);
 
 /// Compares the analytic gradient of `train_step` (learning rate 0, so parameters stay put)
 /// with central differences of the step's loss, for every parameter.
-fn grad_check<M: Network>(mut model: M, grads: impl Fn(&M) -> Vec<Vec<f32>>) {
+fn grad_check<M: Network<Float = f32>>(mut model: M, grads: impl Fn(&M) -> Vec<Vec<f32>>) {
     let x: Vec<f32> = (0..M::BATCH * M::INPUT)
         .map(|i| ((i * 37 % 23) as f32 / 23.0 - 0.5) * 2.0)
         .collect();

@@ -5,7 +5,7 @@ netc::net! {
         dense 2
         loss softmax
     }
-    train { precision f64 }
+    ensemble bagging 3
 }
 
 fn main() {}

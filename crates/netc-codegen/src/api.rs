@@ -36,6 +36,9 @@ pub fn module(plan: &Plan) -> TokenStream {
     let new_fn = model::new_fn(plan);
     let tensor_fns = model::tensor_fns(plan);
     let train_step = backward::train_step_fn(plan);
+    let gradient = backward::gradient_fn(plan);
+    let params_const = crate::flat::params_const(plan);
+    let flat_fns = crate::flat::flat_fns(plan);
     let predict_batch = forward::predict_batch_fn(plan);
     let run_config = run_config(net);
     let learning_rate = schedule::learning_rate_fn(plan);
@@ -43,11 +46,13 @@ pub fn module(plan: &Plan) -> TokenStream {
     let schedule_fns = schedule::helper_fns(plan);
     let optimizer_fns = optimizer::helper_fns(plan);
     let dropout_fns = dropout::helper_fns(plan);
+    let precision = crate::plan::precision_items(net);
     quote! {
         #[allow(clippy::all, clippy::pedantic, dead_code, unused_parens, non_upper_case_globals)]
         pub mod #name {
             use #rt as rt;
             use ::std::path::Path;
+            #precision
 
             /// Features per sample.
             pub const INPUT: usize = #input;
@@ -79,6 +84,8 @@ pub fn module(plan: &Plan) -> TokenStream {
                 };
                 const OUTPUT_KIND: rt::OutputKind = rt::OutputKind::#output_kind;
                 type Hyper = Hyper;
+                type Float = F;
+                #params_const
 
                 #new_fn
 
@@ -91,6 +98,10 @@ pub fn module(plan: &Plan) -> TokenStream {
                 }
 
                 #train_step
+
+                #gradient
+
+                #flat_fns
 
                 #predict_batch
 

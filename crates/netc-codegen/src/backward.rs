@@ -8,12 +8,16 @@ use netc_sema::ir::{Activation, LossKind};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::forward::{forward, layer_input};
+use crate::forward::{Masking, forward, layer_input};
 use crate::plan::{DensePlan, Plan, usize_lit};
-use crate::{dropout, optimizer, regularize, schedule};
+use crate::{batchnorm, dropout, optimizer, regularize, schedule};
 
 /// `g · act'(y)`, the derivative written in terms of the activation's output `y`.
-fn times_derivative(activation: Activation, g: TokenStream, y: TokenStream) -> TokenStream {
+pub(crate) fn times_derivative(
+    activation: Activation,
+    g: TokenStream,
+    y: TokenStream,
+) -> TokenStream {
     match activation {
         Activation::Identity => g,
         Activation::Relu => quote!(if #y > 0.0 { #g } else { 0.0 }),
@@ -22,42 +26,120 @@ fn times_derivative(activation: Activation, g: TokenStream, y: TokenStream) -> T
     }
 }
 
-pub fn train_step_fn(plan: &Plan) -> TokenStream {
+/// The buffers forward and backward passes read and write (not the optimizer state).
+fn pass_fields<'p>(plan: &'p Plan<'_>) -> Vec<&'p proc_macro2::Ident> {
     let mut fields = Vec::new();
     for l in &plan.dense {
         fields.extend([&l.w, &l.b, &l.gw, &l.gb, &l.y, &l.dz]);
+    }
+    fields.extend(dropout::all(plan).map(|d| &d.mask));
+    fields.extend(&plan.widened_input);
+    fields.extend(batchnorm::pass_fields(plan));
+    fields
+}
+
+pub fn train_step_fn(plan: &Plan) -> TokenStream {
+    let mut fields = pass_fields(plan);
+    for l in &plan.dense {
         let states = [[&l.vw, &l.vb], [&l.sw, &l.sb]];
         for pair in states.iter().take(plan.optimizer.state_buffers()) {
             fields.extend(pair);
         }
     }
-    fields.extend(dropout::all(plan).map(|d| &d.mask));
+    fields.extend(batchnorm::state_fields(plan));
+    let running_update = batchnorm::running_update(plan);
+    let input_rows = crate::forward::input_rows(plan);
     let epochs = schedule::counts_epochs(plan).then(|| quote!(epochs,));
     let dropout_rng = dropout::used(plan).then(|| quote!(dropout_rng,));
     let scalars = optimizer::step_scalars(plan);
     let dropout_scalars = dropout::step_scalars(plan);
-    let input_dropout = dropout::input_pass(plan);
+    let input_dropout = dropout::input_pass(plan, false);
     let dropout_end = dropout::step_end(plan);
     let reg_loss = regularize::loss_expr(plan);
-    let forward = forward(plan, true);
+    let forward = forward(plan, Masking::Draw);
     let loss = loss_pass(plan);
-    let backward = (0..plan.dense.len()).rev().map(|i| layer_backward(plan, i));
+    let backward = (0..plan.dense.len())
+        .rev()
+        .map(|i| layer_backward(plan, i, true));
     quote! {
         fn train_step(&mut self, x: &[f32], labels: &[u32]) -> rt::StepStats {
             ::core::assert!(x.len() == BATCH * INPUT && labels.len() == BATCH, "train_step takes exactly BATCH samples");
-            const INV_BATCH: f32 = 1.0 / BATCH as f32;
+            let inv_batch: F = 1.0 / BATCH as F;
             let rows = BATCH;
-            let x_rows = &x.as_chunks::<INPUT>().0[..rows];
             let Model { hyper, steps, #epochs #dropout_rng #( #fields, )* } = self;
+            #input_rows
             #scalars
             #dropout_scalars
             #input_dropout
             #forward
             #loss
             #( #backward )*
+            #running_update
             #dropout_end
             *steps += 1;
-            rt::StepStats { loss: loss * INV_BATCH, correct, reg_loss: #reg_loss }
+            rt::StepStats { loss: (loss * inv_batch) as f32, correct, reg_loss: (#reg_loss) as f32, grad_sq: 0.0 }
+        }
+    }
+}
+
+/// `Network::gradient`: the step's forward, loss and backward passes on `rows` samples with
+/// no update — the gradient of the mean data loss is left in the gradient buffers.
+pub fn gradient_fn(plan: &Plan) -> TokenStream {
+    let fields = pass_fields(plan);
+    let dropout_rng = dropout::used(plan).then(|| quote!(dropout_rng,));
+    let input_rows = crate::forward::input_rows(plan);
+    let dropout_scalars = dropout::step_scalars(plan);
+    let dropout_end = dropout::step_end(plan);
+    let loss = loss_pass(plan);
+    let backward = (0..plan.dense.len())
+        .rev()
+        .map(|i| layer_backward(plan, i, false));
+    let forward = if dropout::used(plan) {
+        let (draw_input, replay_input) = (
+            dropout::input_pass(plan, false),
+            dropout::input_pass(plan, true),
+        );
+        let (draw, replay) = (forward(plan, Masking::Draw), forward(plan, Masking::Replay));
+        // `x_rows` may be rebound by input dropout: each branch ends in the loss pass.
+        quote! {
+            let replay = masks == rt::Masks::Reuse;
+            let (loss, _correct) = if replay {
+                #replay_input
+                #replay
+                #loss
+                (loss, correct)
+            } else {
+                #draw_input
+                #draw
+                #loss
+                (loss, correct)
+            };
+        }
+    } else {
+        // `Draw` draws nothing without dropout, but keeps batch norms on batch statistics.
+        let forward = forward(plan, Masking::Draw);
+        quote! {
+            let _ = masks;
+            #forward
+            #loss
+        }
+    };
+    quote! {
+        #[allow(unused_variables, unused_mut, unused_assignments)]
+        fn gradient(&mut self, x: &[f32], labels: &[u32], rows: usize, masks: rt::Masks) -> f64 {
+            ::core::assert!(
+                (1..=BATCH).contains(&rows) && x.len() >= rows * INPUT && labels.len() >= rows,
+                "gradient takes 1..=BATCH samples"
+            );
+            let labels = &labels[..rows];
+            let inv_batch: F = 1.0 / rows as F;
+            let Model { hyper, #dropout_rng #( #fields, )* .. } = self;
+            #input_rows
+            #dropout_scalars
+            #forward
+            #( #backward )*
+            #dropout_end
+            (loss * inv_batch) as f64
         }
     }
 }
@@ -82,7 +164,7 @@ fn loss_pass(plan: &Plan) -> TokenStream {
         (
             quote!(sums *= f64::from(sum);),
             quote!(let mut sums = 1.0f64;),
-            quote!(loss += sums.ln() as f32;),
+            quote!(loss += sums.ln() as F;),
         )
     } else {
         (quote!(loss += sum.ln();), quote!(), quote!())
@@ -90,16 +172,16 @@ fn loss_pass(plan: &Plan) -> TokenStream {
     let per_row = match plan.net.model.loss.kind {
         // p = softmax(z) (max subtracted); loss −ln p[label]; dL/dz = (p − onehot)/B.
         LossKind::Softmax => quote! {
-            let mut sum = 0.0f32;
+            let mut sum: F = 0.0;
             for (e, &v) in g.iter_mut().zip(z.iter()) {
                 *e = (v - max).exp();
                 sum += *e;
             }
             #log_sum
             loss -= z[label] - max;
-            let scale = INV_BATCH / sum;
+            let scale = inv_batch / sum;
             for (j, ((e, #output_value), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
-                let d = *e * scale - if j == label { INV_BATCH } else { 0.0 };
+                let d = *e * scale - if j == label { inv_batch } else { 0.0 };
                 *e = #grad;
                 *gbj += *e;
             }
@@ -107,18 +189,18 @@ fn loss_pass(plan: &Plan) -> TokenStream {
         // Per unit, t = [j == label]: loss softplus(z) − t·z (stable form); dL/dz = (σ(z) − t)/B.
         LossKind::Logistic | LossKind::Mse => quote! {
             for (j, ((e, &v), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
-                let t = if j == label { 1.0f32 } else { 0.0 };
+                let t: F = if j == label { 1.0 } else { 0.0 };
                 let decay = (-v.abs()).exp();
                 loss += v.max(0.0) - v * t + decay.ln_1p();
                 let sigma = if v >= 0.0 { 1.0 / (1.0 + decay) } else { decay / (1.0 + decay) };
-                let d = (sigma - t) * INV_BATCH;
+                let d = (sigma - t) * inv_batch;
                 *e = #grad;
                 *gbj += *e;
             }
         },
     };
     quote! {
-        let mut loss = 0.0f32;
+        let mut loss: F = 0.0;
         let mut correct = 0u32;
         #before
         #gb.fill(0.0);
@@ -141,16 +223,31 @@ fn loss_pass(plan: &Plan) -> TokenStream {
 
 /// Weight gradient, input gradient (not for the first layer), then this layer's update.
 /// On entry `dz` and `gb` of the layer are complete.
-fn layer_backward(plan: &Plan, index: usize) -> TokenStream {
+fn layer_backward(plan: &Plan, index: usize, with_update: bool) -> TokenStream {
     let layer = &plan.dense[index];
     let input = layer_input(plan, index);
     let prev = index.checked_sub(1).map(|p| &plan.dense[p]);
-    let grads = if layer.unrolled {
-        unrolled_backward(layer, prev)
-    } else {
-        gemm_backward(layer, prev)
+    let grads = match prev {
+        // Through the batch norm: this layer's weight gradient, dL/d(its input), then the
+        // batch-norm backward into the previous layer's dz.
+        Some(prev) if prev.batchnorm.is_some() => {
+            let weights = if layer.unrolled {
+                unrolled_backward(layer, None)
+            } else {
+                gemm_backward(layer, None)
+            };
+            let input_grad = batchnorm::input_grad(layer, prev);
+            let batchnorm = batchnorm::backward(prev);
+            quote!(#weights #input_grad #batchnorm)
+        }
+        _ if layer.unrolled => unrolled_backward(layer, prev),
+        _ => gemm_backward(layer, prev),
     };
-    let update = optimizer::update(plan, layer);
+    let update = with_update.then(|| {
+        let batchnorm = prev.map(|prev| batchnorm::update(plan, prev));
+        let dense = optimizer::update(plan, layer);
+        quote!(#dense #batchnorm)
+    });
     quote! {
         {
             let xin = #input;
@@ -169,7 +266,7 @@ fn gemm_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream {
         &layer.out_const,
     );
     let weight_grad = quote! {
-        rt::gemm::tn(#out_c, #in_c, BATCH, #dz.as_flattened(), xin.as_flattened(), #gw.as_flattened_mut(), false);
+        blas::tn(#out_c, #in_c, rows, #dz.as_flattened(), xin.as_flattened(), #gw.as_flattened_mut(), false);
     };
     let Some(prev) = prev else { return weight_grad };
     let (py, pdz, pgb) = (&prev.y, &prev.dz, &prev.gb);
@@ -185,7 +282,7 @@ fn gemm_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream {
         let grad = times_derivative(prev.activation, quote!((*d * m)), quote!((y * #keep)));
         return quote! {
             #weight_grad
-            rt::gemm::nn(BATCH, #in_c, #out_c, #dz.as_flattened(), #w.as_flattened(), #pdz.as_flattened_mut(), false);
+            blas::nn(rows, #in_c, #out_c, #dz.as_flattened(), #w.as_flattened(), #pdz.as_flattened_mut(), false);
             #pgb.fill(0.0);
             for ((dr, yr), mr) in #pdz.iter_mut().zip(#py.iter()).zip(#mask.iter()) {
                 for (((d, #prev_value), &m), gbj) in dr.iter_mut().zip(yr.iter()).zip(mr.iter()).zip(#pgb.iter_mut()) {
@@ -198,7 +295,7 @@ fn gemm_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream {
     let grad = times_derivative(prev.activation, quote!(*d), quote!(y));
     quote! {
         #weight_grad
-        rt::gemm::nn(BATCH, #in_c, #out_c, #dz.as_flattened(), #w.as_flattened(), #pdz.as_flattened_mut(), false);
+        blas::nn(rows, #in_c, #out_c, #dz.as_flattened(), #w.as_flattened(), #pdz.as_flattened_mut(), false);
         #pgb.fill(0.0);
         for (dr, yr) in #pdz.iter_mut().zip(#py.iter()) {
             for ((d, #prev_value), gbj) in dr.iter_mut().zip(yr.iter()).zip(#pgb.iter_mut()) {
@@ -246,7 +343,7 @@ fn unrolled_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream
                 };
                 let grad = times_derivative(prev.activation, s, y);
                 quote! {
-                    let s = 0.0f32 #( #terms )*;
+                    let s: F = 0.0 #( #terms )*;
                     pr[#k] = #grad;
                     #pgb[#k] += pr[#k];
                 }

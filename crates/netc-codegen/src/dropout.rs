@@ -50,14 +50,16 @@ pub fn plan(p: f64, field: proc_macro2::Ident, spec_index: usize) -> DropoutPlan
         scale: format_ident!("scale{}", spec_index),
         threshold: format_ident!("threshold{}", spec_index),
         mask: format_ident!("mask{}", spec_index),
+        chained: Vec::new(),
     }
 }
 
-/// Every dropout of the model, input first.
+/// Every dropout of the model, input first (those after batch norms last).
 pub fn all<'p>(plan: &'p Plan) -> impl Iterator<Item = &'p DropoutPlan> {
     plan.input_dropout
         .iter()
         .chain(plan.dense.iter().filter_map(|l| l.dropout.as_ref()))
+        .chain(crate::batchnorm::all(plan).filter_map(|(_, bn)| bn.dropout.as_ref()))
 }
 
 pub fn used(plan: &Plan) -> bool {
@@ -67,9 +69,13 @@ pub fn used(plan: &Plan) -> bool {
 pub fn hyper_fields(plan: &Plan) -> Vec<Field> {
     let mut fields: Vec<Field> = Vec::new();
     for d in all(plan) {
-        let name = d.field.to_string();
-        if !fields.iter().any(|f| f.name == name) {
-            fields.push(Field::unit(name, d.p));
+        for (p, field) in
+            std::iter::once((d.p, &d.field)).chain(d.chained.iter().map(|(p, f)| (*p, f)))
+        {
+            let name = field.to_string();
+            if !fields.iter().any(|f| f.name == name) {
+                fields.push(Field::unit(name, p));
+            }
         }
     }
     fields
@@ -104,13 +110,19 @@ pub fn inspect_fns(plan: &Plan) -> TokenStream {
             rt::TensorRef { name: ::std::string::String::from("input.masked"), shape: ::std::vec![BATCH, INPUT], data: self.#mask.as_flattened() },
         }
     });
-    let masks = plan.dense.iter().filter_map(|l| {
-        let d = l.dropout.as_ref()?;
+    // Named after the layer the mask follows: the dense layer's index, or the batch norm's.
+    let after_dense = plan
+        .dense
+        .iter()
+        .filter_map(|l| Some((l, l.spec_index, l.dropout.as_ref()?)));
+    let after_batchnorm = crate::batchnorm::all(plan)
+        .filter_map(|(l, bn)| Some((l, bn.spec_index, bn.dropout.as_ref()?)));
+    let masks = after_dense.chain(after_batchnorm).map(|(l, index, d)| {
         let (mask, out_c) = (&d.mask, &l.out_const);
-        let name = format!("layers.{}.mask", l.spec_index);
-        Some(quote! {
+        let name = format!("layers.{index}.mask");
+        quote! {
             rt::TensorRef { name: ::std::string::String::from(#name), shape: ::std::vec![BATCH, #out_c], data: self.#mask.as_flattened() },
-        })
+        }
     });
     let outputs = plan.dense.iter().map(|l| {
         let (y, out_c) = (&l.y, &l.out_const);
@@ -124,13 +136,13 @@ pub fn inspect_fns(plan: &Plan) -> TokenStream {
             /// The dropout masks of the last `train_step` (0 or 1/(1−p) per unit); for
             /// input dropout, the masked input (`input.masked`) first.
             #[doc(hidden)]
-            pub fn dropout_masks(&self) -> ::std::vec::Vec<rt::TensorRef<'_>> {
+            pub fn dropout_masks(&self) -> ::std::vec::Vec<rt::TensorRef<'_, F>> {
                 ::std::vec![ #input #( #masks )* ]
             }
 
             /// Every dense layer's output of the last pass (masked after a `train_step`).
             #[doc(hidden)]
-            pub fn activations(&self) -> ::std::vec::Vec<rt::TensorRef<'_>> {
+            pub fn activations(&self) -> ::std::vec::Vec<rt::TensorRef<'_, F>> {
                 ::std::vec![ #( #outputs )* ]
             }
 
@@ -155,10 +167,19 @@ pub fn step_scalars(plan: &Plan) -> TokenStream {
     }
     let per_layer = all(plan).map(|d| {
         let (field, keep, scale, threshold) = (&d.field, &d.keep, &d.scale, &d.threshold);
+        if d.chained.is_empty() {
+            return quote! {
+                let #keep = 1.0 - hyper.#field;
+                let #scale = 1.0 / #keep;
+                let #threshold = (f64::from(hyper.#field) * 4_294_967_296.0) as u32;
+            };
+        }
+        // Dropouts in a row: one mask that keeps a unit with probability Π(1−pᵢ).
+        let chained = d.chained.iter().map(|(_, f)| quote!(* (1.0 - hyper.#f)));
         quote! {
-            let #keep = 1.0 - hyper.#field;
+            let #keep = (1.0 - hyper.#field) #( #chained )*;
             let #scale = 1.0 / #keep;
-            let #threshold = (f64::from(hyper.#field) * 4_294_967_296.0) as u32;
+            let #threshold = ((1.0 - f64::from(#keep)) * 4_294_967_296.0) as u32;
         }
     });
     quote! {
@@ -181,12 +202,17 @@ pub fn draw(d: &DropoutPlan) -> TokenStream {
     quote!(if next_dropout_bits(&mut bits) >= #threshold { #scale } else { 0.0 })
 }
 
-/// Dropout on the input: the masked copy of the batch becomes `x_rows`.
-pub fn input_pass(plan: &Plan) -> TokenStream {
+/// Dropout on the input: the masked copy of the batch becomes `x_rows`. `replay` reuses the
+/// masked copy of the last draw (valid for the same `x`, as gradient checks and
+/// Hessian-vector products call it).
+pub fn input_pass(plan: &Plan, replay: bool) -> TokenStream {
     let Some(d) = &plan.input_dropout else {
         return quote!();
     };
     let mask = &d.mask;
+    if replay {
+        return quote!(let x_rows = &#mask[..rows];);
+    }
     let draw = draw(d);
     quote! {
         for (xr, mr) in x_rows.iter().zip(#mask.iter_mut()) {

@@ -1,6 +1,6 @@
 //! The forward pass (shared shape for training and inference) and `predict_batch`.
 //!
-//! Generated code expects these locals: `x_rows: &[[f32; INPUT]]` with exactly `rows`
+//! Generated code expects these locals: `x_rows: &[[F; INPUT]]` with exactly `rows`
 //! rows, `rows: usize`, and the model's fields bound by name (`w0`, `b0`, `y0`, …).
 //! Big layers: one GEMM, then bias + activation in one pass over Y. Small layers: fully
 //! unrolled per-sample code.
@@ -17,26 +17,59 @@ pub fn layer_input(plan: &Plan, index: usize) -> TokenStream {
     if index == 0 {
         quote!(x_rows)
     } else {
-        let prev = &plan.dense[index - 1].y;
-        quote!(&#prev[..rows])
+        let prev = &plan.dense[index - 1];
+        let y = &prev.y;
+        crate::batchnorm::output_rows(prev).unwrap_or_else(|| quote!(&#y[..rows]))
     }
 }
 
-/// The forward pass; `training` applies dropout (mask drawn right after the activation).
-pub fn forward(plan: &Plan, training: bool) -> TokenStream {
+/// Binds `x_rows` to the first `rows` samples of `x: &[f32]`: the slice itself in f32; in
+/// f64, the rows widened into the `xf` buffer (bound by the caller's destructuring).
+pub fn input_rows(plan: &Plan) -> TokenStream {
+    match &plan.widened_input {
+        None => quote!(let x_rows = &x.as_chunks::<INPUT>().0[..rows];),
+        Some(xf) => quote! {
+            for (dst, &src) in #xf[..rows].as_flattened_mut().iter_mut().zip(x.iter()) {
+                *dst = F::from(src);
+            }
+            let x_rows = &#xf[..rows];
+        },
+    }
+}
+
+/// What the forward pass does with dropout masks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Masking {
+    /// Inference: no masks, no scaling.
+    Off,
+    /// Training: draw each mask right after the activation.
+    Draw,
+    /// Apply the masks already in the buffers (the last draw) — for gradient checks and
+    /// Hessian-vector products, which must see the same network twice.
+    Replay,
+}
+
+/// The forward pass with dropout as `masking` says.
+pub fn forward(plan: &Plan, masking: Masking) -> TokenStream {
     let layers = plan.dense.iter().enumerate().map(|(i, layer)| {
         let input = layer_input(plan, i);
-        let dropout = layer.dropout.as_ref().filter(|_| training);
+        let dropout = layer
+            .dropout
+            .as_ref()
+            .filter(|_| masking != Masking::Off)
+            .map(|d| (d, masking == Masking::Draw));
         let body = if layer.unrolled {
             unrolled_layer(layer, dropout)
         } else {
             gemm_layer(layer, dropout)
         };
+        let batchnorm = crate::batchnorm::forward(layer, masking);
         quote! {
             {
                 let xin = #input;
                 #body
             }
+            #batchnorm
         }
     });
     quote!( #( #layers )* )
@@ -52,7 +85,8 @@ pub fn activate(activation: Activation, z: TokenStream) -> TokenStream {
     }
 }
 
-fn gemm_layer(layer: &DensePlan, dropout: Option<&DropoutPlan>) -> TokenStream {
+/// `dropout`: the layer's mask, and whether to draw it (else replay the stored one).
+fn gemm_layer(layer: &DensePlan, dropout: Option<(&DropoutPlan, bool)>) -> TokenStream {
     let (w, b, y, in_c, out_c) = (
         &layer.w,
         &layer.b,
@@ -61,20 +95,24 @@ fn gemm_layer(layer: &DensePlan, dropout: Option<&DropoutPlan>) -> TokenStream {
         &layer.out_const,
     );
     let act = activate(layer.activation, quote!(*v + *bias));
-    if let Some(d) = dropout {
-        let (mask, draw) = (&d.mask, dropout::draw(d));
+    if let Some((d, drawn)) = dropout {
+        let mask = &d.mask;
+        let draw = drawn.then(|| {
+            let draw = dropout::draw(d);
+            quote!(*m = #draw;)
+        });
         return quote! {
-            rt::gemm::nt(rows, #out_c, #in_c, xin.as_flattened(), #w.as_flattened(), #y[..rows].as_flattened_mut(), false);
+            blas::nt(rows, #out_c, #in_c, xin.as_flattened(), #w.as_flattened(), #y[..rows].as_flattened_mut(), false);
             for (yr, mr) in #y[..rows].iter_mut().zip(#mask.iter_mut()) {
                 for ((v, bias), m) in yr.iter_mut().zip(#b.iter()).zip(mr.iter_mut()) {
-                    *m = #draw;
+                    #draw
                     *v = (#act) * *m;
                 }
             }
         };
     }
     quote! {
-        rt::gemm::nt(rows, #out_c, #in_c, xin.as_flattened(), #w.as_flattened(), #y[..rows].as_flattened_mut(), false);
+        blas::nt(rows, #out_c, #in_c, xin.as_flattened(), #w.as_flattened(), #y[..rows].as_flattened_mut(), false);
         for yr in #y[..rows].iter_mut() {
             for (v, bias) in yr.iter_mut().zip(#b.iter()) {
                 *v = #act;
@@ -83,7 +121,7 @@ fn gemm_layer(layer: &DensePlan, dropout: Option<&DropoutPlan>) -> TokenStream {
     }
 }
 
-fn unrolled_layer(layer: &DensePlan, dropout: Option<&DropoutPlan>) -> TokenStream {
+fn unrolled_layer(layer: &DensePlan, dropout: Option<(&DropoutPlan, bool)>) -> TokenStream {
     let (w, b, y) = (&layer.w, &layer.b, &layer.y);
     let outputs = (0..layer.outputs).map(|o| {
         let o = usize_lit(o);
@@ -94,13 +132,17 @@ fn unrolled_layer(layer: &DensePlan, dropout: Option<&DropoutPlan>) -> TokenStre
         let act = activate(layer.activation, quote!(#b[#o] #( #terms )*));
         quote!(yr[#o] = #act;)
     });
-    if let Some(d) = dropout {
-        let (mask, draw) = (&d.mask, dropout::draw(d));
+    if let Some((d, drawn)) = dropout {
+        let mask = &d.mask;
+        let draw = drawn.then(|| {
+            let draw = dropout::draw(d);
+            quote!(*m = #draw;)
+        });
         return quote! {
             for ((xr, yr), mr) in xin.iter().zip(#y.iter_mut()).zip(#mask.iter_mut()) {
                 #( #outputs )*
                 for (v, m) in yr.iter_mut().zip(mr.iter_mut()) {
-                    *m = #draw;
+                    #draw
                     *v *= *m;
                 }
             }
@@ -115,8 +157,11 @@ fn unrolled_layer(layer: &DensePlan, dropout: Option<&DropoutPlan>) -> TokenStre
 
 /// `Network::predict_batch`: the forward pass on `rows` samples, then probabilities.
 pub fn predict_batch_fn(plan: &Plan) -> TokenStream {
-    let fields: Vec<_> = plan.dense.iter().flat_map(|l| [&l.w, &l.b, &l.y]).collect();
-    let forward = forward(plan, false);
+    let mut fields: Vec<_> = plan.dense.iter().flat_map(|l| [&l.w, &l.b, &l.y]).collect();
+    fields.extend(&plan.widened_input);
+    fields.extend(crate::batchnorm::predict_fields(plan));
+    let input_rows = input_rows(plan);
+    let forward = forward(plan, Masking::Off);
     let output = &plan.output_layer().y;
     let probabilities = match plan.net.model.loss.kind {
         LossKind::Softmax => quote! {
@@ -124,31 +169,32 @@ pub fn predict_batch_fn(plan: &Plan) -> TokenStream {
             for &v in z.iter() {
                 max = max.max(v);
             }
-            let mut sum = 0.0f32;
-            for (p, &v) in o.iter_mut().zip(z.iter()) {
-                *p = (v - max).exp();
-                sum += *p;
+            let mut sum: F = 0.0;
+            for &v in z.iter() {
+                sum += (v - max).exp();
             }
             let inv = 1.0 / sum;
-            for p in o.iter_mut() {
-                *p *= inv;
+            for (p, &v) in o.iter_mut().zip(z.iter()) {
+                *p = ((v - max).exp() * inv) as f32;
             }
         },
         LossKind::Logistic => quote! {
             for (p, &v) in o.iter_mut().zip(z.iter()) {
-                *p = 1.0 / (1.0 + (-v).exp());
+                *p = (1.0 / (1.0 + (-v).exp())) as f32;
             }
         },
         LossKind::Mse => quote! {
-            *o = *z;
+            for (p, &v) in o.iter_mut().zip(z.iter()) {
+                *p = v as f32;
+            }
         },
     };
     quote! {
         fn predict_batch(&mut self, x: &[f32], rows: usize, out: &mut [f32]) {
             ::core::assert!(rows <= BATCH, "predict_batch takes at most BATCH rows");
             ::core::assert!(x.len() >= rows * INPUT && out.len() >= rows * OUTPUT, "predict_batch: buffers too short for {} rows", rows);
-            let x_rows = &x.as_chunks::<INPUT>().0[..rows];
             let Model { #( #fields, )* .. } = self;
+            #input_rows
             #forward
             let out_rows = &mut out.as_chunks_mut::<OUTPUT>().0[..rows];
             for (o, z) in out_rows.iter_mut().zip(#output.iter()) {

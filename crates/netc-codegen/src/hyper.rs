@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::plan::{Plan, f32_lit, usize_lit};
+use crate::plan::{Plan, float_lit, usize_lit};
 
 pub struct Field {
     pub name: String,
@@ -16,8 +16,8 @@ pub struct Field {
 }
 
 impl Field {
-    /// An `f32` field with the spec's value as default.
-    pub fn f32(
+    /// A field of the model's float type `F` with the spec's value as default.
+    pub fn float(
         name: impl Into<String>,
         default: f64,
         valid: TokenStream,
@@ -25,8 +25,8 @@ impl Field {
     ) -> Field {
         Field {
             name: name.into(),
-            ty: quote!(f32),
-            default: f32_lit(default),
+            ty: quote!(F),
+            default: float_lit(default),
             valid,
             expected,
         }
@@ -34,7 +34,7 @@ impl Field {
 
     /// A coefficient in [0, 1) (μ, ρ, β).
     pub fn unit(name: impl Into<String>, default: f64) -> Field {
-        Field::f32(
+        Field::float(
             name,
             default,
             quote!((0.0..1.0).contains(&value)),
@@ -43,11 +43,11 @@ impl Field {
     }
 
     pub fn positive(name: impl Into<String>, default: f64) -> Field {
-        Field::f32(name, default, quote!(value > 0.0), "a number > 0")
+        Field::float(name, default, quote!(value > 0.0), "a number > 0")
     }
 
     pub fn non_negative(name: impl Into<String>, default: f64) -> Field {
-        Field::f32(name, default, quote!(value >= 0.0), "a number >= 0")
+        Field::float(name, default, quote!(value >= 0.0), "a number >= 0")
     }
 }
 
@@ -115,8 +115,8 @@ fn fields(plan: &Plan) -> Vec<Field> {
     let train = &plan.net.train;
     let mut fields = vec![Field {
         name: "learning_rate".to_owned(),
-        ty: quote!(f32),
-        default: f32_lit(train.learning_rate.base),
+        ty: quote!(F),
+        default: float_lit(train.learning_rate.base),
         valid: quote!(value > 0.0),
         expected: "a number > 0",
     }];

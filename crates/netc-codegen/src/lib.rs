@@ -15,7 +15,9 @@
 
 mod api;
 mod backward;
+mod batchnorm;
 mod dropout;
+mod flat;
 mod forward;
 mod hyper;
 mod model;

@@ -1,5 +1,5 @@
 //! The `Model` struct: parameters, gradients, optimizer state and activation buffers, all
-//! allocated once in `new` with compile-time sizes (`[[f32; IN]; OUT]` rows, inline when
+//! allocated once in `new` with compile-time sizes (`[[F; IN]; OUT]` rows, inline when
 //! small, boxed when large), plus checkpoint tensor access.
 
 use proc_macro2::{Ident, TokenStream};
@@ -9,14 +9,14 @@ use crate::plan::{DensePlan, INLINE_MAX, Plan, f32_lit};
 use crate::{dropout, schedule};
 
 /// One buffer of the model struct.
-struct Buffer {
+pub(crate) struct Buffer {
     field: Ident,
     ty: TokenStream,
     init: TokenStream,
 }
 
 /// A `rows × cols` buffer (`cols` may be 1-D when `rows` is `None`).
-fn buffer(
+pub(crate) fn buffer(
     field: &Ident,
     rows: Option<(&TokenStream, usize)>,
     cols: (&TokenStream, usize),
@@ -24,14 +24,14 @@ fn buffer(
     let (cols_const, cols_n) = cols;
     let (ty, inline_init, boxed_init, len) = match rows {
         Some((rows_const, rows_n)) => (
-            quote!([[f32; #cols_const]; #rows_const]),
-            quote!([[0.0f32; #cols_const]; #rows_const]),
+            quote!([[F; #cols_const]; #rows_const]),
+            quote!([[0.0 as F; #cols_const]; #rows_const]),
             quote!(zeroed_rows::<#rows_const, #cols_const>()),
             rows_n * cols_n,
         ),
         None => (
-            quote!([f32; #cols_const]),
-            quote!([0.0f32; #cols_const]),
+            quote!([F; #cols_const]),
+            quote!([0.0 as F; #cols_const]),
             quote!(zeroed::<#cols_const>()),
             cols_n,
         ),
@@ -98,7 +98,18 @@ fn all_buffers(plan: &Plan) -> Vec<Buffer> {
             (&quote!(INPUT), features),
         ));
     }
-    buffers.extend(plan.dense.iter().flat_map(|l| layer_buffers(plan, l)));
+    if let Some(xf) = &plan.widened_input {
+        let features = plan.net.model.input.features();
+        buffers.push(buffer(
+            xf,
+            Some((&quote!(BATCH), plan.batch)),
+            (&quote!(INPUT), features),
+        ));
+    }
+    for layer in &plan.dense {
+        buffers.extend(layer_buffers(plan, layer));
+        buffers.extend(crate::batchnorm::buffers(plan, layer));
+    }
     buffers
 }
 
@@ -113,6 +124,7 @@ pub fn model_struct(plan: &Plan) -> TokenStream {
         quote!(TensorRef),
         quote!(as_flattened),
         quote!(&),
+        true,
     );
     let epochs = schedule::counts_epochs(plan).then(|| {
         quote! {
@@ -127,6 +139,7 @@ pub fn model_struct(plan: &Plan) -> TokenStream {
         }
     });
     let inspect = dropout::inspect_fns(plan);
+    let inspect_batchnorm = crate::batchnorm::inspect_fns(plan);
     quote! {
         /// The model: every buffer it will ever use, allocated once in `new`.
         pub struct Model {
@@ -141,17 +154,19 @@ pub fn model_struct(plan: &Plan) -> TokenStream {
             /// Gradients of the last `train_step` (same names and shapes as `tensors`); for
             /// gradient checks.
             #[doc(hidden)]
-            pub fn grad_tensors(&self) -> ::std::vec::Vec<rt::TensorRef<'_>> {
+            pub fn grad_tensors(&self) -> ::std::vec::Vec<rt::TensorRef<'_, F>> {
                 #grad_tensors
             }
         }
 
         #inspect
 
+        #inspect_batchnorm
+
         /// A zeroed `R × C` buffer allocated directly on the heap (never on the stack).
         #[allow(dead_code)]
-        fn zeroed_rows<const R: usize, const C: usize>() -> ::std::boxed::Box<[[f32; C]; R]> {
-            let rows: ::std::boxed::Box<[[f32; C]]> = ::std::vec![[0.0f32; C]; R].into_boxed_slice();
+        fn zeroed_rows<const R: usize, const C: usize>() -> ::std::boxed::Box<[[F; C]; R]> {
+            let rows: ::std::boxed::Box<[[F; C]]> = ::std::vec![[0.0 as F; C]; R].into_boxed_slice();
             match rows.try_into() {
                 ::core::result::Result::Ok(rows) => rows,
                 ::core::result::Result::Err(_) => ::core::unreachable!("the vector has exactly R rows"),
@@ -159,8 +174,8 @@ pub fn model_struct(plan: &Plan) -> TokenStream {
         }
 
         #[allow(dead_code)]
-        fn zeroed<const N: usize>() -> ::std::boxed::Box<[f32; N]> {
-            let values: ::std::boxed::Box<[f32]> = ::std::vec![0.0f32; N].into_boxed_slice();
+        fn zeroed<const N: usize>() -> ::std::boxed::Box<[F; N]> {
+            let values: ::std::boxed::Box<[F]> = ::std::vec![0.0 as F; N].into_boxed_slice();
             match values.try_into() {
                 ::core::result::Result::Ok(values) => values,
                 ::core::result::Result::Err(_) => ::core::unreachable!("the vector has exactly N values"),
@@ -183,6 +198,7 @@ pub fn new_fn(plan: &Plan) -> TokenStream {
             rt::init::fill(&mut model.#b[..], #b_init, #in_c, #out_c, &mut rng);
         }
     });
+    let batchnorm_init = crate::batchnorm::init(plan);
     let epochs = schedule::counts_epochs(plan).then(|| quote!(epochs: 0,));
     let dropout_rng = dropout::used(plan)
         .then(|| quote!(dropout_rng: rt::Rng::new(seed, rt::streams::DROPOUT).next_u64(),));
@@ -191,6 +207,7 @@ pub fn new_fn(plan: &Plan) -> TokenStream {
             let mut rng = rt::Rng::new(seed, rt::streams::INIT);
             let mut model = Model { hyper, steps: 0, #epochs #dropout_rng #( #fields: #inits, )* };
             #( #fills )*
+            #batchnorm_init
             model
         }
     }
@@ -222,6 +239,7 @@ pub fn tensor_fns(plan: &Plan) -> TokenStream {
         quote!(TensorRef),
         quote!(as_flattened),
         quote!(&),
+        false,
     );
     let muts = tensor_list(
         plan,
@@ -229,13 +247,14 @@ pub fn tensor_fns(plan: &Plan) -> TokenStream {
         quote!(TensorMut),
         quote!(as_flattened_mut),
         quote!(&mut),
+        false,
     );
     quote! {
-        fn tensors(&self) -> ::std::vec::Vec<rt::TensorRef<'_>> {
+        fn tensors(&self) -> ::std::vec::Vec<rt::TensorRef<'_, F>> {
             #refs
         }
 
-        fn tensors_mut(&mut self) -> ::std::vec::Vec<rt::TensorMut<'_>> {
+        fn tensors_mut(&mut self) -> ::std::vec::Vec<rt::TensorMut<'_, F>> {
             #muts
         }
     }
@@ -247,8 +266,10 @@ fn tensor_list(
     kind: TokenStream,
     flatten: TokenStream,
     borrow: TokenStream,
+    grads: bool,
 ) -> TokenStream {
     let entries = plan.dense.iter().map(|layer| {
+        let batchnorm = crate::batchnorm::tensor_entries(layer, &kind, &borrow, grads);
         let (w, b) = pick(layer);
         let weight_name = format!("layers.{}.weight", layer.spec_index);
         let bias_name = format!("layers.{}.bias", layer.spec_index);
@@ -256,6 +277,7 @@ fn tensor_list(
         quote! {
             rt::#kind { name: ::std::string::String::from(#weight_name), shape: ::std::vec![#out_c, #in_c], data: self.#w.#flatten() },
             rt::#kind { name: ::std::string::String::from(#bias_name), shape: ::std::vec![#out_c], data: #borrow self.#b[..] },
+            #batchnorm
         }
     });
     quote!(::std::vec![ #( #entries )* ])

@@ -41,9 +41,9 @@ pub fn helper_fns(plan: &Plan) -> TokenStream {
                 quote! {
                     /// μ ramps linearly from `momentum` to `momentum_end`, then stays.
                     #[allow(unused_variables)]
-                    fn scheduled_momentum(hyper: &Hyper, steps: u64, epochs: u64) -> f32 {
+                    fn scheduled_momentum(hyper: &Hyper, steps: u64, epochs: u64) -> F {
                         let alpha = (#k / #n).min(1.0);
-                        (f64::from(hyper.momentum) + alpha * (f64::from(hyper.momentum_end) - f64::from(hyper.momentum))) as f32
+                        (f64::from(hyper.momentum) + alpha * (f64::from(hyper.momentum_end) - f64::from(hyper.momentum))) as F
                     }
                 }
             }
@@ -76,8 +76,8 @@ pub fn step_scalars(plan: &Plan) -> TokenStream {
         OptimizerPlan::Adam { .. } => quote! {
             let (beta1, beta2, eps) = (hyper.beta1, hyper.beta2, hyper.eps);
             let t = (*steps + 1) as f64;
-            let lr_m = lr / (1.0 - f64::from(beta1).powf(t)) as f32;
-            let inv_c2 = (1.0 / (1.0 - f64::from(beta2).powf(t))) as f32;
+            let lr_m = lr / (1.0 - f64::from(beta1).powf(t)) as F;
+            let inv_c2 = (1.0 / (1.0 - f64::from(beta2).powf(t))) as F;
         },
     };
     let reg = regularize::step_scalars(plan);
@@ -88,7 +88,7 @@ pub fn step_scalars(plan: &Plan) -> TokenStream {
     }
 }
 
-/// The update of one parameter `p: &mut f32` with gradient `g: f32` and state `v`, `s`.
+/// The update of one parameter `p: &mut F` with gradient `g: F` and state `v`, `s`.
 fn element(plan: &Plan) -> TokenStream {
     match plan.optimizer {
         OptimizerPlan::Sgd => quote!(*p -= lr * g;),
@@ -122,7 +122,7 @@ fn element(plan: &Plan) -> TokenStream {
 }
 
 /// Zips `p` (mutable parameters), `&g` and the optimizer state of one tensor into a pattern
-/// and an iterator; `flat` flattens `[[f32; IN]; OUT]` buffers.
+/// and an iterator; `flat` flattens `[[F; IN]; OUT]` buffers.
 fn zipped(
     plan: &Plan,
     [p, g, v, s]: [TokenStream; 4],
@@ -144,7 +144,7 @@ fn zipped(
 }
 
 /// `body` (on `p`, `g`, `v`, `s` and a lane index `l`) over whole slices, 8 elements at a
-/// time so that sums into `[f32; 8]` lane arrays vectorize (one f32 accumulator would make
+/// time so that sums into `[F; 8]` lane arrays vectorize (one scalar accumulator would make
 /// the loop serial: ~4× slower for Adam), then the remainder on lane 0. Each chunk is copied
 /// into local arrays and written back: with references into the slices LLVM left Adam's
 /// sqrt/divide scalar (perf: 54% of the MNIST step's own time on that line).
@@ -207,6 +207,18 @@ fn lane_loop(plan: &Plan, slices: [TokenStream; 4], body: &TokenStream) -> Token
     }
 }
 
+/// One vector parameter `[p, g, v, s]` updated like a bias, with no regularization (batch
+/// norm's γ and β).
+pub fn vector_update(plan: &Plan, [p, g, v, s]: [&proc_macro2::Ident; 4]) -> TokenStream {
+    let element = element(plan);
+    let (pattern, iter) = zipped(plan, [quote!(#p), quote!(#g), quote!(#v), quote!(#s)], None);
+    quote! {
+        for #pattern in #iter {
+            #element
+        }
+    }
+}
+
 /// The update of one layer: weights then bias, each one pass.
 pub fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
     let (w, b, gw, gb, vw, vb, sw, sb) = (
@@ -243,9 +255,9 @@ pub fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
         );
         quote! {
             #rows_iter {
-                let mut norm2 = [0.0f32; 8];
+                let mut norm2: [F; 8] = [0.0; 8];
                 #pass
-                let norm2: f32 = norm2.iter().sum();
+                let norm2: F = norm2.iter().sum();
                 if norm2 > maxnorm * maxnorm {
                     let scale = maxnorm / norm2.sqrt();
                     for p in prow.iter_mut() {

@@ -9,6 +9,8 @@ use quote::{format_ident, quote};
 
 /// Layers with at most this many units and inputs get fully unrolled straight-line code.
 pub const UNROLL_MAX: usize = 16;
+/// `batch full`: rows per `gradient` call when the runtime sums the whole training set.
+pub const FULL_BATCH_CHUNK: usize = 256;
 /// Buffers up to this many floats live inline in the model struct; larger ones are boxed
 /// (a large inline array would be built on the stack in `new`).
 pub const INLINE_MAX: usize = 4096;
@@ -22,6 +24,8 @@ pub struct Plan<'n> {
     pub optimizer: OptimizerPlan,
     /// `dropout` directly after `input`: the step reads the masked copy `xd`.
     pub input_dropout: Option<DropoutPlan>,
+    /// `precision f64`: the f32 input rows are widened into this `[[F; INPUT]; BATCH]` buffer.
+    pub widened_input: Option<Ident>,
 }
 
 /// Inverted dropout on one layer's output (or on the input).
@@ -35,6 +39,9 @@ pub struct DropoutPlan {
     pub threshold: Ident,
     /// The mask buffer `[[f32; OUT]; BATCH]` (0 or 1/(1−p)); for the input, the masked input.
     pub mask: Ident,
+    /// Further `dropout` layers directly after this one (p, `Hyper` field): merged into one
+    /// mask with keep = Π(1−pᵢ), distributed exactly as independent inverted-dropout masks.
+    pub chained: Vec<(f64, Ident)>,
 }
 
 /// The optimizer the update pass implements (lbfgs/newton are rejected by `support`).
@@ -100,6 +107,8 @@ pub struct DensePlan {
     pub dz: Ident,
     /// Dropout applied to this layer's output in training (`y` then holds the masked output).
     pub dropout: Option<DropoutPlan>,
+    /// `batchnorm` after this layer (after `dropout`, if any).
+    pub batchnorm: Option<crate::batchnorm::BatchNormPlan>,
 }
 
 impl<'n> Plan<'n> {
@@ -107,20 +116,39 @@ impl<'n> Plan<'n> {
         let name = model_ident(&net.model)?;
         let batch = match net.train.batch.size {
             ir::BatchSize::Size(n) => n,
-            // Rejected by `support`; keep a value so this function stays total.
-            ir::BatchSize::Full => 1,
+            // Full batch: the runtime visits the training set in chunks of this many rows.
+            ir::BatchSize::Full => FULL_BATCH_CHUNK,
         };
         let mut dense: Vec<DensePlan> = Vec::new();
         let mut input_dropout = None;
         let dropout_names = crate::dropout::field_names(net);
+        let mut after_dropout = false;
         for (spec_index, layer) in net.model.layers.iter().enumerate() {
+            let was_dropout = std::mem::replace(
+                &mut after_dropout,
+                matches!(layer.kind, ir::LayerKind::Dropout { .. }),
+            );
             if let ir::LayerKind::Dropout { p } = layer.kind {
                 let field = format_ident!("{}", dropout_names[&spec_index]);
-                let dropout = crate::dropout::plan(p, field, spec_index);
-                // Two dropouts in a row are rejected by `support`: the last one wins here.
-                match dense.last_mut() {
-                    Some(prev) => prev.dropout = Some(dropout),
-                    None => input_dropout = Some(dropout),
+                // Where the dropout applies: the input, a dense output, or a batch norm's.
+                let slot = match dense.last_mut() {
+                    Some(prev) => match &mut prev.batchnorm {
+                        Some(bn) => &mut bn.dropout,
+                        None => &mut prev.dropout,
+                    },
+                    None => &mut input_dropout,
+                };
+                match slot {
+                    Some(first) if was_dropout => first.chained.push((p, field)),
+                    _ => *slot = Some(crate::dropout::plan(p, field, spec_index)),
+                }
+                continue;
+            }
+            if let ir::LayerKind::BatchNorm { momentum, eps } = layer.kind {
+                // `support` rejects a batch norm without a dense layer before it, or a second
+                // one on the same dense layer.
+                if let Some(prev) = dense.last_mut() {
+                    prev.batchnorm = Some(crate::batchnorm::plan(spec_index, momentum, eps));
                 }
                 continue;
             }
@@ -153,6 +181,7 @@ impl<'n> Plan<'n> {
                     y: format_ident!("y{}", i),
                     dz: format_ident!("dz{}", i),
                     dropout: None,
+                    batchnorm: None,
                 });
             }
         }
@@ -180,6 +209,8 @@ impl<'n> Plan<'n> {
             dense,
             optimizer,
             input_dropout,
+            widened_input: (net.train.precision.kind == ir::PrecisionKind::F64)
+                .then(|| format_ident!("xf")),
         })
     }
 
@@ -214,7 +245,40 @@ pub fn is_plain_ident(name: &str) -> bool {
     first_ok && name != "_" && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
 }
 
-/// An `f32` literal with a suffix, so generated arithmetic never infers `f64`.
+/// An unsuffixed float literal: generated arithmetic takes the model's float type `F` from
+/// the context (a field or binding of type `F`), so one literal serves both precisions.
+pub fn float_lit(value: f64) -> TokenStream {
+    if value.is_finite() {
+        let lit = proc_macro2::Literal::f64_unsuffixed(value);
+        quote!(#lit)
+    } else if value.is_nan() {
+        quote!(F::NAN)
+    } else if value > 0.0 {
+        quote!(F::INFINITY)
+    } else {
+        quote!(F::NEG_INFINITY)
+    }
+}
+
+/// The generated module's float type and matrix products for `precision f32 | f64`.
+pub fn precision_items(net: &ir::Network) -> TokenStream {
+    match net.train.precision.kind {
+        ir::PrecisionKind::F32 => quote! {
+            /// The float type this model computes in (`precision f32`).
+            pub type F = f32;
+            #[allow(unused_imports)]
+            use rt::gemm as blas;
+        },
+        ir::PrecisionKind::F64 => quote! {
+            /// The float type this model computes in (`precision f64`).
+            pub type F = f64;
+            #[allow(unused_imports)]
+            use rt::gemm::f64 as blas;
+        },
+    }
+}
+
+/// An `f32` literal with a suffix (run-configuration values, which are f32 in both precisions).
 pub fn f32_lit(value: f64) -> TokenStream {
     let value = value as f32;
     if value.is_nan() {

@@ -38,20 +38,20 @@ pub fn step_scalars(plan: &Plan) -> TokenStream {
     let l2 = reg.l2.map(|_| {
         quote! {
             let l2 = hyper.l2;
-            let mut sum_sq = [0.0f32; 8];
+            let mut sum_sq: [F; 8] = [0.0; 8];
         }
     });
     let l1 = reg.l1.map(|_| {
         quote! {
             let l1 = hyper.l1;
-            let mut sum_abs = [0.0f32; 8];
+            let mut sum_abs: [F; 8] = [0.0; 8];
         }
     });
     let maxnorm = reg.maxnorm.map(|_| quote!(let maxnorm = hyper.maxnorm;));
     quote!(#l2 #l1 #maxnorm)
 }
 
-/// Statements on `p: &mut f32` (before its update) and `g: f32` that add the penalty's
+/// Statements on `p: &mut F` (before its update) and `g: F` that add the penalty's
 /// gradient to `g` and its value to lane `lane` of the sums (lanes keep the sums from
 /// serializing the update loop). Biases only with `include_bias`.
 pub fn gradient_terms(plan: &Plan, weights: bool, lane: &TokenStream) -> TokenStream {
@@ -65,7 +65,7 @@ pub fn gradient_terms(plan: &Plan, weights: bool, lane: &TokenStream) -> TokenSt
             let g = g + l2 * *p;
         }
     });
-    // sign(0) = 0: a weight at zero gets no l1 push (f32::signum would give ±1).
+    // sign(0) = 0: a weight at zero gets no l1 push (F::signum would give ±1).
     let l1 = reg.l1.map(|_| {
         quote! {
             sum_abs[#lane] += p.abs();
@@ -83,7 +83,7 @@ pub fn loss_expr(plan: &Plan) -> TokenStream {
     let reg = &plan.net.train.regularize;
     let l2 = reg
         .l2
-        .map(|_| quote!(+ 0.5 * l2 * sum_sq.iter().sum::<f32>()));
-    let l1 = reg.l1.map(|_| quote!(+ l1 * sum_abs.iter().sum::<f32>()));
+        .map(|_| quote!(+ 0.5 * l2 * sum_sq.iter().sum::<F>()));
+    let l1 = reg.l1.map(|_| quote!(+ l1 * sum_abs.iter().sum::<F>()));
     quote!(0.0 #l2 #l1)
 }

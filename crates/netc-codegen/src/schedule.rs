@@ -102,10 +102,10 @@ pub fn helper_fns(plan: &Plan) -> TokenStream {
     quote! {
         /// The schedule's learning rate after `steps` steps and `epochs` completed epochs.
         #[allow(unused_variables)]
-        fn scheduled_learning_rate(hyper: &Hyper, steps: u64, epochs: u64) -> f32 {
+        fn scheduled_learning_rate(hyper: &Hyper, steps: u64, epochs: u64) -> F {
             let eta0 = f64::from(hyper.learning_rate);
             let rate = { #body };
-            rate as f32
+            rate as F
         }
     }
 }
@@ -123,7 +123,7 @@ pub fn learning_rate_fn(plan: &Plan) -> TokenStream {
     };
     quote! {
         fn learning_rate(&self) -> f32 {
-            #expr
+            (#expr) as f32
         }
     }
 }

@@ -4,9 +4,9 @@
 use netc_sema::ir;
 use netc_syntax::{Diagnostic, ErrorCode, Span};
 
-const WHAT_WORKS: &str = "the generated trainer supports today: dense layers (relu, tanh, sigmoid, identity), dropout, \
-softmax and logistic losses, sgd, momentum, nesterov, adagrad, rmsprop and adam (mu ramps too), \
-every learning-rate schedule, l2/l1/maxnorm regularization, idx/csv data with scale and a validation split";
+const WHAT_WORKS: &str = "the generated trainer supports today: dense layers (relu, tanh, sigmoid, identity), dropout, batchnorm, \
+softmax and logistic losses, sgd, momentum, nesterov, adagrad, rmsprop and adam (mu ramps too), lbfgs and newton (batch full), \
+every learning-rate schedule, l2/l1/maxnorm regularization, f32 and f64, idx/csv data with scale and a validation split";
 
 pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
     let mut found = Vec::new();
@@ -28,25 +28,37 @@ pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
     };
 
     let model = &net.model;
-    let mut after_dropout = false;
+    // A batch norm normalizes a dense layer's output: one per dense layer, none on the input.
+    let mut dense_seen = false;
+    let mut normalized = false;
     for layer in &model.layers {
         match layer.kind {
-            ir::LayerKind::Dense { .. } => {}
-            ir::LayerKind::Dropout { .. } if after_dropout => {
-                reject(Some(layer.span), "two `dropout` layers in a row")
+            ir::LayerKind::Dense { .. } => {
+                dense_seen = true;
+                normalized = false;
             }
             ir::LayerKind::Dropout { .. } => {}
-            ir::LayerKind::BatchNorm { .. } => reject(Some(layer.span), "`batchnorm` layer"),
+            ir::LayerKind::BatchNorm { .. } if !dense_seen => {
+                reject(Some(layer.span), "`batchnorm` before the first dense layer")
+            }
+            ir::LayerKind::BatchNorm { .. } if normalized => reject(
+                Some(layer.span),
+                "a second `batchnorm` on the same dense layer",
+            ),
+            ir::LayerKind::BatchNorm { .. } => normalized = true,
         }
-        after_dropout = matches!(layer.kind, ir::LayerKind::Dropout { .. });
     }
     match model.layers.last() {
         Some(ir::Layer {
             kind: ir::LayerKind::Dense { .. },
             ..
         }) => {}
-        // A trailing dropout/batchnorm was rejected above; an empty model has no output layer.
-        Some(_) => {}
+        // The loss reads the last dense layer's output: a trailing dropout or batch norm
+        // (sema refuses it for softmax/logistic, not for mse) would be ignored.
+        Some(layer) => reject(
+            Some(layer.span),
+            "a `dropout` or `batchnorm` after the last dense layer",
+        ),
         None => reject(Some(model.input.span), "a model without a dense layer"),
     }
     if model.loss.kind == ir::LossKind::Mse {
@@ -63,25 +75,8 @@ pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
     }
 
     let train = &net.train;
-    if train.batch.size == ir::BatchSize::Full {
-        reject(train.batch.span, "`batch full`");
-    }
-    let optimizer = Some(train.optimizer.span);
-    match train.optimizer.kind {
-        ir::OptimizerKind::Sgd
-        | ir::OptimizerKind::Momentum { .. }
-        | ir::OptimizerKind::Nesterov { .. }
-        | ir::OptimizerKind::Adagrad { .. }
-        | ir::OptimizerKind::Rmsprop { .. }
-        | ir::OptimizerKind::Adam { .. } => {}
-        ir::OptimizerKind::Lbfgs { .. } => reject(optimizer, "`lbfgs` optimizer"),
-        ir::OptimizerKind::Newton { .. } => reject(optimizer, "`newton` optimizer"),
-    }
     if train.monitor.grad_norm || train.monitor.curvature {
         reject(train.monitor.span, "`monitor`");
-    }
-    if train.precision.kind == ir::PrecisionKind::F64 {
-        reject(train.precision.span, "`precision f64`");
     }
     if let Some(search) = &net.search {
         reject(Some(search.span), "`search`");

@@ -7,12 +7,13 @@ use safetensors::tensor::{Dtype, SafeTensors};
 
 use crate::error::Error;
 use crate::network::Network;
+use crate::scalar::Scalar;
 
 const META_NETC_VERSION: &str = "netc_version";
 const META_SPEC_HASH: &str = "spec_hash";
 const META_MODEL: &str = "model";
 
-/// Writes every tensor of `model` (f32, little-endian) with metadata `netc_version`,
+/// Writes every tensor of `model` (in its precision, F32 or F64, little-endian) with metadata `netc_version`,
 /// `spec_hash` and `model`. The file is written beside the target and renamed over it, so an
 /// interrupted save never leaves a half-written checkpoint.
 pub fn save_checkpoint<M: Network>(model: &M, path: &Path) -> Result<(), Error> {
@@ -60,13 +61,19 @@ pub fn load_checkpoint<M: Network>(model: &mut M, path: &Path) -> Result<(), Err
         let view = file
             .tensor(&tensor.name)
             .map_err(|_| checkpoint_error(path, format!("tensor `{}` is missing", tensor.name)))?;
-        if view.dtype() != Dtype::F32 {
+        let expected_dtype = if M::Float::BYTES == 8 {
+            Dtype::F64
+        } else {
+            Dtype::F32
+        };
+        if view.dtype() != expected_dtype {
             return Err(checkpoint_error(
                 path,
                 format!(
-                    "tensor `{}` has dtype {:?}, expected F32",
+                    "tensor `{}` has dtype {:?}, expected {} (this model's precision)",
                     tensor.name,
-                    view.dtype()
+                    view.dtype(),
+                    M::Float::DTYPE
                 ),
             ));
         }
@@ -96,8 +103,12 @@ pub fn load_checkpoint<M: Network>(model: &mut M, path: &Path) -> Result<(), Err
     drop(expected);
 
     for (target, source) in model.tensors_mut().into_iter().zip(sources) {
-        for (value, le) in target.data.iter_mut().zip(source.chunks_exact(4)) {
-            *value = f32::from_le_bytes([le[0], le[1], le[2], le[3]]);
+        for (value, le) in target
+            .data
+            .iter_mut()
+            .zip(source.chunks_exact(M::Float::BYTES))
+        {
+            *value = M::Float::read_le(le);
         }
     }
     Ok(())

@@ -45,6 +45,9 @@ use crate::rng::{Rng, streams};
 /// Same model seed and `cfg.seed` → bit-identical losses and weights: only the reported
 /// throughput depends on the clock.
 pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Result<Report, Error> {
+    if let Some(solver) = M::FULL_BATCH {
+        return crate::full_batch::fit_full_batch(model, cfg, splits, solver);
+    }
     check_splits::<M>(splits)?;
     let mut stopper = cfg
         .early_stopping
@@ -200,12 +203,12 @@ fn conclude_early_stopping<M: Network>(
 }
 
 /// State carried across epochs: the batch buffers, the sampling stream, the rollback copy.
-struct EpochLoop<'a> {
+struct EpochLoop<'a, T> {
     x: &'a [f32],
     labels: &'a [u32],
     batcher: Batcher,
     sampling_rng: Rng,
-    last_good: Snapshot,
+    last_good: Snapshot<T>,
     steps_run: u64,
     step_budget: u64,
     /// Steps between curvature checks (`monitor curvature`), converted from the spec's period.
@@ -227,9 +230,9 @@ struct EpochTotals {
     curvature: Vec<CurvatureCheck>,
 }
 
-impl EpochLoop<'_> {
+impl<T: crate::Scalar> EpochLoop<'_, T> {
     /// The step loop: gather, step, check the loss. Nothing in it allocates.
-    fn train_epoch<M: Network>(
+    fn train_epoch<M: Network<Float = T>>(
         &mut self,
         model: &mut M,
         cfg: &RunConfig,
@@ -339,7 +342,7 @@ fn check_splits<M: Network>(splits: &Splits) -> Result<(), Error> {
 fn diverged<M: Network>(
     model: &mut M,
     cfg: &RunConfig,
-    last_good: &Snapshot,
+    last_good: &Snapshot<M::Float>,
     epoch: usize,
     step: u64,
     loss: f32,
@@ -367,25 +370,25 @@ fn diverged<M: Network>(
 }
 
 /// A copy of every tensor of a model, to roll back to after divergence.
-struct Snapshot {
-    tensors: Vec<Vec<f32>>,
+struct Snapshot<T> {
+    tensors: Vec<Vec<T>>,
 }
 
-impl Snapshot {
-    fn take<M: Network>(model: &M) -> Snapshot {
+impl<T: crate::Scalar> Snapshot<T> {
+    fn take<M: Network<Float = T>>(model: &M) -> Snapshot<T> {
         Snapshot {
             tensors: model.tensors().iter().map(|t| t.data.to_vec()).collect(),
         }
     }
 
     /// Overwrites the snapshot in place (no allocation after the first).
-    fn retake<M: Network>(&mut self, model: &M) {
+    fn retake<M: Network<Float = T>>(&mut self, model: &M) {
         for (saved, tensor) in self.tensors.iter_mut().zip(model.tensors()) {
             saved.copy_from_slice(tensor.data);
         }
     }
 
-    fn restore<M: Network>(&self, model: &mut M) {
+    fn restore<M: Network<Float = T>>(&self, model: &mut M) {
         for (saved, tensor) in self.tensors.iter().zip(model.tensors_mut()) {
             tensor.data.copy_from_slice(saved);
         }

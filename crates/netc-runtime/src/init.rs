@@ -1,6 +1,7 @@
 //! Parameter initialization schemes.
 
 use crate::rng::Rng;
+use crate::scalar::Scalar;
 
 /// How a weight matrix or bias vector starts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -25,19 +26,20 @@ pub enum Init {
 /// Fills `w` (a [fan_out × fan_in] weight or a bias) by the scheme: xavier N(0, 1/fan_in),
 /// glorot N(0, 2/(fan_in+fan_out)), he N(0, 2/fan_in), normal N(0,std²), uniform U(−a,a).
 ///
-/// Values are drawn in order, one per element, so the same `rng` state gives the same tensor.
-pub fn fill(w: &mut [f32], init: Init, fan_in: usize, fan_out: usize, rng: &mut Rng) {
+/// Values are drawn in order, one per element, so the same `rng` state gives the same tensor;
+/// an f64 model gets the same draws as its f32 twin, widened.
+pub fn fill<T: Scalar>(w: &mut [T], init: Init, fan_in: usize, fan_out: usize, rng: &mut Rng) {
     // max(1) keeps a degenerate 0-fan layer finite instead of dividing by zero.
     let fan_in = fan_in.max(1) as f32;
     let fan_out = fan_out.max(1) as f32;
     let std = match init {
         Init::Zeros => {
-            w.fill(0.0);
+            w.fill(T::from_f64(0.0));
             return;
         }
         Init::Uniform { a } => {
             for v in w.iter_mut() {
-                *v = (2.0 * rng.uniform() - 1.0) * a;
+                *v = T::from_f64(f64::from((2.0 * rng.uniform() - 1.0) * a));
             }
             return;
         }
@@ -47,7 +49,7 @@ pub fn fill(w: &mut [f32], init: Init, fan_in: usize, fan_out: usize, rng: &mut 
         Init::He => (2.0 / fan_in).sqrt(),
     };
     for v in w.iter_mut() {
-        *v = rng.normal() * std;
+        *v = T::from_f64(f64::from(rng.normal() * std));
     }
 }
 

@@ -39,6 +39,7 @@ mod early_stopping;
 pub mod error;
 mod evaluate;
 mod fit;
+pub mod full_batch;
 pub mod gemm;
 pub mod init;
 pub mod monitor;
@@ -47,6 +48,7 @@ mod predict;
 pub mod report;
 pub mod rng;
 mod safetensors_encode;
+pub mod scalar;
 pub mod solve;
 pub mod trainer;
 
@@ -62,13 +64,13 @@ pub use evaluate::{
     Evaluation, LabelCounts, arg_max, evaluate, label_counts, label_table, test_report,
 };
 pub use fit::fit;
+pub use full_batch::{FullBatchSolver, ModelObjective, fit_full_batch};
 pub use init::{Init, fill};
+pub use monitor::{CurvatureCheck, CurvatureWatch, GradNorm};
 pub use network::*;
 pub use predict::predict;
-pub use monitor::{CurvatureCheck, CurvatureWatch, GradNorm};
-pub use report::{
-    EarlyStop, EarlyStoppingStatus, EpochReport, Report, group_thousands, test_line,
-};
+pub use report::{EarlyStop, EarlyStoppingStatus, EpochReport, Report, group_thousands, test_line};
 pub use rng::{Rng, streams};
+pub use scalar::Scalar;
 pub use solve::{LbfgsConfig, NewtonConfig, Objective, SolveReport, lbfgs, newton};
 pub use trainer::trainer_main;

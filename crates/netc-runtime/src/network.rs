@@ -21,17 +21,27 @@ pub struct StepStats {
     pub grad_sq: f32,
 }
 
-/// A named tensor of the model, PyTorch-style name and shape (`layers.0.weight`, [out, in]).
-pub struct TensorRef<'a> {
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub data: &'a [f32],
+/// Dropout masks in [`Network::gradient`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Masks {
+    /// Draw new masks, as a training step does.
+    Fresh,
+    /// Apply the masks of the last draw again: the same network, for finite differences.
+    Reuse,
 }
 
-pub struct TensorMut<'a> {
+/// A named tensor of the model, PyTorch-style name and shape (`layers.0.weight`, [out, in]),
+/// in the model's precision (`T` = `Network::Float`).
+pub struct TensorRef<'a, T = f32> {
     pub name: String,
     pub shape: Vec<usize>,
-    pub data: &'a mut [f32],
+    pub data: &'a [T],
+}
+
+pub struct TensorMut<'a, T = f32> {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub data: &'a mut [T],
 }
 
 /// Scalar hyperparameters of a generated model (`Hyper` struct): read and set by name, so
@@ -107,6 +117,9 @@ pub trait Network: Sized {
     const TARGET_KIND: TargetKind = TargetKind::Classes;
 
     type Hyper: Hyperparams;
+    /// The float type of parameters and arithmetic (`precision f32 | f64`). Data and outputs
+    /// cross the boundary as f32 either way.
+    type Float: crate::Scalar;
 
     /// Allocates every buffer the model will ever use and initializes parameters from `seed`
     /// (same seed → bit-identical parameters).
@@ -135,6 +148,34 @@ pub trait Network: Sized {
     fn end_epoch(&mut self, epoch: usize);
 
     /// Parameters and persistent state (batch-norm running statistics) for checkpoints.
-    fn tensors(&self) -> Vec<TensorRef<'_>>;
-    fn tensors_mut(&mut self) -> Vec<TensorMut<'_>>;
+    fn tensors(&self) -> Vec<TensorRef<'_, Self::Float>>;
+
+    // ---- the flat view: full-batch solvers, Hessian-vector products, gradient checks ----
+
+    /// Trainable parameters (every tensor but persistent state such as running statistics).
+    const PARAMS: usize;
+
+    /// `Some` for a full-batch model (`batch full` with `lbfgs` or `newton`): `fit` minimizes
+    /// the whole training set's loss with this solver instead of running minibatch steps.
+    const FULL_BATCH: Option<crate::full_batch::FullBatchSolver> = None;
+
+    /// Copies the trainable parameters into `out` (len `PARAMS`): tensor by tensor in
+    /// `tensors()` order, each row-major.
+    fn read_params(&self, out: &mut [f64]);
+    fn write_params(&mut self, from: &[f64]);
+
+    /// The step's forward, loss and backward passes on the first `rows` (1..=BATCH) samples,
+    /// without an update: returns the mean data loss and leaves its gradient for
+    /// `read_gradient`. Batch norm uses these rows' statistics and leaves its running averages
+    /// alone. `masks` says whether dropout draws new masks or replays the last ones (replay
+    /// assumes the same `x` as the call that drew them).
+    fn gradient(&mut self, x: &[f32], labels: &[u32], rows: usize, masks: Masks) -> f64;
+
+    /// The gradient of the last `gradient` or `train_step` call (data loss only), flat.
+    fn read_gradient(&self, out: &mut [f64]);
+
+    /// The regularization loss of the current parameters (λ₂/2·Σw² + λ₁·Σ|w|, biases only
+    /// with `include_bias`); adds its gradient into `grad` (len `PARAMS`).
+    fn regularization(&self, grad: &mut [f64]) -> f64;
+    fn tensors_mut(&mut self) -> Vec<TensorMut<'_, Self::Float>>;
 }

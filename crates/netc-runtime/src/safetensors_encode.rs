@@ -6,14 +6,15 @@
 //! the raw data), so we write it here and keep the crate for reading, where it validates.
 
 use crate::network::TensorRef;
+use crate::scalar::Scalar;
 
-/// Encodes f32 tensors (sorted by name, as the crate does) and string metadata (in the given
+/// Encodes f32 or f64 tensors (sorted by name, as the crate does) and string metadata (in the given
 /// order). Returns an error message if a tensor's data does not match its shape.
-pub(crate) fn encode(
-    tensors: &[TensorRef<'_>],
+pub(crate) fn encode<T: Scalar>(
+    tensors: &[TensorRef<'_, T>],
     metadata: &[(&str, &str)],
 ) -> Result<Vec<u8>, String> {
-    let mut sorted: Vec<&TensorRef<'_>> = tensors.iter().collect();
+    let mut sorted: Vec<&TensorRef<'_, T>> = tensors.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
 
     let mut header = String::from("{\"__metadata__\":{");
@@ -36,10 +37,11 @@ pub(crate) fn encode(
             ));
         }
         let shape: Vec<String> = tensor.shape.iter().map(usize::to_string).collect();
-        let end = offset + 4 * elements;
+        let end = offset + T::BYTES * elements;
         header.push_str(&format!(
-            ",{}:{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
+            ",{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
             json_string(&tensor.name),
+            T::DTYPE,
             shape.join(",")
         ));
         offset = end;
@@ -54,7 +56,7 @@ pub(crate) fn encode(
     bytes.extend_from_slice(header.as_bytes());
     for tensor in &sorted {
         for value in tensor.data {
-            bytes.extend_from_slice(&value.to_le_bytes());
+            value.write_le(&mut bytes);
         }
     }
     Ok(bytes)

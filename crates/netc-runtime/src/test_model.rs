@@ -115,6 +115,7 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
     };
     const OUTPUT_KIND: OutputKind = OutputKind::Softmax;
     type Hyper = LogRegHyper;
+    type Float = f32;
 
     fn new(hyper: LogRegHyper, seed: u64) -> Self {
         let mut weight = [0.0; 12];

@@ -686,8 +686,76 @@ fn check_second_order(ctx: &mut Ctx, train: &Train, model: Option<&Model>) {
     let name = match train.optimizer.kind {
         OptimizerKind::Lbfgs { .. } => "lbfgs",
         OptimizerKind::Newton { .. } => "newton",
-        _ => return,
+        _ => {
+            if train.batch.size == BatchSize::Full {
+                let span = train.batch.span.unwrap_or(train.optimizer.span);
+                ctx.report(
+                    Diagnostic::error(
+                        ErrorCode::Incompatible,
+                        "`batch full` is the full-batch mode of `lbfgs` and `newton`",
+                    )
+                    .with_primary(span, "whole training set per step")
+                    .with_secondary(train.optimizer.span, "a minibatch optimizer")
+                    .with_note(
+                        "help: use `optimizer lbfgs` or `newton`, or a batch size (full-batch \
+                         gradient descent: `batch N` with N = the training set size)",
+                    ),
+                );
+            }
+            return;
+        }
     };
+    // Line searches and Hessians need one deterministic function of the parameters.
+    if let Some(model) = model {
+        for layer in &model.layers {
+            let why = match layer.kind {
+                LayerKind::Dropout { .. } => {
+                    "dropout draws a new random network at every evaluation"
+                }
+                LayerKind::BatchNorm { .. } => {
+                    "batch norm would normalize each chunk of the full batch by its own statistics"
+                }
+                LayerKind::Dense { .. } => continue,
+            };
+            ctx.report(
+                Diagnostic::error(ErrorCode::Incompatible, format!("`{name}` cannot train this layer"))
+                    .with_primary(layer.span, why)
+                    .with_secondary(train.optimizer.span, format!("`{name}` minimizes a fixed full-batch loss"))
+                    .with_note("help: remove the layer, or train with a minibatch optimizer (adam, momentum, …)"),
+            );
+        }
+    }
+    if let Some(early) = &train.early_stopping {
+        ctx.report(
+            Diagnostic::error(
+                ErrorCode::Incompatible,
+                format!("`{name}` does not stop early"),
+            )
+            .with_primary(
+                early.span,
+                "early stopping watches epochs of minibatch steps",
+            )
+            .with_secondary(
+                train.optimizer.span,
+                format!("`{name}` stops when the gradient is small"),
+            )
+            .with_note("help: remove `early_stopping`; bound the iterations with `epochs`"),
+        );
+    }
+    if let (Some(_), Some(span)) = (train.regularize.maxnorm, train.regularize.span) {
+        ctx.report(
+            Diagnostic::error(
+                ErrorCode::Incompatible,
+                format!("`{name}` cannot honour `maxnorm`"),
+            )
+            .with_primary(
+                span,
+                "max-norm is a projection after each minibatch step, not a loss",
+            )
+            .with_secondary(train.optimizer.span, format!("`{name}` minimizes the loss"))
+            .with_note("help: use `l2` with lbfgs/newton, or a minibatch optimizer with maxnorm"),
+        );
+    }
     if let BatchSize::Size(size) = train.batch.size {
         let mut diagnostic = Diagnostic::error(
             ErrorCode::Incompatible,

@@ -1,0 +1,190 @@
+//! The model's trainable parameters and their gradients as one flat f64 vector, for the
+//! runtime's full-batch solvers (L-BFGS, Newton), Hessian-vector products and gradient checks:
+//! `PARAMS`, `read_params`, `write_params`, `read_gradient`, `regularization`.
+//!
+//! Order: layer by layer, each weight matrix row-major ([out, in]) then its bias — the order
+//! of `tensors()` without the persistent non-trainable state.
+
+use netc_sema::ir;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use crate::plan::{Plan, usize_lit};
+
+/// One trainable tensor: its buffer, its gradient buffer, whether it is 2-D, and whether the
+/// regularizer applies to it (weights always; biases only with `include_bias`).
+struct Trainable<'p> {
+    param: &'p Ident,
+    grad: &'p Ident,
+    rows: bool,
+    penalized: bool,
+}
+
+fn trainables<'p>(plan: &'p Plan) -> Vec<Trainable<'p>> {
+    let include_bias = plan.net.train.regularize.include_bias;
+    plan.dense
+        .iter()
+        .flat_map(|l| {
+            [
+                Trainable {
+                    param: &l.w,
+                    grad: &l.gw,
+                    rows: true,
+                    penalized: true,
+                },
+                Trainable {
+                    param: &l.b,
+                    grad: &l.gb,
+                    rows: false,
+                    penalized: include_bias,
+                },
+            ]
+        })
+        .collect()
+}
+
+fn flat(t: &Trainable<'_>, field: &Ident, mutable: bool) -> TokenStream {
+    match (t.rows, mutable) {
+        (true, false) => quote!(self.#field.as_flattened()),
+        (true, true) => quote!(self.#field.as_flattened_mut()),
+        (false, false) => quote!(self.#field[..]),
+        (false, true) => quote!(self.#field[..]),
+    }
+}
+
+/// Total trainable parameters (the IR's count, which includes every trainable tensor).
+pub fn params_const(plan: &Plan) -> TokenStream {
+    let total = usize_lit(plan.net.model.total_params);
+    let full_batch = full_batch_solver(plan);
+    quote! {
+        const PARAMS: usize = #total;
+        const FULL_BATCH: ::core::option::Option<rt::FullBatchSolver> = #full_batch;
+    }
+}
+
+/// `batch full` with `lbfgs`/`newton` (the checker pairs them): the runtime's solver.
+fn full_batch_solver(plan: &Plan) -> TokenStream {
+    let train = &plan.net.train;
+    if train.batch.size != ir::BatchSize::Full {
+        return quote!(::core::option::Option::None);
+    }
+    let f64_lit = |v: f64| proc_macro2::Literal::f64_suffixed(v);
+    match train.optimizer.kind {
+        ir::OptimizerKind::Lbfgs { history, tolerance } => {
+            let (history, tolerance) = (usize_lit(history), f64_lit(tolerance));
+            quote!(::core::option::Option::Some(rt::FullBatchSolver::Lbfgs { history: #history, tolerance: #tolerance }))
+        }
+        ir::OptimizerKind::Newton { damping } => {
+            let (damping, tolerance) = (f64_lit(damping), f64_lit(NEWTON_TOLERANCE));
+            quote!(::core::option::Option::Some(rt::FullBatchSolver::Newton { damping: #damping, tolerance: #tolerance }))
+        }
+        // The checker refuses `batch full` with a first-order optimizer.
+        _ => quote!(::core::option::Option::None),
+    }
+}
+
+/// Newton stops when ‖∇f‖∞ ≤ this·max(1, |f|) (the spec has no tolerance for it).
+const NEWTON_TOLERANCE: f64 = 1e-8;
+
+pub fn flat_fns(plan: &Plan) -> TokenStream {
+    let list = trainables(plan);
+    let reads = list.iter().map(|t| {
+        let src = flat(t, t.param, false);
+        quote! {
+            for &v in #src.iter() {
+                out[at] = v as f64;
+                at += 1;
+            }
+        }
+    });
+    let writes = list.iter().map(|t| {
+        let dst = flat(t, t.param, true);
+        quote! {
+            for v in #dst.iter_mut() {
+                *v = from[at] as F;
+                at += 1;
+            }
+        }
+    });
+    let grads = list.iter().map(|t| {
+        let src = flat(t, t.grad, false);
+        quote! {
+            for &v in #src.iter() {
+                out[at] = v as f64;
+                at += 1;
+            }
+        }
+    });
+    let regularization = regularization_fn(plan, &list);
+    quote! {
+        #[allow(unused_assignments)]
+        fn read_params(&self, out: &mut [f64]) {
+            ::core::assert!(out.len() == Self::PARAMS, "read_params: expected PARAMS values");
+            let mut at = 0usize;
+            #( #reads )*
+        }
+
+        #[allow(unused_assignments)]
+        fn write_params(&mut self, from: &[f64]) {
+            ::core::assert!(from.len() == Self::PARAMS, "write_params: expected PARAMS values");
+            let mut at = 0usize;
+            #( #writes )*
+        }
+
+        #[allow(unused_assignments)]
+        fn read_gradient(&self, out: &mut [f64]) {
+            ::core::assert!(out.len() == Self::PARAMS, "read_gradient: expected PARAMS values");
+            let mut at = 0usize;
+            #( #grads )*
+        }
+
+        #regularization
+    }
+}
+
+/// λ₂/2·Σθ² + λ₁·Σ|θ| over the penalized tensors, with λ₂θ + λ₁·sign(θ) added into `grad`
+/// (sign(0) = 0, as in the update pass). Max-norm is a constraint, not a loss: not here.
+fn regularization_fn(plan: &Plan, list: &[Trainable<'_>]) -> TokenStream {
+    let reg = &plan.net.train.regularize;
+    let l2 = reg.l2.map(|_| quote!(let l2 = self.hyper.l2 as f64;));
+    let l1 = reg.l1.map(|_| quote!(let l1 = self.hyper.l1 as f64;));
+    let l2_terms = reg.l2.map(|_| {
+        quote! {
+            loss += 0.5 * l2 * p * p;
+            grad[at] += l2 * p;
+        }
+    });
+    let l1_terms = reg.l1.map(|_| {
+        quote! {
+            loss += l1 * p.abs();
+            grad[at] += if p > 0.0 { l1 } else if p < 0.0 { -l1 } else { 0.0 };
+        }
+    });
+    let body = list.iter().map(|t| {
+        let src = flat(t, t.param, false);
+        if t.penalized && (reg.l2.is_some() || reg.l1.is_some()) {
+            quote! {
+                for &v in #src.iter() {
+                    let p = v as f64;
+                    #l2_terms
+                    #l1_terms
+                    at += 1;
+                }
+            }
+        } else {
+            quote!(at += #src.len();)
+        }
+    });
+    quote! {
+        #[allow(unused_mut, unused_variables, unused_assignments)]
+        fn regularization(&self, grad: &mut [f64]) -> f64 {
+            ::core::assert!(grad.len() == Self::PARAMS, "regularization: expected PARAMS values");
+            #l2
+            #l1
+            let mut loss = 0.0f64;
+            let mut at = 0usize;
+            #( #body )*
+            loss
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! Full-batch training (`batch full` with `lbfgs` or `newton`): the model's loss over the whole
+//! training set as an [`Objective`] on the flat parameter vector, minimized by the solvers in
+//! [`crate::solve`]. One solver iteration is reported as one "epoch" line.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use crate::checkpoint::{load_checkpoint, save_checkpoint};
+use crate::config::RunConfig;
+use crate::data::Splits;
+use crate::error::Error;
+use crate::evaluate::{check_dataset, evaluate, row_major};
+use crate::network::{Masks, Network};
+use crate::report::{EpochReport, Report, test_line};
+use crate::solve::{Iteration, LbfgsConfig, NewtonConfig, Objective, lbfgs, newton};
+
+/// The solver of a full-batch model (`batch full`), with the spec's settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FullBatchSolver {
+    /// L-BFGS keeping `history` pairs; stops when ‖∇f‖∞ ≤ tolerance·max(1, |f|).
+    Lbfgs { history: usize, tolerance: f64 },
+    /// Damped Newton: (H + damping·I) p = −g with H from Hessian-vector products.
+    Newton { damping: f64, tolerance: f64 },
+}
+
+/// The mean data loss over every training sample plus the regularization loss, as a function
+/// of the flat parameters. The set is visited in `BATCH`-row chunks (the last one shorter),
+/// each chunk's mean gradient weighted by its share of the samples.
+pub struct ModelObjective<'a, M: Network> {
+    pub model: &'a mut M,
+    x: &'a [f32],
+    labels: &'a [u32],
+    chunk_grad: Vec<f64>,
+    /// The data and regularization parts of the last evaluation.
+    pub last_data_loss: f64,
+    pub last_reg_loss: f64,
+}
+
+impl<'a, M: Network> ModelObjective<'a, M> {
+    /// `x` row-major, `labels.len()` samples (at least one).
+    pub fn new(model: &'a mut M, x: &'a [f32], labels: &'a [u32]) -> Self {
+        ModelObjective {
+            model,
+            x,
+            labels,
+            chunk_grad: vec![0.0; M::PARAMS],
+            last_data_loss: 0.0,
+            last_reg_loss: 0.0,
+        }
+    }
+}
+
+impl<M: Network> Objective for ModelObjective<'_, M> {
+    fn dim(&self) -> usize {
+        M::PARAMS
+    }
+
+    fn value_grad(&mut self, theta: &[f64], grad: &mut [f64]) -> Result<f64, Error> {
+        self.model.write_params(theta);
+        grad.fill(0.0);
+        let total = self.labels.len();
+        let mut data_loss = 0.0;
+        for (x, labels) in self
+            .x
+            .chunks(M::BATCH * M::INPUT)
+            .zip(self.labels.chunks(M::BATCH))
+        {
+            let rows = labels.len();
+            let share = rows as f64 / total as f64;
+            data_loss += share * self.model.gradient(x, labels, rows, Masks::Fresh);
+            self.model.read_gradient(&mut self.chunk_grad);
+            for (g, c) in grad.iter_mut().zip(&self.chunk_grad) {
+                *g += share * c;
+            }
+        }
+        let reg_loss = self.model.regularization(grad);
+        self.last_data_loss = data_loss;
+        self.last_reg_loss = reg_loss;
+        Ok(data_loss + reg_loss)
+    }
+}
+
+/// Minimizes the full-batch loss with `solver`, reporting each iteration like an epoch (train
+/// accuracy and validation measured at the accepted point), then tests and saves as `fit` does.
+/// `cfg.epochs` bounds the iterations.
+pub fn fit_full_batch<M: Network>(
+    model: &mut M,
+    cfg: &RunConfig,
+    splits: &Splits,
+    solver: FullBatchSolver,
+) -> Result<Report, Error> {
+    check_dataset::<M>(&splits.train, "training")?;
+    for (data, what) in [(&splits.validation, "validation"), (&splits.test, "test")] {
+        if let Some(data) = data {
+            check_dataset::<M>(data, what)?;
+        }
+    }
+    if splits.train.is_empty() {
+        return Err(Error::Usage(
+            "full-batch training needs at least one training sample".into(),
+        ));
+    }
+    if let Some(path) = &cfg.init_weights {
+        load_checkpoint(model, path)?;
+    }
+    let mut metrics = match &cfg.metrics_path {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?,
+        )),
+        None => None,
+    };
+    let x = row_major(&splits.train.x);
+    let mut theta = vec![0.0; M::PARAMS];
+    model.read_params(&mut theta);
+    let mut epochs: Vec<EpochReport> = Vec::new();
+    let mut failure: Option<Error> = None;
+    let started = Instant::now();
+    let learning_rate = model.learning_rate();
+    // The solver evaluates through `view`, the callback measures the accepted point through
+    // the same cell: the solvers call back between evaluations, never during one.
+    let cell = RefCell::new(ModelObjective::new(model, &x, &splits.train.labels));
+    let mut view = Shared { inner: &cell };
+    let mut on_iteration = |it: &Iteration| {
+        let mut objective = cell.borrow_mut();
+        // The solvers' last evaluation is the accepted point: the model holds it now.
+        let reg_loss = objective.last_reg_loss;
+        let measured = evaluate(&mut *objective.model, &splits.train).and_then(|train| {
+            let validation = splits
+                .validation
+                .as_ref()
+                .map(|v| evaluate(&mut *objective.model, v))
+                .transpose()?;
+            Ok((train, validation))
+        });
+        let (train, validation) = match measured {
+            Ok(m) => m,
+            Err(e) => {
+                failure = Some(e);
+                return ControlFlow::Break(());
+            }
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        let report = EpochReport {
+            epoch: it.k,
+            loss: train.loss,
+            reg_loss: (reg_loss != 0.0).then_some(reg_loss as f32),
+            train_accuracy: train.accuracy,
+            val_loss: validation.map(|v| v.loss),
+            val_accuracy: validation.map(|v| v.accuracy),
+            learning_rate,
+            samples_per_sec: splits.train.len() as f64 * it.k as f64 / seconds.max(1e-9),
+            steps: it.k as u64,
+            grad_norm: None,
+            curvature: Vec::new(),
+            early_stopping: None,
+        };
+        if cfg.verbose {
+            println!(
+                "{}  |g|∞ {:.3e}  step {:.3e}",
+                report.to_line(cfg.epochs),
+                it.grad_norm,
+                it.step
+            );
+        }
+        if let Some(file) = &mut metrics
+            && let Err(source) = writeln!(file, "{}", report.to_json()).and_then(|()| file.flush())
+        {
+            failure = Some(Error::Io {
+                path: cfg.metrics_path.clone().unwrap_or_default(),
+                source,
+            });
+            return ControlFlow::Break(());
+        }
+        epochs.push(report);
+        ControlFlow::Continue(())
+    };
+    let solved = match solver {
+        FullBatchSolver::Lbfgs { history, tolerance } => {
+            let config = LbfgsConfig {
+                history,
+                tolerance,
+                max_iterations: cfg.epochs,
+            };
+            lbfgs(&mut view, &mut theta, &config, &mut on_iteration)
+        }
+        FullBatchSolver::Newton { damping, tolerance } => {
+            let config = NewtonConfig {
+                damping,
+                tolerance,
+                max_iterations: cfg.epochs,
+            };
+            newton(&mut view, &mut theta, &config, &mut on_iteration)
+        }
+    };
+    drop(view);
+    let model = cell.into_inner().model;
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    let summary = solved?;
+    model.write_params(&theta);
+    if cfg.verbose {
+        println!(
+            "{} after {} iterations ({} loss/gradient evaluations): loss {:.6e}, |g|∞ {:.3e}",
+            summary.reason,
+            summary.iterations,
+            summary.evaluations,
+            summary.value,
+            summary.grad_inf_norm
+        );
+    }
+    let test = splits
+        .test
+        .as_ref()
+        .map(|t| evaluate(model, t))
+        .transpose()?;
+    if let (true, Some(test)) = (cfg.verbose, test) {
+        println!("{}", test_line(test.accuracy, test.loss));
+    }
+    if let Some(path) = &cfg.checkpoint_path {
+        save_checkpoint(model, path)?;
+    }
+    Ok(Report {
+        epochs,
+        test_loss: test.map(|t| t.loss),
+        test_accuracy: test.map(|t| t.accuracy),
+        steps: summary.iterations as u64,
+        early_stop: None,
+    })
+}
+
+/// The objective as the solver holds it while the callback may also reach it (never at the
+/// same time: the solvers call the callback between evaluations).
+struct Shared<'c, 'o, M: Network> {
+    inner: &'c RefCell<ModelObjective<'o, M>>,
+}
+
+impl<M: Network> Objective for Shared<'_, '_, M> {
+    fn dim(&self) -> usize {
+        M::PARAMS
+    }
+
+    fn value_grad(&mut self, theta: &[f64], grad: &mut [f64]) -> Result<f64, Error> {
+        self.inner.borrow_mut().value_grad(theta, grad)
+    }
+}
