@@ -56,6 +56,7 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
     let input_dropout = dropout::input_pass(plan, false);
     let dropout_end = dropout::step_end(plan);
     let reg_loss = regularize::loss_expr(plan);
+    let grad_sq = optimizer::grad_sq_expr(plan);
     let forward = forward(plan, Masking::Draw);
     let loss = loss_pass(plan);
     let backward = (0..plan.dense.len())
@@ -77,7 +78,7 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
             #running_update
             #dropout_end
             *steps += 1;
-            rt::StepStats { loss: (loss * inv_batch) as f32, correct, reg_loss: (#reg_loss) as f32, grad_sq: 0.0 }
+            rt::StepStats { loss: (loss * inv_batch) as f32, correct, reg_loss: (#reg_loss) as f32, grad_sq: #grad_sq }
         }
     }
 }

@@ -2,8 +2,9 @@
 //! runtime's full-batch solvers (L-BFGS, Newton), Hessian-vector products and gradient checks:
 //! `PARAMS`, `read_params`, `write_params`, `read_gradient`, `regularization`.
 //!
-//! Order: layer by layer, each weight matrix row-major ([out, in]) then its bias — the order
-//! of `tensors()` without the persistent non-trainable state.
+//! Order: layer by layer, each weight matrix row-major ([out, in]) then its bias, then the
+//! batch norm's γ and β when one follows — the order of `tensors()` without the persistent
+//! non-trainable state (running statistics).
 
 use netc_sema::ir;
 use proc_macro2::{Ident, TokenStream};
@@ -22,25 +23,33 @@ struct Trainable<'p> {
 
 fn trainables<'p>(plan: &'p Plan) -> Vec<Trainable<'p>> {
     let include_bias = plan.net.train.regularize.include_bias;
-    plan.dense
-        .iter()
-        .flat_map(|l| {
-            [
-                Trainable {
-                    param: &l.w,
-                    grad: &l.gw,
-                    rows: true,
-                    penalized: true,
-                },
-                Trainable {
-                    param: &l.b,
-                    grad: &l.gb,
+    let mut list = Vec::new();
+    for l in &plan.dense {
+        list.push(Trainable {
+            param: &l.w,
+            grad: &l.gw,
+            rows: true,
+            penalized: true,
+        });
+        list.push(Trainable {
+            param: &l.b,
+            grad: &l.gb,
+            rows: false,
+            penalized: include_bias,
+        });
+        // Batch norm's γ and β follow their dense layer, as in `tensors()`; never penalized.
+        if let Some(bn) = &l.batchnorm {
+            for (param, grad) in [(&bn.gamma, &bn.g_gamma), (&bn.beta, &bn.g_beta)] {
+                list.push(Trainable {
+                    param,
+                    grad,
                     rows: false,
-                    penalized: include_bias,
-                },
-            ]
-        })
-        .collect()
+                    penalized: false,
+                });
+            }
+        }
+    }
+    list
 }
 
 fn flat(t: &Trainable<'_>, field: &Ident, mutable: bool) -> TokenStream {

@@ -81,10 +81,36 @@ pub fn step_scalars(plan: &Plan) -> TokenStream {
         },
     };
     let reg = regularize::step_scalars(plan);
+    let grad_sq = plan
+        .net
+        .train
+        .monitor
+        .grad_norm
+        .then(|| quote!(let mut grad_sq: [F; 8] = [0.0; 8];));
     quote! {
         let lr = #lr;
         #scalars
         #reg
+        #grad_sq
+    }
+}
+
+/// `monitor grad_norm`: adds g² (the full gradient, regularization included) into the lane
+/// accumulators `grad_sq`, summed into `StepStats::grad_sq`; nothing otherwise.
+fn track_gradient(plan: &Plan, lane: &TokenStream) -> TokenStream {
+    if plan.net.train.monitor.grad_norm {
+        quote!(grad_sq[#lane] += g * g;)
+    } else {
+        quote!()
+    }
+}
+
+/// The step's `StepStats::grad_sq` expression.
+pub fn grad_sq_expr(plan: &Plan) -> TokenStream {
+    if plan.net.train.monitor.grad_norm {
+        quote!(grad_sq.iter().sum::<F>() as f32)
+    } else {
+        quote!(0.0)
     }
 }
 
@@ -210,7 +236,9 @@ fn lane_loop(plan: &Plan, slices: [TokenStream; 4], body: &TokenStream) -> Token
 /// One vector parameter `[p, g, v, s]` updated like a bias, with no regularization (batch
 /// norm's γ and β).
 pub fn vector_update(plan: &Plan, [p, g, v, s]: [&proc_macro2::Ident; 4]) -> TokenStream {
+    let track = track_gradient(plan, &quote!(0));
     let element = element(plan);
+    let element = quote!(#track #element);
     let (pattern, iter) = zipped(plan, [quote!(#p), quote!(#g), quote!(#v), quote!(#s)], None);
     quote! {
         for #pattern in #iter {
@@ -226,6 +254,10 @@ pub fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
     );
     let element = element(plan);
     let lane = quote!(l);
+    let (track_lane, track_first) = (
+        track_gradient(plan, &lane),
+        track_gradient(plan, &quote!(0)),
+    );
     let weight_reg = regularize::gradient_terms(plan, true, &lane);
     let bias_reg = regularize::gradient_terms(plan, false, &quote!(0));
     let weights = if regularize::maxnorm(plan) {
@@ -245,6 +277,7 @@ pub fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
         };
         let body = quote! {
             #weight_reg
+            #track_lane
             #element
             norm2[l] += *p * *p;
         };
@@ -269,6 +302,7 @@ pub fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
     } else if regularize::penalized(plan) {
         let body = quote! {
             #weight_reg
+            #track_lane
             #element
         };
         let pass = lane_loop(
@@ -291,6 +325,7 @@ pub fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
         quote! {
             for #pattern in #iter {
                 #weight_reg
+                #track_first
                 #element
             }
         }
@@ -304,6 +339,7 @@ pub fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
         #weights
         for #pattern in #iter {
             #bias_reg
+            #track_first
             #element
         }
     }

@@ -5,7 +5,7 @@ use netc_sema::ir;
 use netc_syntax::{Diagnostic, ErrorCode, Span};
 
 const WHAT_WORKS: &str = "the generated trainer supports today: dense layers (relu, tanh, sigmoid, identity), dropout, batchnorm, \
-softmax and logistic losses, sgd, momentum, nesterov, adagrad, rmsprop and adam (mu ramps too), lbfgs and newton (batch full), \
+softmax and logistic losses, sgd, momentum, nesterov, adagrad, rmsprop and adam (mu ramps too), lbfgs and newton (batch full), early stopping, grad-norm and curvature monitoring, \
 every learning-rate schedule, l2/l1/maxnorm regularization, f32 and f64, idx/csv data with scale and a validation split";
 
 pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
@@ -74,10 +74,6 @@ pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
         }
     }
 
-    let train = &net.train;
-    if train.monitor.grad_norm || train.monitor.curvature {
-        reject(train.monitor.span, "`monitor`");
-    }
     if let Some(search) = &net.search {
         reject(Some(search.span), "`search`");
     }

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use crate::checkpoint::{load_checkpoint, save_checkpoint};
 use crate::config::RunConfig;
+use crate::curvature::CurvatureProbe;
 use crate::data::{Batcher, Splits};
 use crate::early_stopping::{EarlyStopper, Verdict};
 use crate::error::Error;
@@ -76,6 +77,10 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             .curvature_every
             .map(|every| every.in_steps(steps_per_epoch)),
         curvature_watch: CurvatureWatch::new(),
+        curvature_probe: cfg
+            .monitor
+            .curvature_every
+            .map(|_| CurvatureProbe::new(M::PARAMS)),
     };
     // The tensors of the best epoch so far, kept only when they will be put back.
     let mut best = stopper
@@ -214,6 +219,8 @@ struct EpochLoop<'a, T> {
     /// Steps between curvature checks (`monitor curvature`), converted from the spec's period.
     curvature_every: Option<u64>,
     curvature_watch: CurvatureWatch,
+    /// Buffers of the curvature checks; `None` unless `monitor curvature`.
+    curvature_probe: Option<CurvatureProbe>,
 }
 
 /// Sums over one epoch's steps.
@@ -259,10 +266,19 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
             }
             let (batch_x, batch_labels) = self.batcher.gather(self.x, self.labels, batch);
             // Curvature checks are due at steps `every`, 2·`every`, … of this call, measured at
-            // the parameters the step starts from: the lead wires the HVP here — when
-            // `self.curvature_every.is_some_and(|every| (self.steps_run + 1) % every == 0)`,
-            // compute gᵀg and gᵀHg for this batch and call `self.record_curvature(..)`.
+            // the parameters the step starts from, on the step's batch.
+            let due = self
+                .curvature_every
+                .is_some_and(|every| (self.steps_run + 1) % every == 0);
+            let curvature = match (&mut self.curvature_probe, due) {
+                (Some(probe), true) => Some(probe.measure(model, batch_x, batch_labels)?),
+                _ => None,
+            };
+            let learning_rate = model.learning_rate();
             let stats = model.train_step(batch_x, batch_labels);
+            if let Some((g_g, g_h_g)) = curvature {
+                self.record_curvature(cfg, epoch, learning_rate, g_g, g_h_g, &mut totals);
+            }
             self.steps_run += 1;
             if !stats.loss.is_finite() {
                 let steps_run = self.steps_run;
@@ -291,7 +307,6 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
     /// `self.steps_run + 1` of this call, at rate `learning_rate`): kept for the epoch's JSON
     /// line, and a warning printed (if `cfg.verbose`) when [`CurvatureWatch`] says one is due.
     /// Returns whether it warned.
-    #[cfg_attr(not(test), allow(dead_code))] // called once the HVP exists (see `train_epoch`)
     fn record_curvature(
         &mut self,
         cfg: &RunConfig,
@@ -945,6 +960,7 @@ mod tests {
             step_budget: u64::MAX,
             curvature_every: Some(Interval::Epochs(2).in_steps(3)),
             curvature_watch: CurvatureWatch::new(),
+            curvature_probe: None,
         };
         assert_eq!(epoch_loop.curvature_every, Some(6));
         let mut totals = EpochTotals {

@@ -34,6 +34,7 @@ macro_rules! say {
 mod bench;
 mod checkpoint;
 pub mod config;
+pub mod curvature;
 pub mod data;
 mod early_stopping;
 pub mod error;
