@@ -51,6 +51,7 @@ pub mod rng;
 mod safetensors_encode;
 pub mod scalar;
 pub mod solve;
+pub mod threads;
 pub mod trainer;
 
 #[cfg(test)]
@@ -74,4 +75,5 @@ pub use report::{EarlyStop, EarlyStoppingStatus, EpochReport, Report, group_thou
 pub use rng::{Rng, streams};
 pub use scalar::Scalar;
 pub use solve::{LbfgsConfig, NewtonConfig, Objective, SolveReport, lbfgs, newton};
+pub use threads::set_threads;
 pub use trainer::trainer_main;

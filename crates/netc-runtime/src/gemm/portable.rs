@@ -37,9 +37,20 @@ pub(super) fn nt<T: Float>(m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &m
     }
 }
 
-/// C[m×n] (+)= A[k×m]ᵀ · B[k×n]: row p of A scales row p of B into every C row.
-pub(super) fn tn<T: Float>(m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &mut [T], acc: bool) {
-    if n == 0 {
+/// C[m×n] (+)= A[k×m]ᵀ · B[k×n] where A's rows are `lda ≥ m` apart (the first m columns of a
+/// wider matrix): row p of A scales row p of B into every C row.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn tn<T: Float>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    acc: bool,
+) {
+    if n == 0 || m == 0 {
         return;
     }
     let c = &mut c[..m * n];
@@ -48,7 +59,7 @@ pub(super) fn tn<T: Float>(m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &m
     }
     for p in 0..k {
         let b_row = &b[p * n..(p + 1) * n];
-        for (&a_pi, c_row) in a[p * m..(p + 1) * m].iter().zip(c.chunks_exact_mut(n)) {
+        for (&a_pi, c_row) in a[p * lda..p * lda + m].iter().zip(c.chunks_exact_mut(n)) {
             axpy(a_pi, b_row, c_row);
         }
     }

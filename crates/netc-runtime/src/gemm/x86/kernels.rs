@@ -60,14 +60,18 @@ macro_rules! define_kernels {
             })
         }
 
-        /// C[m×n] (+)= A[k×m]ᵀ · B[k×n]
+        /// C[m×n] (+)= A[k×m]ᵀ · B[k×n], A's rows `lda ≥ m` apart (the first m columns of a
+        /// wider matrix).
         ///
         /// # Safety
-        /// The CPU supports this module's instruction set; slice lengths were checked.
+        /// The CPU supports this module's instruction set; A holds (k−1)·lda + m floats (if
+        /// m, k > 0), B k·n, C m·n.
+        #[allow(clippy::too_many_arguments)]
         pub(in crate::gemm) unsafe fn tn(
-            m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool,
+            m: usize, n: usize, k: usize, a: &[f32], lda: usize, b: &[f32], c: &mut [f32],
+            acc: bool,
         ) {
-            let a = Operand { at: a.as_ptr(), row_stride: 1, depth_stride: m, packed: true };
+            let a = Operand { at: a.as_ptr(), row_stride: 1, depth_stride: lda, packed: true };
             let b = Operand { at: b.as_ptr(), row_stride: 1, depth_stride: n, packed: true };
             let len = pack_len(m, k, a);
             super::scratch::with_scratch(len, |buf| {

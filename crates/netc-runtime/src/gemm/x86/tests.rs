@@ -58,5 +58,41 @@ fn nt_at_avx512_geometry_matches_reference() {
 
 #[test]
 fn tn_at_avx512_geometry_matches_reference() {
-    check("tn", emulated::tn, portable::tn::<f64>);
+    check("tn", tn_dense, tn_dense_reference);
+}
+
+/// `tn` on a dense A (row stride m).
+unsafe fn tn_dense(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool) {
+    // SAFETY: forwarded from the caller.
+    unsafe { emulated::tn(m, n, k, a, m, b, c, acc) }
+}
+
+fn tn_dense_reference(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f64],
+    b: &[f64],
+    c: &mut [f64],
+    acc: bool,
+) {
+    portable::tn(m, n, k, a, m, b, c, acc);
+}
+
+#[test]
+fn tn_reads_columns_of_a_wider_a() {
+    // The middle 7 of 20 columns of A (k×20): the same as tn on those columns copied out.
+    let (m, n, k, lda, first) = (7, 33, 19, 20, 5);
+    let wide = values(k * lda, 4);
+    let narrow: Vec<f32> = (0..k)
+        .flat_map(|p| wide[p * lda + first..p * lda + first + m].to_vec())
+        .collect();
+    let b = values(k * n, 5);
+    let (mut got, mut want) = (vec![f32::NAN; m * n], vec![f32::NAN; m * n]);
+    // SAFETY: emulated kernels need no CPU feature; A holds (k−1)·lda + m floats past `first`.
+    unsafe {
+        emulated::tn(m, n, k, &wide[first..], lda, &b, &mut got, false);
+        emulated::tn(m, n, k, &narrow, m, &b, &mut want, false);
+    }
+    assert_eq!(got, want);
 }
