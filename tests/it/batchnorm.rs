@@ -93,7 +93,7 @@ fn column_stats(data: &[f64], rows: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
 fn training_output_is_normalized_per_feature() {
     let mut model = bn_gemm::new(1);
     let x = inputs(8, 20, 0);
-    model.train_step(&x, &labels(8, 4));
+    model.train_step(&x, netc::Targets::Classes(&labels(8, 4)));
     let buffers = model.batchnorm_buffers();
     for (index, n, eps) in [(1, 17, 1e-5), (3, 18, 1e-3)] {
         let xhat = tensor(&buffers, &format!("layers.{index}.xhat"));
@@ -124,7 +124,7 @@ fn training_output_is_normalized_per_feature() {
         ..bn_gemm::Hyper::default()
     };
     let mut still = <bn_gemm::Model as Network>::new(hyper, 1);
-    still.train_step(&x, &labels(8, 4));
+    still.train_step(&x, netc::Targets::Classes(&labels(8, 4)));
     let buffers = still.batchnorm_buffers();
     assert_eq!(
         tensor(&buffers, "layers.1.output"),
@@ -141,7 +141,7 @@ fn gradient_check<M: Network<Float = f64>>(
 ) {
     let x = inputs(M::BATCH, M::INPUT, 3);
     let labels = labels(M::BATCH, M::OUTPUT as u32);
-    model.gradient(&x, &labels, rows, Masks::Fresh);
+    model.gradient(&x, netc::Targets::Classes(&labels), rows, Masks::Fresh);
     let analytic = grads(model);
     assert_eq!(
         analytic.len(),
@@ -154,9 +154,9 @@ fn gradient_check<M: Network<Float = f64>>(
         for (j, &g) in tensor_grads.iter().enumerate() {
             let original = model.tensors_mut()[index].data[j];
             model.tensors_mut()[index].data[j] = original + h;
-            let plus = model.gradient(&x, &labels, rows, Masks::Reuse);
+            let plus = model.gradient(&x, netc::Targets::Classes(&labels), rows, Masks::Reuse);
             model.tensors_mut()[index].data[j] = original - h;
-            let minus = model.gradient(&x, &labels, rows, Masks::Reuse);
+            let minus = model.gradient(&x, netc::Targets::Classes(&labels), rows, Masks::Reuse);
             model.tensors_mut()[index].data[j] = original;
             let numeric = (plus - minus) / (2.0 * h);
             let scale = g.abs().max(numeric.abs());
@@ -254,9 +254,9 @@ fn train_step_gradients_match_the_gradient_pass() {
     let mut model = <bn_small::Model as Network>::new(hyper, 2);
     let x = inputs(6, 3, 1);
     let y = labels(6, 4);
-    let loss = model.gradient(&x, &y, 6, Masks::Fresh);
+    let loss = model.gradient(&x, netc::Targets::Classes(&y), 6, Masks::Fresh);
     let from_pass = grads_of(model.grad_tensors());
-    let stats = model.train_step(&x, &y);
+    let stats = model.train_step(&x, netc::Targets::Classes(&y));
     assert!((f64::from(stats.loss) - loss).abs() < 1e-6);
     assert_eq!(grads_of(model.grad_tensors()), from_pass);
 }
@@ -274,7 +274,10 @@ fn running_statistics_follow_the_momentum_rule() {
         assert_eq!(tensor(&tensors, "layers.1.running_var"), &running_var[..]);
     }
     for step in 0..4 {
-        model.train_step(&inputs(6, 3, 5 * step), &labels(6, 4));
+        model.train_step(
+            &inputs(6, 3, 5 * step),
+            netc::Targets::Classes(&labels(6, 4)),
+        );
         let buffers = model.batchnorm_buffers();
         let (mean, var) = column_stats(tensor(&buffers, "layers.1.input"), 6, 5);
         for j in 0..5 {
@@ -295,7 +298,12 @@ fn running_statistics_follow_the_momentum_rule() {
     }
     // The gradient-only pass leaves them alone.
     let before: Vec<f64> = tensor(&model.tensors(), "layers.1.running_mean").to_vec();
-    model.gradient(&inputs(6, 3, 99), &labels(6, 4), 6, Masks::Fresh);
+    model.gradient(
+        &inputs(6, 3, 99),
+        netc::Targets::Classes(&labels(6, 4)),
+        6,
+        Masks::Fresh,
+    );
     assert_eq!(
         tensor(&model.tensors(), "layers.1.running_mean"),
         &before[..]
@@ -308,7 +316,7 @@ fn running_statistics_follow_the_momentum_rule() {
 fn prediction_uses_the_running_statistics() {
     let mut model = bn_small::new(4);
     for step in 0..3 {
-        model.train_step(&inputs(6, 3, step), &labels(6, 4));
+        model.train_step(&inputs(6, 3, step), netc::Targets::Classes(&labels(6, 4)));
     }
     let expected = |model: &bn_small::Model, x: &[f32]| -> Vec<f64> {
         let t = model.tensors();
@@ -363,7 +371,10 @@ fn checkpoints_keep_gamma_beta_and_running_statistics() {
     use netc::__private as rt;
     let mut model = bn_f32::new(3);
     for step in 0..5 {
-        model.train_step(&inputs(16, 20, step), &labels(16, 3));
+        model.train_step(
+            &inputs(16, 20, step),
+            netc::Targets::Classes(&labels(16, 3)),
+        );
     }
     let names: Vec<String> = model.tensors().iter().map(|t| t.name.clone()).collect();
     assert_eq!(
@@ -415,7 +426,7 @@ fn batchnorm_model_learns() {
                 x[r * 20 + k] = if k % 3 == class as usize { 1.0 } else { 0.0 } + noise;
             }
         }
-        let stats = model.train_step(&x, &y);
+        let stats = model.train_step(&x, netc::Targets::Classes(&y));
         first.get_or_insert(stats.loss);
         last = stats.loss;
     }
@@ -449,7 +460,7 @@ fn two_dropouts_in_a_row_compose() {
     );
     let rate = |hyper: bn_two_dropouts::Hyper| {
         let mut model = <bn_two_dropouts::Model as Network>::new(hyper, 11);
-        model.train_step(&[1.0, 1.0], &[0]);
+        model.train_step(&[1.0, 1.0], netc::Targets::Classes(&[0]));
         let masks = model.dropout_masks();
         assert_eq!(masks.len(), 1, "one merged mask");
         let values: Vec<f32> = masks[0].data.to_vec();

@@ -8,6 +8,7 @@ mod codegen;
 mod early_stopping;
 mod formulas;
 mod fuzz;
+mod losses;
 mod parse;
 mod train;
 mod ui;

@@ -51,7 +51,11 @@ fn generated_trainers_compile_without_warnings() {
         let one_step = format!(
             "fn main() {{\n    use netc::Network;\n    let mut model = {name}::new(1);\n    \
              let x = vec![0.5; {name}::BATCH * {name}::INPUT];\n    let labels = vec![0; {name}::BATCH];\n    \
-             assert!(model.train_step(&x, &labels).loss.is_finite());\n}}\n"
+             let values = vec![0.0f32; {name}::BATCH * {name}::OUTPUT];\n    \
+             let y = match <{name}::Model as Network>::TARGET_KIND {{\n        \
+             netc::TargetKind::Classes => netc::Targets::Classes(&labels),\n        \
+             netc::TargetKind::Values => netc::Targets::Values(&values),\n    }};\n    \
+             assert!(model.train_step(&x, y).loss.is_finite());\n}}\n"
         );
         let program = format!(
             "#![deny(warnings)]\n{}{one_step}",

@@ -23,6 +23,11 @@ pub fn module(plan: &Plan) -> TokenStream {
         ir::LossKind::Logistic => quote!(Logistic),
         ir::LossKind::Mse => quote!(Linear),
     };
+    let target_kind = if crate::backward::takes_values(net) {
+        quote!(Values)
+    } else {
+        quote!(Classes)
+    };
     let layer_consts = plan.dense.iter().map(|l| {
         let (in_c, out_c) = (&l.in_const, &l.out_const);
         let (inputs, outputs) = (usize_lit(l.inputs), usize_lit(l.outputs));
@@ -83,6 +88,7 @@ pub fn module(plan: &Plan) -> TokenStream {
                     netc_version: #version,
                 };
                 const OUTPUT_KIND: rt::OutputKind = rt::OutputKind::#output_kind;
+                const TARGET_KIND: rt::TargetKind = rt::TargetKind::#target_kind;
                 type Hyper = Hyper;
                 type Float = F;
                 #params_const
@@ -296,8 +302,26 @@ fn source(source: &ir::Source) -> TokenStream {
         },
         ir::SourceKind::Csv {
             path,
+            header,
+            targets: Some(columns),
+            ..
+        } => {
+            let first = proc_macro2::Literal::i64_unsuffixed(columns.first);
+            let last = proc_macro2::Literal::i64_unsuffixed(columns.last);
+            quote! {
+                rt::DataSource::CsvTargets {
+                    path: ::std::path::PathBuf::from(#path),
+                    first: #first,
+                    last: #last,
+                    header: #header,
+                }
+            }
+        }
+        ir::SourceKind::Csv {
+            path,
             label_column,
             header,
+            targets: None,
         } => {
             let label_column = proc_macro2::Literal::i64_unsuffixed(*label_column);
             quote! {

@@ -4,7 +4,7 @@
 //! after each input-gradient GEMM multiplies by the activation's derivative and sums that
 //! layer's bias gradient; each layer's update (weights, velocity) is one pass.
 
-use netc_sema::ir::{Activation, LossKind};
+use netc_sema::ir::{self, Activation, LossKind};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -34,6 +34,9 @@ fn pass_fields<'p>(plan: &'p Plan<'_>) -> Vec<&'p proc_macro2::Ident> {
     }
     fields.extend(dropout::all(plan).map(|d| &d.mask));
     fields.extend(&plan.widened_input);
+    if let Some((shift, scale)) = &plan.input_stage {
+        fields.extend([shift, scale]);
+    }
     fields.extend(batchnorm::pass_fields(plan));
     fields
 }
@@ -59,14 +62,16 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
     let grad_sq = optimizer::grad_sq_expr(plan);
     let forward = forward(plan, Masking::Draw);
     let loss = loss_pass(plan);
+    let targets = bind_targets(plan, true);
     let backward = (0..plan.dense.len())
         .rev()
         .map(|i| layer_backward(plan, i, true));
     quote! {
-        fn train_step(&mut self, x: &[f32], labels: &[u32]) -> rt::StepStats {
-            ::core::assert!(x.len() == BATCH * INPUT && labels.len() == BATCH, "train_step takes exactly BATCH samples");
+        fn train_step(&mut self, x: &[f32], y: rt::Targets<'_>) -> rt::StepStats {
+            ::core::assert!(x.len() == BATCH * INPUT, "train_step takes exactly BATCH samples");
             let inv_batch: F = 1.0 / BATCH as F;
             let rows = BATCH;
+            #targets
             let Model { hyper, steps, #epochs #dropout_rng #( #fields, )* } = self;
             #input_rows
             #scalars
@@ -92,6 +97,7 @@ pub fn gradient_fn(plan: &Plan) -> TokenStream {
     let dropout_scalars = dropout::step_scalars(plan);
     let dropout_end = dropout::step_end(plan);
     let loss = loss_pass(plan);
+    let targets = bind_targets(plan, false);
     let backward = (0..plan.dense.len())
         .rev()
         .map(|i| layer_backward(plan, i, false));
@@ -127,12 +133,12 @@ pub fn gradient_fn(plan: &Plan) -> TokenStream {
     };
     quote! {
         #[allow(unused_variables, unused_mut, unused_assignments)]
-        fn gradient(&mut self, x: &[f32], labels: &[u32], rows: usize, masks: rt::Masks) -> f64 {
+        fn gradient(&mut self, x: &[f32], y: rt::Targets<'_>, rows: usize, masks: rt::Masks) -> f64 {
             ::core::assert!(
-                (1..=BATCH).contains(&rows) && x.len() >= rows * INPUT && labels.len() >= rows,
+                (1..=BATCH).contains(&rows) && x.len() >= rows * INPUT,
                 "gradient takes 1..=BATCH samples"
             );
-            let labels = &labels[..rows];
+            #targets
             let inv_batch: F = 1.0 / rows as F;
             let Model { hyper, #dropout_rng #( #fields, )* .. } = self;
             #input_rows
@@ -145,8 +151,62 @@ pub fn gradient_fn(plan: &Plan) -> TokenStream {
     }
 }
 
+/// Binds the step's targets from `y`: `labels` (one class index per row) or `values`
+/// (`rows × OUTPUT`, row-major), as [`takes_values`] says, sliced to the `rows` in use. `exact`:
+/// the step takes exactly `BATCH` rows. The other variant is a caller bug (the driver checks
+/// `TARGET_KIND` against the data first), reported like a wrong slice length.
+fn bind_targets(plan: &Plan, exact: bool) -> TokenStream {
+    if takes_values(plan.net) {
+        let enough = if exact {
+            quote!(values.len() == BATCH * OUTPUT)
+        } else {
+            quote!(values.len() >= rows * OUTPUT)
+        };
+        quote! {
+            let values: &[f32] = match y {
+                rt::Targets::Values(values) => values,
+                rt::Targets::Classes(_) => ::core::panic!("this model trains on OUTPUT values per sample (TARGET_KIND is Values), not class labels"),
+            };
+            ::core::assert!(#enough, "one row of OUTPUT target values per sample");
+            let values = &values[..rows * OUTPUT];
+        }
+    } else {
+        let enough = if exact {
+            quote!(labels.len() == BATCH)
+        } else {
+            quote!(labels.len() >= rows)
+        };
+        quote! {
+            let labels: &[u32] = match y {
+                rt::Targets::Classes(labels) => labels,
+                rt::Targets::Values(_) => ::core::panic!("this model trains on class labels (TARGET_KIND is Classes), not target values"),
+            };
+            ::core::assert!(#enough, "one class label per sample");
+            let labels = &labels[..rows];
+        }
+    }
+}
+
+/// Whether the model trains on value targets (`rt::Targets::Values`, `BATCH × OUTPUT`):
+/// when its train source names `targets=` columns, or for an mse model of several output
+/// units (a class label can only be the target of one). Otherwise class labels.
+pub(crate) fn takes_values(net: &ir::Network) -> bool {
+    let named = net.data.as_ref().is_some_and(|d| {
+        matches!(
+            &d.train.kind,
+            ir::SourceKind::Csv {
+                targets: Some(_),
+                ..
+            }
+        )
+    });
+    let outputs = net.model.layers.last().map_or(0, |l| l.outputs);
+    named || (net.model.loss.kind == LossKind::Mse && outputs > 1)
+}
+
 /// Loss over the batch, its gradient w.r.t. the output pre-activation into the output
-/// layer's `dz`, and the output bias gradient — one pass per row.
+/// layer's `dz`, and the output bias gradient — one pass per row. Reads `labels` (class
+/// targets) or `values` (`rows × OUTPUT` value targets), as [`takes_values`] says.
 fn loss_pass(plan: &Plan) -> TokenStream {
     let out = plan.output_layer();
     let (y, dz, gb) = (&out.y, &out.dz, &out.gb);
@@ -157,10 +217,21 @@ fn loss_pass(plan: &Plan) -> TokenStream {
     } else {
         quote!(&v)
     };
+    let kind = plan.net.model.loss.kind;
+    let values = takes_values(plan.net);
+    let single = out.outputs == 1;
+    // The target of unit `j` of this row.
+    let target = if values {
+        quote!((tv[j] as F))
+    } else if single {
+        quote!((label as F))
+    } else {
+        quote!((if j == label { 1.0 } else { 0.0 }))
+    };
     // One `ln` per batch instead of per row when the product of the per-row sums (each in
     // [1, OUTPUT]) cannot overflow an f64: Σ ln(sum_r) = ln(Π sum_r).
-    let one_ln = plan.net.model.loss.kind == LossKind::Softmax
-        && plan.batch as f64 * (out.outputs.max(1) as f64).ln() < 600.0;
+    let one_ln =
+        kind == LossKind::Softmax && plan.batch as f64 * (out.outputs.max(1) as f64).ln() < 600.0;
     let (log_sum, before, after) = if one_ln {
         (
             quote!(sums *= f64::from(sum);),
@@ -170,9 +241,21 @@ fn loss_pass(plan: &Plan) -> TokenStream {
     } else {
         (quote!(loss += sum.ln();), quote!(), quote!())
     };
-    let per_row = match plan.net.model.loss.kind {
+    let arg_max = quote! {
+        let mut max = z[0];
+        let mut arg = 0usize;
+        for (j, &v) in z.iter().enumerate() {
+            if v > max {
+                max = v;
+                arg = j;
+            }
+        }
+    };
+    let per_row = match kind {
         // p = softmax(z) (max subtracted); loss −ln p[label]; dL/dz = (p − onehot)/B.
         LossKind::Softmax => quote! {
+            #arg_max
+            correct += u32::from(arg == label);
             let mut sum: F = 0.0;
             for (e, &v) in g.iter_mut().zip(z.iter()) {
                 *e = (v - max).exp();
@@ -187,37 +270,80 @@ fn loss_pass(plan: &Plan) -> TokenStream {
                 *gbj += *e;
             }
         },
-        // Per unit, t = [j == label]: loss softplus(z) − t·z (stable form); dL/dz = (σ(z) − t)/B.
-        LossKind::Logistic | LossKind::Mse => quote! {
-            for (j, ((e, &v), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
-                let t: F = if j == label { 1.0 } else { 0.0 };
-                let decay = (-v.abs()).exp();
-                loss += v.max(0.0) - v * t + decay.ln_1p();
-                let sigma = if v >= 0.0 { 1.0 / (1.0 + decay) } else { decay / (1.0 + decay) };
-                let d = (sigma - t) * inv_batch;
-                *e = #grad;
-                *gbj += *e;
+        // Per unit: loss softplus(z) − t·z (stable form of the binary cross-entropy);
+        // dL/dz = (σ(z) − t)/B. Right when every unit is (σ(z) ≥ ½, i.e. z ≥ 0) == (t ≥ ½);
+        // one-vs-all by the arg-max instead.
+        LossKind::Logistic => {
+            let (judge, tally) = if !values && !single {
+                (
+                    quote!(#arg_max),
+                    quote!(correct += u32::from(arg == label);),
+                )
+            } else {
+                (
+                    quote!(let mut all_right = true;),
+                    quote!(correct += u32::from(all_right);),
+                )
+            };
+            let track = (values || single).then(|| quote!(all_right &= (v >= 0.0) == (t >= 0.5);));
+            quote! {
+                #judge
+                for (j, ((e, &v), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
+                    let t: F = #target;
+                    #track
+                    let decay = (-v.abs()).exp();
+                    loss += v.max(0.0) - v * t + decay.ln_1p();
+                    let sigma = if v >= 0.0 { 1.0 / (1.0 + decay) } else { decay / (1.0 + decay) };
+                    let d = (sigma - t) * inv_batch;
+                    *e = #grad;
+                    *gbj += *e;
+                }
+                #tally
             }
-        },
+        }
+        // Per unit: loss ½(y − t)² on the activated output y; dL/dy = (y − t)/B. A class
+        // label is right when the single output rounds to it; value targets have no accuracy.
+        LossKind::Mse => {
+            let tally = (!values).then(|| {
+                if single {
+                    quote!(correct += u32::from(z[0].round() == label as F);)
+                } else {
+                    quote!(#arg_max correct += u32::from(arg == label);)
+                }
+            });
+            quote! {
+                #tally
+                for (j, ((e, &v), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
+                    let t: F = #target;
+                    let d = v - t;
+                    loss += 0.5 * d * d;
+                    let d = d * inv_batch;
+                    *e = #grad;
+                    *gbj += *e;
+                }
+            }
+        }
+    };
+    let rows = if values {
+        quote! {
+            for ((z, g), tv) in #y.iter().zip(#dz.iter_mut()).zip(values.as_chunks::<OUTPUT>().0) {
+                #per_row
+            }
+        }
+    } else {
+        quote! {
+            for ((z, g), &label) in #y.iter().zip(#dz.iter_mut()).zip(labels.iter()) {
+                let label = label as usize;
+                #per_row
+            }
+        }
     };
     quote! {
         let mut loss: F = 0.0;
         let mut correct = 0u32;
         #before
         #gb.fill(0.0);
-        for ((z, g), &label) in #y.iter().zip(#dz.iter_mut()).zip(labels.iter()) {
-            let label = label as usize;
-            let mut max = z[0];
-            let mut arg = 0usize;
-            for (j, &v) in z.iter().enumerate() {
-                if v > max {
-                    max = v;
-                    arg = j;
-                }
-            }
-            correct += u32::from(arg == label);
-            #per_row
-        }
+        #rows
         #after
     }
 }

@@ -61,9 +61,6 @@ pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
         ),
         None => reject(Some(model.input.span), "a model without a dense layer"),
     }
-    if model.loss.kind == ir::LossKind::Mse {
-        reject(Some(model.loss.span), "`mse` loss");
-    }
 
     if let Some(data) = &net.data {
         if data.preprocess.kind != ir::PreprocessKind::None {

@@ -61,6 +61,7 @@ pub fn network(
                     path: "data/xor.csv".to_owned(),
                     label_column: -1,
                     header: true,
+                    targets: None,
                 },
                 span: Span::default(),
             },
@@ -265,6 +266,7 @@ fn paths_only_appear_inside_string_literals() {
             path: evil.to_owned(),
             label_column: -1,
             header: true,
+            targets: None,
         };
     }
     let tokens = generate_tokens(&net, &Options::default()).unwrap();

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::network::Network;
+use crate::network::{Network, TargetKind, Targets};
 use crate::rng::{Rng, streams};
 
 /// Batches in the synthetic pool: enough to defeat trivial caching of one batch, small enough
@@ -55,6 +55,17 @@ pub(crate) fn bench_with<M: Network>(
     let labels: Vec<u32> = (0..POOL_BATCHES * M::BATCH)
         .map(|_| rng.below(M::OUTPUT) as u32)
         .collect();
+    // Value targets, for models that train on them: 0/1, valid for mse and multi-label alike.
+    let values: Vec<f32> = match M::TARGET_KIND {
+        TargetKind::Classes => Vec::new(),
+        TargetKind::Values => (0..POOL_BATCHES * M::BATCH * M::OUTPUT)
+            .map(|_| rng.below(2) as f32)
+            .collect(),
+    };
+    let targets = match M::TARGET_KIND {
+        TargetKind::Classes => Targets::Classes(&labels),
+        TargetKind::Values => Targets::Values(&values),
+    };
     let mut next_batch = 0;
     let mut run_for = |seconds: f64| -> f64 {
         let budget = Duration::from_secs_f64(seconds.max(0.0));
@@ -66,7 +77,7 @@ pub(crate) fn bench_with<M: Network>(
             let rows = batch * M::BATCH..(batch + 1) * M::BATCH;
             model.train_step(
                 &x[rows.start * M::INPUT..rows.end * M::INPUT],
-                &labels[rows],
+                targets.rows(rows, M::OUTPUT),
             );
             steps += 1;
             let elapsed = started.elapsed();

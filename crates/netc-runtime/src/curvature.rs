@@ -6,7 +6,7 @@
 //! `gradient`. Buffers are allocated once, in [`CurvatureProbe::new`].
 
 use crate::error::Error;
-use crate::network::{Masks, Network};
+use crate::network::{Masks, Network, Targets};
 use crate::solve::{HvpWorkspace, Objective, curvature};
 
 pub struct CurvatureProbe {
@@ -24,23 +24,24 @@ impl CurvatureProbe {
         }
     }
 
-    /// (gᵀg, gᵀHg) of the loss on this batch (`labels.len()` rows, ≤ BATCH).
+    /// (gᵀg, gᵀHg) of the loss on this batch (`x.len() / INPUT` rows, ≤ BATCH, targets `y`).
     pub fn measure<M: Network>(
         &mut self,
         model: &mut M,
         x: &[f32],
-        labels: &[u32],
+        y: Targets<'_>,
     ) -> Result<(f64, f64), Error> {
         model.read_params(&mut self.theta);
-        let rows = labels.len();
-        model.gradient(x, labels, rows, Masks::Fresh);
+        let rows = x.len() / M::INPUT;
+        model.gradient(x, y, rows, Masks::Fresh);
         model.read_gradient(&mut self.grad);
         model.regularization(&mut self.grad);
         let g_g = self.grad.iter().map(|g| g * g).sum();
         let mut batch = BatchObjective {
             model: &mut *model,
             x,
-            labels,
+            y,
+            rows,
         };
         let measured = curvature(&mut batch, &mut self.workspace, &self.theta, &self.grad);
         model.write_params(&self.theta);
@@ -52,7 +53,8 @@ impl CurvatureProbe {
 struct BatchObjective<'a, M> {
     model: &'a mut M,
     x: &'a [f32],
-    labels: &'a [u32],
+    y: Targets<'a>,
+    rows: usize,
 }
 
 impl<M: Network> Objective for BatchObjective<'_, M> {
@@ -62,8 +64,7 @@ impl<M: Network> Objective for BatchObjective<'_, M> {
 
     fn value_grad(&mut self, theta: &[f64], grad: &mut [f64]) -> Result<f64, Error> {
         self.model.write_params(theta);
-        let rows = self.labels.len();
-        let data = self.model.gradient(self.x, self.labels, rows, Masks::Reuse);
+        let data = self.model.gradient(self.x, self.y, self.rows, Masks::Reuse);
         self.model.read_gradient(grad);
         Ok(data + self.model.regularization(grad))
     }

@@ -9,7 +9,7 @@ use ndarray::Array2;
 
 use crate::data::Dataset;
 use crate::error::Error;
-use crate::network::{Network, OutputKind, TargetKind};
+use crate::network::{Network, OutputKind, TargetKind, Targets};
 
 pub use labels::{LabelCounts, label_counts, label_table};
 
@@ -104,6 +104,16 @@ pub fn test_report<M: Network>(
         report.push_str(&label_table(&label_counts(model, data)?));
     }
     Ok((evaluation, report))
+}
+
+/// The dataset's targets as a step takes them: its class labels, or `values`, its value
+/// targets row-major (`row_major(&data.targets)`).
+pub(crate) fn targets_of<'a>(data: &'a Dataset, values: &'a [f32]) -> Targets<'a> {
+    if data.has_value_targets() {
+        Targets::Values(values)
+    } else {
+        Targets::Classes(&data.labels)
+    }
 }
 
 /// Calls `score(row, outputs)` for every sample of `data`, in order, with the model's

@@ -12,10 +12,10 @@ use crate::curvature::CurvatureProbe;
 use crate::data::{Batcher, Splits};
 use crate::early_stopping::{EarlyStopper, Verdict};
 use crate::error::Error;
-use crate::evaluate::{check_dataset, evaluate, row_major};
+use crate::evaluate::{check_dataset, evaluate, row_major, targets_of, test_report};
 use crate::monitor::{CurvatureCheck, CurvatureWatch, GradNormSum};
-use crate::network::Network;
-use crate::report::{EarlyStop, EpochReport, Report, test_line};
+use crate::network::{Network, Targets};
+use crate::report::{EarlyStop, EpochReport, Report};
 use crate::rng::{Rng, streams};
 
 /// Trains `model` on `splits.train` for `cfg.epochs` epochs (or until `cfg.max_steps`).
@@ -63,11 +63,13 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         .map(MetricsFile::create)
         .transpose()?;
     let x = row_major(&splits.train.x);
+    let values = row_major(&splits.train.targets);
     let steps_per_epoch = (splits.train.len() / M::BATCH) as u64;
     let mut epoch_loop = EpochLoop {
         x: &x,
-        labels: &splits.train.labels,
-        batcher: Batcher::new(M::BATCH, M::INPUT),
+        y: targets_of(&splits.train, &values),
+        samples: splits.train.len(),
+        batcher: Batcher::new(M::BATCH, M::INPUT).with_target_width(splits.train.target_width()),
         sampling_rng: Rng::new(cfg.seed, streams::SAMPLING),
         last_good: Snapshot::take(model),
         steps_run: 0,
@@ -162,11 +164,12 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
     let test = splits
         .test
         .as_ref()
-        .map(|t| evaluate(model, t))
+        .map(|t| test_report(model, t))
         .transpose()?;
-    if let (true, Some(test)) = (cfg.verbose, test) {
-        say!("{}", test_line(test.accuracy, test.loss));
+    if let (true, Some((_, report))) = (cfg.verbose, &test) {
+        say!("{report}");
     }
+    let test = test.map(|(evaluation, _)| evaluation);
     if let Some(path) = &cfg.checkpoint_path {
         save_checkpoint(model, path)?;
     }
@@ -210,7 +213,9 @@ fn conclude_early_stopping<M: Network>(
 /// State carried across epochs: the batch buffers, the sampling stream, the rollback copy.
 struct EpochLoop<'a, T> {
     x: &'a [f32],
-    labels: &'a [u32],
+    /// The training targets (class labels or value rows) and how many samples there are.
+    y: Targets<'a>,
+    samples: usize,
     batcher: Batcher,
     sampling_rng: Rng,
     last_good: Snapshot<T>,
@@ -246,7 +251,7 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
         epoch: usize,
     ) -> Result<EpochTotals, Error> {
         self.batcher
-            .plan_epoch(cfg.sampling, self.labels.len(), &mut self.sampling_rng);
+            .plan_epoch(cfg.sampling, self.samples, &mut self.sampling_rng);
         let started = Instant::now();
         let mut totals = EpochTotals {
             loss_sum: 0.0,
@@ -264,18 +269,18 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
             if self.steps_run >= self.step_budget {
                 break;
             }
-            let (batch_x, batch_labels) = self.batcher.gather(self.x, self.labels, batch);
+            let (batch_x, batch_y) = self.batcher.gather_targets(self.x, self.y, batch);
             // Curvature checks are due at steps `every`, 2·`every`, … of this call, measured at
             // the parameters the step starts from, on the step's batch.
             let due = self
                 .curvature_every
                 .is_some_and(|every| (self.steps_run + 1) % every == 0);
             let curvature = match (&mut self.curvature_probe, due) {
-                (Some(probe), true) => Some(probe.measure(model, batch_x, batch_labels)?),
+                (Some(probe), true) => Some(probe.measure(model, batch_x, batch_y)?),
                 _ => None,
             };
             let learning_rate = model.learning_rate();
-            let stats = model.train_step(batch_x, batch_labels);
+            let stats = model.train_step(batch_x, batch_y);
             if let Some((g_g, g_h_g)) = curvature {
                 self.record_curvature(cfg, epoch, learning_rate, g_g, g_h_g, &mut totals);
             }
@@ -952,7 +957,8 @@ mod tests {
         let model = scripted(&[1.0]);
         let mut epoch_loop = EpochLoop {
             x: &x,
-            labels: &splits.train.labels,
+            y: Targets::Classes(&splits.train.labels),
+            samples: splits.train.len(),
             batcher: Batcher::new(2, 1),
             sampling_rng: Rng::new(1, streams::SAMPLING),
             last_good: Snapshot::take(&model),

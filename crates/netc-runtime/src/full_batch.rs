@@ -11,9 +11,9 @@ use crate::checkpoint::{load_checkpoint, save_checkpoint};
 use crate::config::RunConfig;
 use crate::data::Splits;
 use crate::error::Error;
-use crate::evaluate::{check_dataset, evaluate, row_major};
-use crate::network::{Masks, Network};
-use crate::report::{EpochReport, Report, test_line};
+use crate::evaluate::{check_dataset, evaluate, row_major, targets_of, test_report};
+use crate::network::{Masks, Network, Targets};
+use crate::report::{EpochReport, Report};
 use crate::solve::{Iteration, LbfgsConfig, NewtonConfig, Objective, lbfgs, newton};
 
 /// The solver of a full-batch model (`batch full`), with the spec's settings.
@@ -31,7 +31,8 @@ pub enum FullBatchSolver {
 pub struct ModelObjective<'a, M: Network> {
     pub model: &'a mut M,
     x: &'a [f32],
-    labels: &'a [u32],
+    y: Targets<'a>,
+    samples: usize,
     chunk_grad: Vec<f64>,
     /// The data and regularization parts of the last evaluation.
     pub last_data_loss: f64,
@@ -39,12 +40,13 @@ pub struct ModelObjective<'a, M: Network> {
 }
 
 impl<'a, M: Network> ModelObjective<'a, M> {
-    /// `x` row-major, `labels.len()` samples (at least one).
-    pub fn new(model: &'a mut M, x: &'a [f32], labels: &'a [u32]) -> Self {
+    /// `x` row-major, `x.len() / INPUT` samples (at least one), `y` their targets.
+    pub fn new(model: &'a mut M, x: &'a [f32], y: Targets<'a>) -> Self {
         ModelObjective {
             model,
             x,
-            labels,
+            y,
+            samples: x.len() / M::INPUT,
             chunk_grad: vec![0.0; M::PARAMS],
             last_data_loss: 0.0,
             last_reg_loss: 0.0,
@@ -60,16 +62,14 @@ impl<M: Network> Objective for ModelObjective<'_, M> {
     fn value_grad(&mut self, theta: &[f64], grad: &mut [f64]) -> Result<f64, Error> {
         self.model.write_params(theta);
         grad.fill(0.0);
-        let total = self.labels.len();
+        let total = self.samples;
         let mut data_loss = 0.0;
-        for (x, labels) in self
-            .x
-            .chunks(M::BATCH * M::INPUT)
-            .zip(self.labels.chunks(M::BATCH))
-        {
-            let rows = labels.len();
+        for (chunk, x) in self.x.chunks(M::BATCH * M::INPUT).enumerate() {
+            let rows = x.len() / M::INPUT;
+            let first = chunk * M::BATCH;
+            let y = self.y.rows(first..first + rows, M::OUTPUT);
             let share = rows as f64 / total as f64;
-            data_loss += share * self.model.gradient(x, labels, rows, Masks::Fresh);
+            data_loss += share * self.model.gradient(x, y, rows, Masks::Fresh);
             self.model.read_gradient(&mut self.chunk_grad);
             for (g, c) in grad.iter_mut().zip(&self.chunk_grad) {
                 *g += share * c;
@@ -123,7 +123,9 @@ pub fn fit_full_batch<M: Network>(
     let learning_rate = model.learning_rate();
     // The solver evaluates through `view`, the callback measures the accepted point through
     // the same cell: the solvers call back between evaluations, never during one.
-    let cell = RefCell::new(ModelObjective::new(model, &x, &splits.train.labels));
+    let values = row_major(&splits.train.targets);
+    let y = targets_of(&splits.train, &values);
+    let cell = RefCell::new(ModelObjective::new(model, &x, y));
     let mut view = Shared { inner: &cell };
     let mut on_iteration = |it: &Iteration| {
         let mut objective = cell.borrow_mut();
@@ -217,11 +219,12 @@ pub fn fit_full_batch<M: Network>(
     let test = splits
         .test
         .as_ref()
-        .map(|t| evaluate(model, t))
+        .map(|t| test_report(model, t))
         .transpose()?;
-    if let (true, Some(test)) = (cfg.verbose, test) {
-        println!("{}", test_line(test.accuracy, test.loss));
+    if let (true, Some((_, report))) = (cfg.verbose, &test) {
+        println!("{report}");
     }
+    let test = test.map(|(evaluation, _)| evaluation);
     if let Some(path) = &cfg.checkpoint_path {
         save_checkpoint(model, path)?;
     }

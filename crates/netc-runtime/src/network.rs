@@ -85,11 +85,21 @@ pub enum Targets<'a> {
     Values(&'a [f32]),
 }
 
-impl Targets<'_> {
+impl<'a> Targets<'a> {
     pub fn kind(&self) -> TargetKind {
         match self {
             Targets::Classes(_) => TargetKind::Classes,
             Targets::Values(_) => TargetKind::Values,
+        }
+    }
+
+    /// The targets of samples `rows` (`width` values per sample for `Values`).
+    pub fn rows(self, rows: std::ops::Range<usize>, width: usize) -> Targets<'a> {
+        match self {
+            Targets::Classes(labels) => Targets::Classes(&labels[rows]),
+            Targets::Values(values) => {
+                Targets::Values(&values[rows.start * width..rows.end * width])
+            }
         }
     }
 }
@@ -128,9 +138,11 @@ pub trait Network: Sized {
     fn hyper(&self) -> &Self::Hyper;
     fn hyper_mut(&mut self) -> &mut Self::Hyper;
 
-    /// One optimizer step on exactly `BATCH` samples: `x` is `BATCH * INPUT` row-major,
-    /// `labels` has `BATCH` class indices. Must not allocate.
-    fn train_step(&mut self, x: &[f32], labels: &[u32]) -> StepStats;
+    /// One optimizer step on exactly `BATCH` samples: `x` is `BATCH * INPUT` row-major, `y`
+    /// their targets — `BATCH` class indices or `BATCH × OUTPUT` values, the variant
+    /// `TARGET_KIND` names (the other one panics: the driver checks the data first). Must not
+    /// allocate.
+    fn train_step(&mut self, x: &[f32], y: Targets<'_>) -> StepStats;
 
     /// Inference (no dropout, running batch-norm statistics) on `rows <= BATCH` samples;
     /// writes `rows * OUTPUT` outputs (probabilities for softmax/logistic losses).
@@ -169,7 +181,7 @@ pub trait Network: Sized {
     /// `read_gradient`. Batch norm uses these rows' statistics and leaves its running averages
     /// alone. `masks` says whether dropout draws new masks or replays the last ones (replay
     /// assumes the same `x` as the call that drew them).
-    fn gradient(&mut self, x: &[f32], labels: &[u32], rows: usize, masks: Masks) -> f64;
+    fn gradient(&mut self, x: &[f32], y: Targets<'_>, rows: usize, masks: Masks) -> f64;
 
     /// The gradient of the last `gradient` or `train_step` call (data loss only), flat.
     fn read_gradient(&self, out: &mut [f64]);

@@ -9,7 +9,7 @@ use crate::data::Dataset;
 use crate::error::Error;
 use crate::init::{Init, fill};
 use crate::network::{
-    Hyperparams, Masks, ModelMeta, Network, OutputKind, StepStats, TensorMut, TensorRef,
+    Hyperparams, Masks, ModelMeta, Network, OutputKind, StepStats, Targets, TensorMut, TensorRef,
 };
 use crate::rng::{Rng, streams};
 
@@ -153,7 +153,8 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
         &mut self.hyper
     }
 
-    fn train_step(&mut self, x: &[f32], labels: &[u32]) -> StepStats {
+    fn train_step(&mut self, x: &[f32], y: Targets<'_>) -> StepStats {
+        let labels = class_labels(y);
         let allocations = allocation_count::on_this_thread();
         if let Some(previous) = self.allocations_at_last_step {
             self.allocations_between_steps += allocations - previous;
@@ -232,8 +233,8 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
         }
     }
 
-    fn gradient(&mut self, x: &[f32], labels: &[u32], rows: usize, _: Masks) -> f64 {
-        f64::from(self.loss_and_gradient(x, labels, rows).loss)
+    fn gradient(&mut self, x: &[f32], y: Targets<'_>, rows: usize, _: Masks) -> f64 {
+        f64::from(self.loss_and_gradient(x, class_labels(y), rows).loss)
     }
 
     fn read_gradient(&self, out: &mut [f64]) {
@@ -371,7 +372,7 @@ impl Network for Scripted {
         &mut self.hyper
     }
 
-    fn train_step(&mut self, _: &[f32], _: &[u32]) -> StepStats {
+    fn train_step(&mut self, _: &[f32], _: Targets<'_>) -> StepStats {
         self.steps += 1;
         self.step_in_epoch += 1;
         let k = self.steps as f32;
@@ -438,7 +439,7 @@ impl Network for Scripted {
     }
 
     /// The script has no loss surface: a constant loss, a zero gradient.
-    fn gradient(&mut self, _: &[f32], _: &[u32], _: usize, _: Masks) -> f64 {
+    fn gradient(&mut self, _: &[f32], _: Targets<'_>, _: usize, _: Masks) -> f64 {
         f64::from(scripted(&self.hyper.train_losses, self.epochs_done))
     }
 
@@ -472,6 +473,14 @@ pub fn separable_dataset(n: usize, seed: u64) -> Dataset {
         center + rng.uniform() - 0.5
     });
     Dataset::new(x, labels).expect("one label per row")
+}
+
+/// The class labels of a step: the test models train on labels only.
+fn class_labels(y: Targets<'_>) -> &[u32] {
+    match y {
+        Targets::Classes(labels) => labels,
+        Targets::Values(_) => panic!("the test models train on class labels"),
+    }
 }
 
 /// A fresh path in the temp directory, unique to this test process.

@@ -1,12 +1,14 @@
 //! The `data` block: sources, validation split, scaling, preprocessing and augmentation.
 
+mod targets;
+
 use netc_syntax::ast::{Block, Item, SubBlock, Value, ValueKind};
 use netc_syntax::{Diagnostic, ErrorCode, Span};
 
 use crate::args::{self, Args, Signature};
 use crate::ctx::Ctx;
 use crate::ir::{
-    Augment, Data, Flip, Input, Preprocess, PreprocessKind, Source, SourceKind, Validation,
+    Augment, Data, Flip, Input, Model, Preprocess, PreprocessKind, Source, SourceKind, Validation,
     ValidationSize,
 };
 use crate::items::{Items, Written};
@@ -45,8 +47,10 @@ const FLIPS: &[(&str, Flip)] = &[
     ("both", Flip::Both),
 ];
 
-/// `None` when the block has errors (already reported).
-pub(crate) fn analyze(ctx: &mut Ctx, block: &Block, input: Option<&Input>) -> Option<Data> {
+/// `None` when the block has errors (already reported). `model` (absent when the model block
+/// has errors) is needed for the image-only augmentation and the loss-versus-targets checks.
+pub(crate) fn analyze(ctx: &mut Ctx, block: &Block, model: Option<&Model>) -> Option<Data> {
+    let input = model.map(|m| &m.input);
     let errors_before = ctx.diags.len();
     let mut written = Written::default();
     let mut train = None;
@@ -112,6 +116,9 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: &Block, input: Option<&Input>) -> Op
                 .with_note("help: add `train idx(\"images.gz\", \"labels.gz\")` or `train csv(\"file.csv\")`"),
         );
     }
+    if let (Some(model), Some(train)) = (model, &train) {
+        targets::check(ctx, model, train, test.as_ref());
+    }
     if ctx.diags.len() > errors_before {
         return None;
     }
@@ -151,20 +158,26 @@ fn read_source(ctx: &mut Ctx, item: &Item) -> Option<Source> {
             SourceKind::Idx { images, labels }
         }
         "csv" => {
-            let args = Args::call(ctx, call, &["path", "label", "header"]);
+            let args = Args::call(ctx, call, &["path", "label", "header", "targets"]);
             let path = path(ctx, args.param(0, "path"), call.span, "csv", "path")?;
-            let label_column = match args.param(1, "label") {
-                Some(v) => label_column(ctx, v)?,
+            let label = args.param(1, "label");
+            let label_column = match label {
+                Some(v) => column(ctx, v, "the label column")?,
                 None => -1,
             };
             let header = match args.param(2, "header") {
                 Some(v) => boolean(ctx, v, "header")?,
                 None => true,
             };
+            let targets = match args.param(3, "targets") {
+                Some(v) => Some(targets::columns(ctx, v, label)?),
+                None => None,
+            };
             SourceKind::Csv {
                 path,
                 label_column,
                 header,
+                targets,
             }
         }
         other => {
@@ -213,16 +226,21 @@ fn path(
     }
 }
 
-fn label_column(ctx: &mut Ctx, value: &Value) -> Option<i64> {
+/// A column index (negative counts from the end), e.g. the `label=` of `csv(…)`.
+fn column(ctx: &mut Ctx, value: &Value, what: &str) -> Option<i64> {
     let ValueKind::Number(n) = &value.kind else {
-        args::wrong_kind(
-            ctx,
-            value,
-            "the label column",
-            "a column index such as `0` or `-1`",
-        );
+        args::wrong_kind(ctx, value, what, "a column index such as `0` or `-1`");
         return None;
     };
+    column_number(ctx, n, value.span, what)
+}
+
+fn column_number(
+    ctx: &mut Ctx,
+    n: &netc_syntax::ast::Number,
+    span: Span,
+    what: &str,
+) -> Option<i64> {
     let magnitude = n
         .is_integer()
         .then(|| n.text.parse::<i64>().ok())
@@ -233,8 +251,8 @@ fn label_column(ctx: &mut Ctx, value: &Value) -> Option<i64> {
         None => {
             ctx.error(
                 ErrorCode::OutOfRange,
-                value.span,
-                "the label column must be a whole number within ±100000",
+                span,
+                format!("{what} must be a whole number within ±100000"),
                 "bad column",
             );
             None

@@ -156,7 +156,25 @@ pub enum SourceKind {
         path: String,
         label_column: i64,
         header: bool,
+        /// `targets=first..last`: these columns are value targets (mse regression values or
+        /// multi-label 0/1 indicators) and `label_column` is unused; `None`: one class label.
+        targets: Option<TargetColumns>,
     },
+}
+
+/// An inclusive run of CSV columns, both counted from the start (0, 1, …) or both from the
+/// end (−1 is the last column), `first <= last` (checked): its width is known without the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TargetColumns {
+    pub first: i64,
+    pub last: i64,
+}
+
+impl TargetColumns {
+    /// Columns in the run.
+    pub fn width(&self) -> usize {
+        (self.last - self.first + 1) as usize
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -28,10 +28,9 @@ pub(crate) fn analyze(file: &File) -> Result<ir::Network, Vec<Diagnostic>> {
             None
         }
     };
-    let input = model.as_ref().map(|m| &m.input);
     let data = blocks
         .data
-        .map(|block| data::analyze(&mut ctx, block, input));
+        .map(|block| data::analyze(&mut ctx, block, model.as_ref()));
     let train = train::analyze(&mut ctx, blocks.train, model.as_ref());
     let search = blocks
         .search

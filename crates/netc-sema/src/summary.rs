@@ -142,9 +142,21 @@ fn source(src: &Source) -> String {
             path,
             label_column,
             header,
+            targets: None,
         } => {
             format!("csv({path:?}, label={label_column}, header={header})")
         }
+        SourceKind::Csv {
+            path,
+            header,
+            targets: Some(columns),
+            ..
+        } => format!(
+            "csv({path:?}, targets={}..{} ({} columns), header={header})",
+            columns.first,
+            columns.last,
+            columns.width()
+        ),
     }
 }
 

@@ -12,7 +12,9 @@
 #[cfg(feature = "macros")]
 pub use netc_macros::net;
 
-pub use netc_runtime::{Dataset, Error, Evaluation, Hyperparams, Network, Report, Splits};
+pub use netc_runtime::{
+    Dataset, Error, Evaluation, Hyperparams, Network, Report, Splits, TargetKind, Targets,
+};
 
 /// The array crate behind [`Dataset`] (`Dataset::new(Array2<f32>, labels)`).
 pub use ndarray;

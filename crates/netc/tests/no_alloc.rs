@@ -52,7 +52,7 @@ fn allocations_in_steps<M: Network>(model: &mut M, steps: usize) -> usize {
     ALLOCATIONS.with(|n| n.set(0));
     COUNTING.with(|c| c.set(true));
     for _ in 0..steps {
-        std::hint::black_box(model.train_step(&x, &labels));
+        std::hint::black_box(model.train_step(&x, netc::Targets::Classes(&labels)));
     }
     COUNTING.with(|c| c.set(false));
     ALLOCATIONS.with(Cell::get)

@@ -9,10 +9,10 @@ use crate::checkpoint::load_checkpoint;
 use crate::config::{DataConfig, DataSource, RunConfig};
 use crate::data::{Splits, load_csv_features, load_idx_features, load_splits};
 use crate::error::Error;
-use crate::evaluate::{arg_max, evaluate};
+use crate::evaluate::{arg_max, evaluate, test_report};
 use crate::fit::fit;
 use crate::network::{Hyperparams, Network};
-use crate::report::{group_thousands, test_line};
+use crate::report::group_thousands;
 use crate::trainer::apply::{apply_data_args, apply_train_args, no_data_block};
 use crate::trainer::args::{EvalArgs, PredictArgs, TrainArgs};
 
@@ -48,8 +48,8 @@ pub fn eval<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &EvalArgs) -> Res
     load_checkpoint(&mut model, &args.weights)?;
     let mut evaluated = false;
     if let Some(test) = &splits.test {
-        let result = evaluate(&mut model, test)?;
-        say!("{}", test_line(result.accuracy, result.loss));
+        let (_, report) = test_report(&mut model, test)?;
+        say!("{report}");
         evaluated = true;
     }
     if let Some(validation) = &splits.validation {
