@@ -10,5 +10,6 @@ mod formulas;
 mod fuzz;
 mod losses;
 mod parse;
+mod preprocess;
 mod train;
 mod ui;

@@ -124,17 +124,17 @@ fn checkpoints_round_trip_with_pytorch_names() {
     assert_eq!(<xor::Model as Network>::META.spec_hash.len(), 16);
 }
 
-/// The spec exactly as written (architecture, data, schedule, seed) through the macro, on
-/// the real MNIST test set. At learning rate 0.05 (μ = 0.9) the last epochs oscillated and
-/// seed 42 ended at 97.24%, so the spec uses 0.02.
+/// Acceptance: `specs/mnist_mlp.net` as written (dropout 0.5 on both hidden layers, he, adam,
+/// l2, maxnorm; 30 epochs) reaches ≥ 98.2% on the real MNIST test set (measured: 98.36% with
+/// seed 42, 98.30% with seed 7).
 #[test]
-fn mnist_mlp_reaches_97_5_percent() {
+fn mnist_mlp_reaches_98_2_percent() {
     let cfg = with_repo_data(mnist_mlp::run_config());
     let splits = rt::load_splits(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
     let mut model = <mnist_mlp::Model as Network>::new(mnist_mlp::Hyper::default(), cfg.seed);
     let report = rt::fit(&mut model, &cfg, &splits).unwrap();
     let accuracy = report.test_accuracy.unwrap();
-    assert!(accuracy >= 0.975, "test accuracy {accuracy}");
+    assert!(accuracy >= 0.982, "test accuracy {accuracy}");
 }
 
 // ---------------------------------------------------------------- gradient check

@@ -43,6 +43,8 @@ pub fn module(plan: &Plan) -> TokenStream {
     let train_step = backward::train_step_fn(plan);
     let gradient = backward::gradient_fn(plan);
     let params_const = crate::flat::params_const(plan);
+    let preprocess_const = preprocess_const(net);
+    let augment_const = augment_const(net);
     let flat_fns = crate::flat::flat_fns(plan);
     let predict_batch = forward::predict_batch_fn(plan);
     let run_config = run_config(net);
@@ -92,6 +94,8 @@ pub fn module(plan: &Plan) -> TokenStream {
                 type Hyper = Hyper;
                 type Float = F;
                 #params_const
+                #preprocess_const
+                #augment_const
 
                 #new_fn
 
@@ -332,5 +336,57 @@ fn source(source: &ir::Source) -> TokenStream {
                 }
             }
         }
+    }
+}
+
+/// `Network::PREPROCESS`: the spec's input normalization, computed by the driver.
+fn preprocess_const(net: &ir::Network) -> TokenStream {
+    let kind = match crate::plan::preprocess(net) {
+        None => return quote!(),
+        Some(ir::PreprocessKind::None) => return quote!(),
+        Some(ir::PreprocessKind::MeanImage) => quote!(rt::preprocess::Preprocess::MeanImage),
+        Some(ir::PreprocessKind::ChannelMean) => {
+            let channels = usize_lit(net.model.input.dims.get(2).copied().unwrap_or(1));
+            quote!(rt::preprocess::Preprocess::ChannelMean { channels: #channels })
+        }
+        Some(ir::PreprocessKind::Standardize) => quote!(rt::preprocess::Preprocess::Standardize),
+    };
+    quote!(const PREPROCESS: ::core::option::Option<rt::preprocess::Preprocess> = ::core::option::Option::Some(#kind);)
+}
+
+/// `Network::AUGMENT`: the spec's image augmentation (the checker allows it only on image
+/// input, `input HxWxC`).
+fn augment_const(net: &ir::Network) -> TokenStream {
+    let Some(augment) = net.data.as_ref().and_then(|d| d.augment.as_ref()) else {
+        return quote!();
+    };
+    let dims = &net.model.input.dims;
+    let dim = |i: usize| usize_lit(dims.get(i).copied().unwrap_or(1));
+    let (height, width, channels) = (dim(0), dim(1), dim(2));
+    let f64_lit = |v: f64| proc_macro2::Literal::f64_suffixed(v);
+    let shift = proc_macro2::Literal::u32_suffixed(augment.shift.unwrap_or(0));
+    let rotate = f64_lit(augment.rotate_deg.unwrap_or(0.0));
+    let (lo, hi) = augment.scale.unwrap_or((1.0, 1.0));
+    let (lo, hi) = (f64_lit(lo), f64_lit(hi));
+    let flip = match augment.flip {
+        None => quote!(::core::option::Option::None),
+        Some(ir::Flip::Horizontal) => {
+            quote!(::core::option::Option::Some(rt::augment::Flip::Horizontal))
+        }
+        Some(ir::Flip::Vertical) => {
+            quote!(::core::option::Option::Some(rt::augment::Flip::Vertical))
+        }
+        Some(ir::Flip::Both) => quote!(::core::option::Option::Some(rt::augment::Flip::Both)),
+    };
+    quote! {
+        const AUGMENT: ::core::option::Option<rt::augment::Augment> = ::core::option::Option::Some(rt::augment::Augment {
+            height: #height,
+            width: #width,
+            channels: #channels,
+            shift: #shift,
+            rotate_deg: #rotate,
+            scale: (#lo, #hi),
+            flip: #flip,
+        });
     }
 }

@@ -26,9 +26,17 @@ pub fn layer_input(plan: &Plan, index: usize) -> TokenStream {
 /// Binds `x_rows` to the first `rows` samples of `x: &[f32]`: the slice itself in f32; in
 /// f64, the rows widened into the `xf` buffer (bound by the caller's destructuring).
 pub fn input_rows(plan: &Plan) -> TokenStream {
-    match &plan.widened_input {
-        None => quote!(let x_rows = &x.as_chunks::<INPUT>().0[..rows];),
-        Some(xf) => quote! {
+    match (&plan.widened_input, &plan.input_stage) {
+        (Some(xf), Some((shift, scale))) => quote! {
+            for (dst, src) in #xf[..rows].iter_mut().zip(x.as_chunks::<INPUT>().0.iter()) {
+                for (((d, &s), &sh), &sc) in dst.iter_mut().zip(src.iter()).zip(#shift.iter()).zip(#scale.iter()) {
+                    *d = (F::from(s) - sh) * sc;
+                }
+            }
+            let x_rows = &#xf[..rows];
+        },
+        (None, _) => quote!(let x_rows = &x.as_chunks::<INPUT>().0[..rows];),
+        (Some(xf), None) => quote! {
             for (dst, &src) in #xf[..rows].as_flattened_mut().iter_mut().zip(x.iter()) {
                 *dst = F::from(src);
             }
@@ -159,6 +167,9 @@ fn unrolled_layer(layer: &DensePlan, dropout: Option<(&DropoutPlan, bool)>) -> T
 pub fn predict_batch_fn(plan: &Plan) -> TokenStream {
     let mut fields: Vec<_> = plan.dense.iter().flat_map(|l| [&l.w, &l.b, &l.y]).collect();
     fields.extend(&plan.widened_input);
+    if let Some((shift, scale)) = &plan.input_stage {
+        fields.extend([shift, scale]);
+    }
     fields.extend(crate::batchnorm::predict_fields(plan));
     let input_rows = input_rows(plan);
     let forward = forward(plan, Masking::Off);

@@ -98,6 +98,11 @@ fn all_buffers(plan: &Plan) -> Vec<Buffer> {
             (&quote!(INPUT), features),
         ));
     }
+    if let Some((shift, scale)) = &plan.input_stage {
+        let features = plan.net.model.input.features();
+        buffers.push(buffer(shift, None, (&quote!(INPUT), features)));
+        buffers.push(buffer(scale, None, (&quote!(INPUT), features)));
+    }
     if let Some(xf) = &plan.widened_input {
         let features = plan.net.model.input.features();
         buffers.push(buffer(
@@ -199,6 +204,11 @@ pub fn new_fn(plan: &Plan) -> TokenStream {
         }
     });
     let batchnorm_init = crate::batchnorm::init(plan);
+    // The input stage starts as the identity; the driver fills it from the training split.
+    let input_stage_init = plan
+        .input_stage
+        .as_ref()
+        .map(|(_, scale)| quote!(model.#scale.fill(1.0);));
     let epochs = schedule::counts_epochs(plan).then(|| quote!(epochs: 0,));
     let dropout_rng = dropout::used(plan)
         .then(|| quote!(dropout_rng: rt::Rng::new(seed, rt::streams::DROPOUT).next_u64(),));
@@ -208,6 +218,7 @@ pub fn new_fn(plan: &Plan) -> TokenStream {
             let mut model = Model { hyper, steps: 0, #epochs #dropout_rng #( #fields: #inits, )* };
             #( #fills )*
             #batchnorm_init
+            #input_stage_init
             model
         }
     }
@@ -280,5 +291,12 @@ fn tensor_list(
             #batchnorm
         }
     });
-    quote!(::std::vec![ #( #entries )* ])
+    // The input stage (persistent, not trainable) comes first; never among the gradients.
+    let input_stage = plan.input_stage.as_ref().filter(|_| !grads).map(|(shift, scale)| {
+        quote! {
+            rt::#kind { name: ::std::string::String::from(rt::preprocess::SHIFT_TENSOR), shape: ::std::vec![INPUT], data: #borrow self.#shift[..] },
+            rt::#kind { name: ::std::string::String::from(rt::preprocess::SCALE_TENSOR), shape: ::std::vec![INPUT], data: #borrow self.#scale[..] },
+        }
+    });
+    quote!(::std::vec![ #input_stage #( #entries )* ])
 }

@@ -9,6 +9,14 @@ use quote::{format_ident, quote};
 
 /// Layers with at most this many units and inputs get fully unrolled straight-line code.
 pub const UNROLL_MAX: usize = 16;
+/// The spec's `preprocess`, if it has one.
+pub fn preprocess(net: &ir::Network) -> Option<ir::PreprocessKind> {
+    net.data
+        .as_ref()
+        .map(|d| d.preprocess.kind)
+        .filter(|k| *k != ir::PreprocessKind::None)
+}
+
 /// `batch full`: rows per `gradient` call when the runtime sums the whole training set.
 pub const FULL_BATCH_CHUNK: usize = 256;
 /// Buffers up to this many floats live inline in the model struct; larger ones are boxed
@@ -24,8 +32,13 @@ pub struct Plan<'n> {
     pub optimizer: OptimizerPlan,
     /// `dropout` directly after `input`: the step reads the masked copy `xd`.
     pub input_dropout: Option<DropoutPlan>,
-    /// `precision f64`: the f32 input rows are widened into this `[[F; INPUT]; BATCH]` buffer.
+    /// `precision f64` or `preprocess`: the f32 input rows are widened (and normalized) into
+    /// this `[[F; INPUT]; BATCH]` buffer.
     pub widened_input: Option<Ident>,
+    /// `preprocess`: the input stage's `[F; INPUT]` shift and scale (x' = (x − shift)·scale),
+    /// persistent tensors `input.shift` / `input.scale` filled by the driver from the training
+    /// split.
+    pub input_stage: Option<(Ident, Ident)>,
 }
 
 /// Inverted dropout on one layer's output (or on the input).
@@ -209,8 +222,12 @@ impl<'n> Plan<'n> {
             dense,
             optimizer,
             input_dropout,
-            widened_input: (net.train.precision.kind == ir::PrecisionKind::F64)
-                .then(|| format_ident!("xf")),
+            widened_input: (net.train.precision.kind == ir::PrecisionKind::F64
+                || preprocess(net).is_some())
+            .then(|| format_ident!("xf")),
+            input_stage: preprocess(net)
+                .is_some()
+                .then(|| (format_ident!("input_shift"), format_ident!("input_scale"))),
         })
     }
 

@@ -6,7 +6,7 @@ use netc_syntax::{Diagnostic, ErrorCode, Span};
 
 const WHAT_WORKS: &str = "the generated trainer supports today: dense layers (relu, tanh, sigmoid, identity), dropout, batchnorm, \
 softmax and logistic losses, sgd, momentum, nesterov, adagrad, rmsprop and adam (mu ramps too), lbfgs and newton (batch full), early stopping, grad-norm and curvature monitoring, \
-every learning-rate schedule, l2/l1/maxnorm regularization, f32 and f64, idx/csv data with scale and a validation split";
+every learning-rate schedule, l2/l1/maxnorm regularization, f32 and f64, idx/csv data with scale, preprocessing (mean image, channel mean, standardize), augmentation (shift, rotate, scale, flip) and a validation split";
 
 pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
     let mut found = Vec::new();
@@ -60,15 +60,6 @@ pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
             "a `dropout` or `batchnorm` after the last dense layer",
         ),
         None => reject(Some(model.input.span), "a model without a dense layer"),
-    }
-
-    if let Some(data) = &net.data {
-        if data.preprocess.kind != ir::PreprocessKind::None {
-            reject(data.preprocess.span, "`preprocess`");
-        }
-        if let Some(augment) = &data.augment {
-            reject(Some(augment.span), "`augment`");
-        }
     }
 
     if let Some(search) = &net.search {

@@ -6,6 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
+use crate::augment::Augmenter;
 use crate::checkpoint::{load_checkpoint, save_checkpoint};
 use crate::config::RunConfig;
 use crate::curvature::CurvatureProbe;
@@ -46,6 +47,10 @@ use crate::rng::{Rng, streams};
 /// Same model seed and `cfg.seed` → bit-identical losses and weights: only the reported
 /// throughput depends on the clock.
 pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Result<Report, Error> {
+    // Input statistics from the training split only; a checkpoint loaded below overrides them.
+    if let Some(kind) = M::PREPROCESS {
+        crate::preprocess::fit_input_stage(model, kind, &splits.train.x)?;
+    }
     if let Some(solver) = M::FULL_BATCH {
         return crate::full_batch::fit_full_batch(model, cfg, splits, solver);
     }
@@ -83,6 +88,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             .monitor
             .curvature_every
             .map(|_| CurvatureProbe::new(M::PARAMS)),
+        augmenter: M::AUGMENT.map(|augment| Augmenter::new(augment, M::BATCH, cfg.seed)),
     };
     // The tensors of the best epoch so far, kept only when they will be put back.
     let mut best = stopper
@@ -226,6 +232,8 @@ struct EpochLoop<'a, T> {
     curvature_watch: CurvatureWatch,
     /// Buffers of the curvature checks; `None` unless `monitor curvature`.
     curvature_probe: Option<CurvatureProbe>,
+    /// `augment`: random image transforms of each training batch.
+    augmenter: Option<Augmenter>,
 }
 
 /// Sums over one epoch's steps.
@@ -270,6 +278,11 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
                 break;
             }
             let (batch_x, batch_y) = self.batcher.gather_targets(self.x, self.y, batch);
+            // Augmentation transforms this batch's copy only; the dataset stays as loaded.
+            let batch_x: &[f32] = match &mut self.augmenter {
+                Some(augmenter) => augmenter.transform(batch_x),
+                None => batch_x,
+            };
             // Curvature checks are due at steps `every`, 2·`every`, … of this call, measured at
             // the parameters the step starts from, on the step's batch.
             let due = self
@@ -967,6 +980,7 @@ mod tests {
             curvature_every: Some(Interval::Epochs(2).in_steps(3)),
             curvature_watch: CurvatureWatch::new(),
             curvature_probe: None,
+            augmenter: None,
         };
         assert_eq!(epoch_loop.curvature_every, Some(6));
         let mut totals = EpochTotals {

@@ -33,6 +33,7 @@ macro_rules! say {
 
 mod bench;
 mod checkpoint;
+pub mod augment;
 pub mod config;
 pub mod curvature;
 pub mod data;
@@ -45,6 +46,7 @@ pub mod gemm;
 pub mod init;
 pub mod monitor;
 pub mod network;
+pub mod preprocess;
 mod predict;
 pub mod report;
 pub mod rng;

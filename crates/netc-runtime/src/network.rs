@@ -171,6 +171,14 @@ pub trait Network: Sized {
     /// the whole training set's loss with this solver instead of running minibatch steps.
     const FULL_BATCH: Option<crate::full_batch::FullBatchSolver> = None;
 
+    /// `Some` when the spec normalizes its input (`preprocess`): `fit` computes the statistics
+    /// on the training split and writes them into the `input.shift` / `input.scale` tensors.
+    const PREPROCESS: Option<crate::preprocess::Preprocess> = None;
+
+    /// `Some` when the spec augments its training images (`augment`): `fit` transforms every
+    /// training batch (never validation, test or prediction).
+    const AUGMENT: Option<crate::augment::Augment> = None;
+
     /// Copies the trainable parameters into `out` (len `PARAMS`): tensor by tensor in
     /// `tensors()` order, each row-major.
     fn read_params(&self, out: &mut [f64]);
