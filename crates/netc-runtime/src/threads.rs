@@ -7,10 +7,9 @@
 //! training step), then parks. Handing over a part is two atomic stores and, if the helper was
 //! parked, one unpark: the hot loop never allocates.
 
-use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
@@ -56,9 +55,11 @@ fn from_env(value: Option<&str>) -> usize {
         .clamp(1, MAX_THREADS)
 }
 
-/// Runs `job(0)`, …, `job(parts - 1)`, part 0 on the calling thread and the others on helpers
-/// at the same time; returns when all are done. If another thread is using the helpers (two
-/// models training at once), every part runs here instead, one after another.
+/// Runs `job(0)`, …, `job(parts - 1)` on the calling thread and up to `parts - 1` helpers at
+/// the same time; returns when all are done. Parts are claimed, not assigned: the caller keeps
+/// claiming after its first one, so a helper that is slow to wake (parked, or its core taken
+/// by another process) costs nothing but its share of the speed-up. If another thread is
+/// using the helpers (two models training at once), every part runs here, one after another.
 ///
 /// # Panics
 /// If `parts > MAX_THREADS`, or a part panicked (on whichever thread it ran).
@@ -68,34 +69,112 @@ pub(crate) fn run_parts(parts: usize, job: &(dyn Fn(usize) + Sync)) {
         (0..parts).for_each(job);
         return;
     };
-    // SAFETY: the helpers' references to `job` end before this function returns: it waits
-    // for every posted part below (also when part 0 panics, in `Wait::drop`).
-    let erased: JobRef = unsafe { std::mem::transmute::<&(dyn Fn(usize) + Sync), JobRef>(job) };
-    let helpers = &HELPERS[1..parts];
-    let wait = Wait(helpers);
-    for (index, helper) in helpers.iter().enumerate() {
-        helper.post(index + 1, erased);
+    let posted = Job {
+        run: job,
+        done_by_helpers: AtomicUsize::new(0),
+        panicked: AtomicBool::new(false),
+    };
+    let epoch = state::epoch(STATE.load(Ordering::Relaxed)).wrapping_add(1);
+    // Published before the state that lets helpers claim parts of it (release/acquire).
+    JOB.store(
+        std::ptr::from_ref(&posted).cast_mut().cast(),
+        Ordering::Release,
+    );
+    STATE.store(state::pack(epoch, parts, 0), Ordering::SeqCst);
+    for helper in &HELPERS[1..parts] {
+        helper.wake();
     }
-    job(0);
-    drop(wait);
-    if helpers
-        .iter()
-        .any(|h| h.panicked.swap(false, Ordering::Relaxed))
-    {
+    let mut ours = Finish {
+        job: &posted,
+        epoch,
+        parts,
+        claimed_here: 0,
+    };
+    while let Some(part) = claim(epoch) {
+        ours.claimed_here += 1;
+        job(part);
+    }
+    drop(ours);
+    if posted.panicked.load(Ordering::Relaxed) {
         panic!("a matrix product part panicked on a helper thread");
     }
 }
 
-type JobRef = &'static (dyn Fn(usize) + Sync);
+/// The product being split: on the caller's stack for the duration of `run_parts`.
+struct Job<'a> {
+    run: &'a (dyn Fn(usize) + Sync),
+    /// Parts finished by helpers (release: their writes to C are visible to the caller).
+    done_by_helpers: AtomicUsize,
+    panicked: AtomicBool,
+}
 
-/// Waits for the helpers' parts on drop, so that a panic in part 0 cannot free the job while a
-/// helper still runs it.
-struct Wait<'a>(&'a [Helper]);
+/// `(epoch, parts, next unclaimed part)` in one word, so that claiming a part of a finished
+/// product (whose `Job` is gone) fails: the epoch has moved on or no part is left.
+static STATE: AtomicU64 = AtomicU64::new(0);
+/// The current epoch's `Job` (type-erased; only dereferenced after claiming one of its parts).
+static JOB: AtomicPtr<()> = AtomicPtr::new(std::ptr::null_mut());
 
-impl Drop for Wait<'_> {
+mod state {
+    const PART_BITS: u32 = 8;
+    const MASK: u64 = (1 << PART_BITS) - 1;
+
+    pub(super) fn pack(epoch: u64, parts: usize, next: usize) -> u64 {
+        (epoch << (2 * PART_BITS)) | ((parts as u64) << PART_BITS) | next as u64
+    }
+
+    pub(super) fn epoch(state: u64) -> u64 {
+        state >> (2 * PART_BITS)
+    }
+
+    /// (parts, next unclaimed part)
+    pub(super) fn parts(state: u64) -> (usize, usize) {
+        (
+            ((state >> PART_BITS) & MASK) as usize,
+            (state & MASK) as usize,
+        )
+    }
+}
+
+/// Claims the next part of `epoch`'s product, if one is left.
+fn claim(epoch: u64) -> Option<usize> {
+    let mut current = STATE.load(Ordering::Acquire);
+    loop {
+        let (parts, next) = state::parts(current);
+        if state::epoch(current) != epoch || next >= parts {
+            return None;
+        }
+        match STATE.compare_exchange_weak(current, current + 1, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => return Some(next),
+            Err(now) => current = now,
+        }
+    }
+}
+
+/// On drop (also while unwinding from a part that panicked): closes the product to further
+/// claims and waits for the parts helpers claimed, so the `Job` outlives every use.
+struct Finish<'a> {
+    job: &'a Job<'a>,
+    epoch: u64,
+    parts: usize,
+    claimed_here: usize,
+}
+
+impl Drop for Finish<'_> {
     fn drop(&mut self) {
-        for helper in self.0 {
-            helper.wait();
+        let closed = state::pack(self.epoch, self.parts, self.parts);
+        let before = STATE.swap(closed, Ordering::AcqRel);
+        let claimed = state::parts(before).1;
+        let by_helpers = claimed - self.claimed_here;
+        let mut spins = 0u32;
+        while self.job.done_by_helpers.load(Ordering::Acquire) != by_helpers {
+            if spins < 1 << 12 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                // The helper lost its core mid-part (a busy machine): let it have ours.
+                thread::yield_now();
+            }
         }
     }
 }
@@ -121,100 +200,70 @@ impl Drop for Claim {
     }
 }
 
-/// One helper thread's mailbox. Index 0 is unused (part 0 runs on the caller).
+/// One helper thread. Index 0 is unused (the caller is the first worker).
 struct Helper {
-    /// Sequence number of the last part posted / finished; they differ while one runs.
-    posted: AtomicU64,
-    finished: AtomicU64,
-    /// The posted job and part, written only while `posted == finished` (no part running).
-    work: UnsafeCell<Option<(JobRef, usize)>>,
     /// Set by the helper just before it parks.
     sleeping: AtomicBool,
-    panicked: AtomicBool,
     thread: OnceLock<Thread>,
 }
-
-// SAFETY: `work` is written by the claiming caller only while the helper is idle, and read by
-// the helper only after it saw the new `posted` (release/acquire orders the two).
-unsafe impl Sync for Helper {}
 
 static HELPERS: [Helper; MAX_THREADS] = [const { Helper::new() }; MAX_THREADS];
 
 impl Helper {
     const fn new() -> Helper {
         Helper {
-            posted: AtomicU64::new(0),
-            finished: AtomicU64::new(0),
-            work: UnsafeCell::new(None),
             sleeping: AtomicBool::new(false),
-            panicked: AtomicBool::new(false),
             thread: OnceLock::new(),
         }
     }
 
-    /// Hands `job(part)` to this helper (spawning it the first time).
-    fn post(&'static self, part: usize, job: JobRef) {
+    /// Makes sure this helper exists and is not parked (the new epoch is already published).
+    fn wake(&'static self) {
         let thread = self.thread.get_or_init(|| {
             thread::Builder::new()
-                .name(format!("netc-gemm-{part}"))
+                .name("netc-gemm".into())
                 .spawn(move || self.serve())
                 .unwrap_or_else(|e| panic!("cannot spawn a matrix product helper: {e}"))
                 .thread()
                 .clone()
         });
-        // SAFETY: the previous part finished (the caller waited for it) and we hold the
-        // claim, so nobody else reads or writes `work` now.
-        unsafe { *self.work.get() = Some((job, part)) };
-        // A part 0 that panicked earlier may have left a helper's flag unread.
-        self.panicked.store(false, Ordering::Relaxed);
-        let sequence = self.finished.load(Ordering::Relaxed) + 1;
-        self.posted.store(sequence, Ordering::SeqCst);
-        // Pairs with `serve`: it sets `sleeping` and then re-checks `posted`.
+        // Pairs with `next_epoch`: it sets `sleeping`, then re-reads the state.
         if self.sleeping.load(Ordering::SeqCst) {
             thread.unpark();
         }
     }
 
-    /// Spins (then yields) until the posted part is finished.
-    fn wait(&self) {
-        let target = self.posted.load(Ordering::Relaxed);
-        let mut spins = 0u32;
-        while self.finished.load(Ordering::Acquire) != target {
-            if spins < 1 << 16 {
-                std::hint::spin_loop();
-                spins += 1;
-            } else {
-                // The helper lost its core (a busy machine): let it have ours.
-                thread::yield_now();
-            }
-        }
-    }
-
-    /// The helper thread's loop: wait for a part, run it, report it finished.
+    /// The helper thread's loop: wait for a new product, claim and run its parts.
     fn serve(&self) {
-        let mut done = 0u64;
+        let mut seen = state::epoch(STATE.load(Ordering::Acquire));
         loop {
-            let sequence = self.next_posted(done);
-            // SAFETY: `posted` moved past `done` (acquire): the caller wrote `work` before it.
-            let work = unsafe { *self.work.get() };
-            if let Some((job, part)) = work
-                && catch_unwind(AssertUnwindSafe(|| job(part))).is_err()
-            {
-                self.panicked.store(true, Ordering::Relaxed);
+            seen = self.next_epoch(seen);
+            while let Some(part) = {
+                // Read before claiming: a successful claim proves this is still the epoch's job.
+                let job = JOB.load(Ordering::Acquire);
+                claim(seen).map(|part| (part, job))
+            } {
+                let (part, job) = part;
+                // SAFETY: we claimed a part of epoch `seen`, so its `run_parts` is still waiting
+                // (in `Finish`) for us to count it done, and `JOB` (stored before the epoch was
+                // published, replaced only after it finished) points at its `Job`.
+                let job = unsafe { &*job.cast::<Job<'_>>() };
+                if catch_unwind(AssertUnwindSafe(|| (job.run)(part))).is_err() {
+                    job.panicked.store(true, Ordering::Relaxed);
+                }
+                job.done_by_helpers.fetch_add(1, Ordering::Release);
             }
-            done = sequence;
-            self.finished.store(done, Ordering::Release);
         }
     }
 
-    /// The next posted sequence number after `done`: spin for `SPIN`, then park.
-    fn next_posted(&self, done: u64) -> u64 {
+    /// The first epoch after `seen` (spin for `SPIN`, then park).
+    fn next_epoch(&self, seen: u64) -> u64 {
         let started = Instant::now();
         let mut spins = 0u32;
         loop {
-            let posted = self.posted.load(Ordering::Acquire);
-            if posted != done {
-                return posted;
+            let epoch = state::epoch(STATE.load(Ordering::Acquire));
+            if epoch != seen {
+                return epoch;
             }
             spins = spins.wrapping_add(1);
             if spins % 64 != 0 || started.elapsed() < SPIN {
@@ -222,7 +271,7 @@ impl Helper {
                 continue;
             }
             self.sleeping.store(true, Ordering::SeqCst);
-            if self.posted.load(Ordering::SeqCst) == done {
+            if state::epoch(STATE.load(Ordering::SeqCst)) == seen {
                 thread::park();
             }
             self.sleeping.store(false, Ordering::SeqCst);
@@ -248,22 +297,26 @@ mod tests {
     #[test]
     fn every_part_runs_once_per_call() {
         let counts: [AtomicU32; 4] = Default::default();
-        let on_caller = AtomicU32::new(0);
+        let elsewhere = AtomicU32::new(0);
         let caller = thread::current().id();
-        for _ in 0..1000 {
+        for _ in 0..2000 {
             run_parts(4, &|part| {
+                // Long enough for a helper to claim a part before the caller took them all.
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_micros(20) {
+                    std::hint::spin_loop();
+                }
                 counts[part].fetch_add(1, Ordering::Relaxed);
-                if thread::current().id() == caller {
-                    on_caller.fetch_add(1, Ordering::Relaxed);
+                if thread::current().id() != caller {
+                    elsewhere.fetch_add(1, Ordering::Relaxed);
                 }
             });
         }
         for count in &counts {
-            assert_eq!(count.load(Ordering::Relaxed), 1000);
+            assert_eq!(count.load(Ordering::Relaxed), 2000);
         }
-        // Part 0 always runs on the caller; the others do only when the helpers were claimed
-        // by a concurrent test.
-        assert!(on_caller.load(Ordering::Relaxed) >= 1000);
+        // The helpers do take part (unless a concurrent test held them every time).
+        assert!(elsewhere.load(Ordering::Relaxed) > 0);
     }
 
     #[test]
