@@ -9,6 +9,7 @@ mod early_stopping;
 mod formulas;
 mod fuzz;
 mod losses;
+mod optimizers;
 mod parse;
 mod preprocess;
 mod train;
