@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::error::Error;
+use crate::threads::MAX_THREADS;
 
 /// One trainer invocation.
 #[derive(Clone, Debug, PartialEq)]
@@ -11,7 +12,12 @@ pub enum Command {
     Train(TrainArgs),
     Eval(EvalArgs),
     Predict(PredictArgs),
-    Bench { seconds: f64, runs: usize },
+    /// `threads`: `--threads N`, the GEMM thread count (else `NETC_THREADS`, else 1).
+    Bench {
+        seconds: f64,
+        runs: usize,
+        threads: Option<usize>,
+    },
     Hyper,
     Help,
 }
@@ -44,6 +50,8 @@ pub struct TrainArgs {
     pub patience: Option<usize>,
     /// `--no-early-stopping`: train every epoch despite the spec's `early_stopping`.
     pub no_early_stopping: bool,
+    /// `--threads N`: threads per large matrix product (else `NETC_THREADS`, else 1).
+    pub threads: Option<usize>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -89,6 +97,8 @@ train flags:
   --quiet                 print nothing per epoch
   --patience N            the patience of the spec's early_stopping
   --no-early-stopping     train every epoch despite the spec's early_stopping
+  --threads N             threads per large matrix product; same results for any N
+                          [default: $NETC_THREADS, else 1]
 
 data flags (train and eval):
   --data-dir DIR          resolve relative data paths against DIR
@@ -111,6 +121,7 @@ predict flags:
 bench flags:
   --seconds S             length of each timed run [default: {DEFAULT_BENCH_SECONDS:.1}]
   --runs R                number of timed runs, the median is reported [default: {DEFAULT_BENCH_RUNS}]
+  --threads N             threads per large matrix product [default: $NETC_THREADS, else 1]
 "
     )
 }
@@ -127,6 +138,7 @@ const TRAIN_FLAGS: &[&str] = &[
     "--quiet",
     "--patience",
     "--no-early-stopping",
+    "--threads",
 ];
 const DATA_FLAGS: &[&str] = &[
     "--data-dir",
@@ -138,7 +150,7 @@ const DATA_FLAGS: &[&str] = &[
 ];
 const EVAL_FLAGS: &[&str] = &["--weights", "--seed"];
 const PREDICT_FLAGS: &[&str] = &["--weights", "--input", "--output"];
-const BENCH_FLAGS: &[&str] = &["--seconds", "--runs"];
+const BENCH_FLAGS: &[&str] = &["--seconds", "--runs", "--threads"];
 
 /// Parses the arguments after the program name.
 pub fn parse_args(args: &[String]) -> Result<Command, Error> {
@@ -186,6 +198,7 @@ fn parse_train(flags: &mut Flags) -> Result<TrainArgs, Error> {
             "--quiet" => args.quiet = true,
             "--patience" => args.patience = Some(flags.number(&flag)?),
             "--no-early-stopping" => args.no_early_stopping = true,
+            "--threads" => args.threads = Some(thread_count(flags, &flag)?),
             _ => parse_data_flag(&flag, flags, &mut args.data)?,
         }
     }
@@ -225,9 +238,11 @@ fn parse_predict(flags: &mut Flags) -> Result<PredictArgs, Error> {
 
 fn parse_bench(flags: &mut Flags) -> Result<Command, Error> {
     let (mut seconds, mut runs) = (DEFAULT_BENCH_SECONDS, DEFAULT_BENCH_RUNS);
+    let mut threads = None;
     while let Some(flag) = flags.next_flag(BENCH_FLAGS)? {
         match flag.as_str() {
             "--seconds" => seconds = flags.number(&flag)?,
+            "--threads" => threads = Some(thread_count(flags, &flag)?),
             _ => runs = flags.number(&flag)?,
         }
     }
@@ -236,7 +251,22 @@ fn parse_bench(flags: &mut Flags) -> Result<Command, Error> {
             "bench needs --seconds > 0 and --runs ≥ 1".into(),
         ));
     }
-    Ok(Command::Bench { seconds, runs })
+    Ok(Command::Bench {
+        seconds,
+        runs,
+        threads,
+    })
+}
+
+/// `--threads N` with 1 ≤ N ≤ `MAX_THREADS`.
+fn thread_count(flags: &mut Flags, flag: &str) -> Result<usize, Error> {
+    let threads: usize = flags.number(flag)?;
+    if !(1..=MAX_THREADS).contains(&threads) {
+        return Err(Error::Usage(format!(
+            "{flag} must be between 1 and {MAX_THREADS}, got {threads}"
+        )));
+    }
+    Ok(threads)
 }
 
 fn parse_data_flag(flag: &str, flags: &mut Flags, data: &mut DataArgs) -> Result<(), Error> {
@@ -364,7 +394,7 @@ mod tests {
             "train --epochs 3 --seed=9 --max-steps 100 --batch-info --data-dir d \
              --train-images ti --train-labels tl --test-images si --test-labels sl \
              --set learning_rate=0.1 --set momentum=0.9 --init-weights w0 --checkpoint c \
-             --metrics m --quiet --patience 4 --no-early-stopping",
+             --metrics m --quiet --patience 4 --no-early-stopping --threads 2",
         )
         .unwrap();
         let expected = TrainArgs {
@@ -387,6 +417,7 @@ mod tests {
             quiet: true,
             patience: Some(4),
             no_early_stopping: true,
+            threads: Some(2),
         };
         assert_eq!(command, Command::Train(expected));
         assert_eq!(
@@ -420,14 +451,16 @@ mod tests {
             parse("bench").unwrap(),
             Command::Bench {
                 seconds: 2.0,
-                runs: 5
+                runs: 5,
+                threads: None
             }
         );
         assert_eq!(
-            parse("bench --seconds 0.5 --runs 3").unwrap(),
+            parse("bench --seconds 0.5 --runs 3 --threads 2").unwrap(),
             Command::Bench {
                 seconds: 0.5,
-                runs: 3
+                runs: 3,
+                threads: Some(2)
             }
         );
         assert_eq!(parse("hyper").unwrap(), Command::Hyper);
@@ -479,6 +512,14 @@ mod tests {
                 .starts_with("unknown flag `--epochs` for `predict`")
         );
         assert!(usage_error("bench --runs 0").contains("--runs ≥ 1"));
+        assert_eq!(
+            usage_error("bench --threads 0"),
+            "--threads must be between 1 and 16, got 0"
+        );
+        assert_eq!(
+            usage_error("train --threads 17"),
+            "--threads must be between 1 and 16, got 17"
+        );
         assert!(usage_error("hyper extra").starts_with("unexpected argument `extra` for `hyper`"));
     }
 

@@ -108,6 +108,11 @@ pub fn predict<M: Network>(
 }
 
 pub fn bench<M: Network>(hyper: M::Hyper, seconds: f64, runs: usize) {
+    let threads = crate::threads::threads();
+    if threads > 1 {
+        // Only when not the default, so the single-threaded output stays as it was.
+        say!("threads: {threads} per large matrix product");
+    }
     let report = crate::bench::bench::<M>(hyper, seconds, runs);
     for (i, run) in report.runs.iter().enumerate() {
         say!(

@@ -43,10 +43,18 @@ pub fn run<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &[String]) -> Resu
             say!("{}", usage(M::META.name).trim_end());
             Ok(())
         }
-        Command::Train(train) => commands::train::<M>(cfg, hyper, &train),
+        Command::Train(train) => {
+            use_threads(train.threads);
+            commands::train::<M>(cfg, hyper, &train)
+        }
         Command::Eval(eval) => commands::eval::<M>(cfg, hyper, &eval),
         Command::Predict(predict) => commands::predict::<M>(cfg, hyper, &predict),
-        Command::Bench { seconds, runs } => {
+        Command::Bench {
+            seconds,
+            runs,
+            threads,
+        } => {
+            use_threads(threads);
             commands::bench::<M>(hyper, seconds, runs);
             Ok(())
         }
@@ -54,6 +62,13 @@ pub fn run<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &[String]) -> Resu
             say!("{}", commands::hyper_listing(&hyper).trim_end());
             Ok(())
         }
+    }
+}
+
+/// `--threads N` overrides `NETC_THREADS` for this process.
+fn use_threads(threads: Option<usize>) {
+    if let Some(threads) = threads {
+        crate::threads::set_threads(threads);
     }
 }
 
