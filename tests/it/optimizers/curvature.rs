@@ -78,7 +78,7 @@ fn a_rate_far_above_the_limit_warns_a_sane_one_never() {
     let (g_g, g_h_g) = probe
         .measure(
             &mut model,
-            &x[..rows * 49],
+            &x[..rows * watched::INPUT],
             rt::Targets::Classes(&splits.train.labels[..rows]),
         )
         .unwrap();
@@ -147,7 +147,10 @@ fn loss_at(model: &mut curved::Model, theta: &[f64], x: &[f32], labels: &[u32]) 
 fn curvature_matches_a_second_difference_of_the_loss() {
     let data = digits_012(64);
     let x = features(&data);
-    let (x, labels) = (&x[..32 * 49], &data.labels[..32]);
+    let (x, labels) = (
+        &x[..curved::BATCH * curved::INPUT],
+        &data.labels[..curved::BATCH],
+    );
     let mut model = curved::new(5);
     let mut probe = rt::curvature::CurvatureProbe::new(curved::Model::PARAMS);
     let (g_g, g_h_g) = probe
@@ -158,7 +161,12 @@ fn curvature_matches_a_second_difference_of_the_loss() {
     model.read_params(&mut theta);
     let mut g = vec![0.0; theta.len()];
     let centre = {
-        let data = model.gradient(x, rt::Targets::Classes(labels), 32, rt::Masks::Fresh);
+        let data = model.gradient(
+            x,
+            rt::Targets::Classes(labels),
+            labels.len(),
+            rt::Masks::Fresh,
+        );
         model.read_gradient(&mut g);
         data + model.regularization(&mut g)
     };
