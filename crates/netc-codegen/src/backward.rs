@@ -220,6 +220,12 @@ fn loss_pass(plan: &Plan) -> TokenStream {
     let kind = plan.net.model.loss.kind;
     let values = takes_values(plan.net);
     let single = out.outputs == 1;
+    // The unit index is read only by a one-hot or a value-row target.
+    let unit = if single && !values {
+        quote!(_)
+    } else {
+        quote!(j)
+    };
     // The target of unit `j` of this row.
     let target = if values {
         quote!((tv[j] as F))
@@ -288,7 +294,7 @@ fn loss_pass(plan: &Plan) -> TokenStream {
             let track = (values || single).then(|| quote!(all_right &= (v >= 0.0) == (t >= 0.5);));
             quote! {
                 #judge
-                for (j, ((e, &v), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
+                for (#unit, ((e, &v), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
                     let t: F = #target;
                     #track
                     let decay = (-v.abs()).exp();
@@ -313,7 +319,7 @@ fn loss_pass(plan: &Plan) -> TokenStream {
             });
             quote! {
                 #tally
-                for (j, ((e, &v), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
+                for (#unit, ((e, &v), gbj)) in g.iter_mut().zip(z.iter()).zip(#gb.iter_mut()).enumerate() {
                     let t: F = #target;
                     let d = v - t;
                     loss += 0.5 * d * d;
@@ -338,9 +344,15 @@ fn loss_pass(plan: &Plan) -> TokenStream {
             }
         }
     };
+    // mse on value targets counts nothing right.
+    let correct = if kind == LossKind::Mse && values {
+        quote!(let correct = 0u32;)
+    } else {
+        quote!(let mut correct = 0u32;)
+    };
     quote! {
         let mut loss: F = 0.0;
-        let mut correct = 0u32;
+        #correct
         #before
         #gb.fill(0.0);
         #rows
