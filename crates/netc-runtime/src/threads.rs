@@ -23,6 +23,10 @@ pub const THREADS_VAR: &str = "NETC_THREADS";
 /// element-wise work between two products of a step, far shorter than a step.
 const SPIN: Duration = Duration::from_micros(200);
 
+/// Busy-wait iterations (some tens of nanoseconds each) before a waiting thread starts
+/// yielding its core instead.
+const SPIN_BEFORE_YIELD: u32 = 256;
+
 /// 0: not yet chosen (read `NETC_THREADS` on first use).
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
@@ -168,7 +172,7 @@ impl Drop for Finish<'_> {
         let by_helpers = claimed - self.claimed_here;
         let mut spins = 0u32;
         while self.job.done_by_helpers.load(Ordering::Acquire) != by_helpers {
-            if spins < 1 << 12 {
+            if spins < SPIN_BEFORE_YIELD {
                 std::hint::spin_loop();
                 spins += 1;
             } else {
@@ -266,8 +270,14 @@ impl Helper {
                 return epoch;
             }
             spins = spins.wrapping_add(1);
-            if spins % 64 != 0 || started.elapsed() < SPIN {
+            if spins < SPIN_BEFORE_YIELD {
                 std::hint::spin_loop();
+                continue;
+            }
+            if started.elapsed() < SPIN {
+                // Polling by yielding: on a busy machine the caller (or another process) may
+                // be waiting for this core.
+                thread::yield_now();
                 continue;
             }
             self.sleeping.store(true, Ordering::SeqCst);

@@ -3,6 +3,8 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use netc::Network;
 
@@ -18,7 +20,21 @@ thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
+/// Counting on every thread at once (the GEMM helper threads too); only while `SERIAL` is
+/// held, so no other test's allocations are counted.
+static EVERY_THREAD: AtomicBool = AtomicBool::new(false);
+static EVERY_THREAD_ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+/// Held by every test: the threaded case counts process-wide.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn count() {
+    if EVERY_THREAD.load(Ordering::Relaxed) {
+        EVERY_THREAD_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
     if COUNTING.with(Cell::get) {
         ALLOCATIONS.with(|n| n.set(n.get() + 1));
     }
@@ -58,8 +74,24 @@ fn allocations_in_steps<M: Network>(model: &mut M, steps: usize) -> usize {
     ALLOCATIONS.with(Cell::get)
 }
 
+/// Allocations on any thread during `steps` calls of `train_step` (after building the inputs).
+fn every_thread_allocations_in_steps<M: Network>(model: &mut M, steps: usize) -> usize {
+    let x: Vec<f32> = (0..M::BATCH * M::INPUT)
+        .map(|i| (i % 7) as f32 * 0.1)
+        .collect();
+    let labels: Vec<u32> = (0..M::BATCH).map(|i| (i % M::OUTPUT) as u32).collect();
+    EVERY_THREAD_ALLOCATIONS.store(0, Ordering::Relaxed);
+    EVERY_THREAD.store(true, Ordering::Relaxed);
+    for _ in 0..steps {
+        std::hint::black_box(model.train_step(&x, netc::Targets::Classes(&labels)));
+    }
+    EVERY_THREAD.store(false, Ordering::Relaxed);
+    EVERY_THREAD_ALLOCATIONS.load(Ordering::Relaxed)
+}
+
 #[test]
 fn the_counter_sees_allocations() {
+    let _serial = serial();
     ALLOCATIONS.with(|n| n.set(0));
     COUNTING.with(|c| c.set(true));
     std::hint::black_box(vec![1u8; 16]);
@@ -69,6 +101,7 @@ fn the_counter_sees_allocations() {
 
 #[test]
 fn train_step_never_allocates() {
+    let _serial = serial();
     // Unrolled layers: nothing allocates, from the very first step.
     assert_eq!(
         allocations_in_steps(&mut tiny::new(1), 100),
@@ -91,5 +124,21 @@ fn train_step_never_allocates() {
         allocations_in_steps(&mut reference, 5),
         0,
         "mnist_ref (adam, dropout, l2), steady state"
+    );
+}
+
+#[test]
+fn train_step_with_two_gemm_threads_never_allocates() {
+    let _serial = serial();
+    netc::__private::set_threads(2);
+    let mut reference = mnist_ref::new(1);
+    // Warm-up: the helper thread is spawned and each thread's packing space grows to size.
+    // Parts are claimed, not assigned, so give the helper many products to take part in.
+    allocations_in_steps(&mut reference, 100);
+    let allocations = every_thread_allocations_in_steps(&mut reference, 20);
+    netc::__private::set_threads(1);
+    assert_eq!(
+        allocations, 0,
+        "mnist_ref on 2 GEMM threads, steady state, any thread"
     );
 }
