@@ -5,7 +5,7 @@ use netc_sema::ir;
 use netc_syntax::{Diagnostic, ErrorCode, Span};
 
 const WHAT_WORKS: &str = "the generated trainer supports today: dense layers (relu, tanh, sigmoid, identity), dropout, batchnorm, \
-softmax and logistic losses, sgd, momentum, nesterov, adagrad, rmsprop and adam (mu ramps too), lbfgs and newton (batch full), early stopping, grad-norm and curvature monitoring, \
+softmax, logistic (one-vs-all and multi-label) and mse losses, sgd, momentum, nesterov, adagrad, rmsprop and adam (mu ramps too), lbfgs and newton (batch full), early stopping, grad-norm and curvature monitoring, \
 every learning-rate schedule, l2/l1/maxnorm regularization, f32 and f64, idx/csv data with scale, preprocessing (mean image, channel mean, standardize), augmentation (shift, rotate, scale, flip) and a validation split";
 
 pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {

@@ -229,26 +229,33 @@ fn every_unsupported_construct_gets_its_own_diagnostic() {
     };
     net.train.batch.size = ir::BatchSize::Full;
     net.train.optimizer.kind = ir::OptimizerKind::Newton { damping: 1e-4 };
-    // Not yet: data preprocessing and augmentation, each blamed at its own span.
+    // Honoured too: preprocessing and augmentation.
     let data = net.data.as_mut().expect("the helper writes a data block");
     data.preprocess = ir::Preprocess {
         kind: ir::PreprocessKind::MeanImage,
-        span: Some(Span::new(60, 70)),
+        span: Some(Span::new(40, 50)),
     };
-    data.augment = Some(ir::Augment {
-        shift: Some(2),
-        rotate_deg: None,
-        scale: None,
-        flip: None,
+    // Not yet: random search and bagging, each blamed at its own span.
+    net.search = Some(ir::Search {
+        trials: 4,
+        params: Vec::new(),
+        coarse_epochs: 1,
+        fine_top: 1,
+        fine_epochs: 2,
+        span: Span::new(60, 70),
+    });
+    net.ensemble = Some(ir::Ensemble {
+        models: 3,
+        vote: ir::Vote::Majority,
         span: Span::new(70, 80),
     });
     let errors = generate_tokens(&net, &Options::default()).expect_err("unsupported");
     let messages: Vec<&str> = errors.iter().map(|d| d.message.as_str()).collect();
     assert_eq!(errors.len(), 2, "{messages:#?}");
     assert!(errors.iter().all(|d| d.code == ErrorCode::NotYetSupported));
-    assert!(messages[0].contains("`preprocess`"), "{messages:#?}");
+    assert!(messages[0].contains("`search`"), "{messages:#?}");
     assert_eq!(errors[0].primary_span(), Some(Span::new(60, 70)));
-    assert!(messages[1].contains("`augment`"), "{messages:#?}");
+    assert!(messages[1].contains("`ensemble`"), "{messages:#?}");
     assert_eq!(errors[1].primary_span(), Some(Span::new(70, 80)));
 }
 
