@@ -1,7 +1,9 @@
 //! GFLOP/s of the GEMM kernels at the MNIST MLP's shapes (784-256-128-10, batch 64), and of a
 //! whole training step's worth of GEMMs.
 //!
-//! Run pinned to one core: `taskset -c 0 cargo bench -p netc-runtime --bench gemm`.
+//! Run pinned to one core: `taskset -c 0 cargo bench -p netc-runtime --bench gemm`; with
+//! `NETC_THREADS=2` (and two cores: `taskset -c 0,1`) large products are split over two threads
+//! (the CPU-time column then counts the calling thread only).
 //! Arguments: ISA names to measure (`avx512`, `avx2`, `portable`; default: every SIMD path
 //! this CPU supports) and shape labels to keep (e.g. `dW1`; default: all, plus the whole step).
 //!
@@ -177,8 +179,9 @@ fn main() {
         asked.into_iter().filter(|isa| isa.is_supported()).collect()
     };
     println!(
-        "detected: {:?}; median of {RUNS} runs of >= {MIN_RUN:?}",
-        Isa::detect()
+        "detected: {:?}; {} thread(s); median of {RUNS} runs of >= {MIN_RUN:?}",
+        Isa::detect(),
+        netc_runtime::threads::threads()
     );
     for isa in isas {
         println!("\n{isa:?}");
