@@ -177,7 +177,7 @@ ensemble bagging 5 vote=majority
             .iter()
             .all(|d| d.code == ErrorCode::NotYetSupported)
     );
-    assert_eq!(diagnostics.len(), 2, "{}", render_plain(&src, &diagnostics));
+    assert_eq!(diagnostics.len(), 1, "{}", render_plain(&src, &diagnostics));
     insta::assert_snapshot!(
         "full_language_not_yet_supported",
         render_plain(&src, &diagnostics)

@@ -12,5 +12,6 @@ mod losses;
 mod optimizers;
 mod parse;
 mod preprocess;
+mod search;
 mod train;
 mod ui;

@@ -45,6 +45,7 @@ pub fn module(plan: &Plan) -> TokenStream {
     let params_const = crate::flat::params_const(plan);
     let preprocess_const = preprocess_const(net);
     let augment_const = augment_const(net);
+    let search_const = search_const(net);
     let flat_fns = crate::flat::flat_fns(plan);
     let predict_batch = forward::predict_batch_fn(plan);
     let run_config = run_config(net);
@@ -96,6 +97,7 @@ pub fn module(plan: &Plan) -> TokenStream {
                 #params_const
                 #preprocess_const
                 #augment_const
+                #search_const
 
                 #new_fn
 
@@ -156,9 +158,7 @@ pub fn module(plan: &Plan) -> TokenStream {
             }
 
             fn fit_with(cfg: &rt::RunConfig, splits: &rt::Splits) -> ::core::result::Result<(Model, rt::Report), rt::Error> {
-                let mut model = new(cfg.seed);
-                let report = rt::fit(&mut model, cfg, splits)?;
-                ::core::result::Result::Ok((model, report))
+                rt::search::train_model::<Model>(cfg, Hyper::default(), splits)
             }
 
             /// Loss and accuracy on `data` (inference mode).
@@ -387,6 +387,50 @@ fn augment_const(net: &ir::Network) -> TokenStream {
             rotate_deg: #rotate,
             scale: (#lo, #hi),
             flip: #flip,
+        });
+    }
+}
+
+/// `Network::SEARCH`: the spec's random search (coarse to fine), run by the driver.
+fn search_const(net: &ir::Network) -> TokenStream {
+    let Some(search) = &net.search else {
+        return quote!();
+    };
+    let f64_lit = |v: f64| proc_macro2::Literal::f64_suffixed(v);
+    let params = search.params.iter().map(|p| {
+        let target = match p.target {
+            ir::Hyperparameter::LearningRate => quote!(LearningRate),
+            ir::Hyperparameter::L2 => quote!(L2),
+            ir::Hyperparameter::L1 => quote!(L1),
+            ir::Hyperparameter::MaxNorm => quote!(MaxNorm),
+            ir::Hyperparameter::Dropout => quote!(Dropout),
+            ir::Hyperparameter::Momentum => quote!(Momentum),
+        };
+        let distribution = match p.distribution {
+            ir::Distribution::LogUniform { lo, hi } => {
+                let (lo, hi) = (f64_lit(lo), f64_lit(hi));
+                quote!(rt::search::Distribution::LogUniform { lo: #lo, hi: #hi })
+            }
+            ir::Distribution::Uniform { lo, hi } => {
+                let (lo, hi) = (f64_lit(lo), f64_lit(hi));
+                quote!(rt::search::Distribution::Uniform { lo: #lo, hi: #hi })
+            }
+        };
+        quote!(rt::search::Param { target: rt::search::Target::#target, distribution: #distribution })
+    });
+    let (trials, coarse, top, fine) = (
+        usize_lit(search.trials),
+        usize_lit(search.coarse_epochs),
+        usize_lit(search.fine_top),
+        usize_lit(search.fine_epochs),
+    );
+    quote! {
+        const SEARCH: ::core::option::Option<rt::search::SearchConfig> = ::core::option::Option::Some(rt::search::SearchConfig {
+            trials: #trials,
+            params: &[ #( #params ),* ],
+            coarse_epochs: #coarse,
+            fine_top: #top,
+            fine_epochs: #fine,
         });
     }
 }

@@ -31,9 +31,9 @@ macro_rules! say {
     }};
 }
 
+pub mod augment;
 mod bench;
 mod checkpoint;
-pub mod augment;
 pub mod config;
 pub mod curvature;
 pub mod data;
@@ -46,12 +46,13 @@ pub mod gemm;
 pub mod init;
 pub mod monitor;
 pub mod network;
-pub mod preprocess;
 mod predict;
+pub mod preprocess;
 pub mod report;
 pub mod rng;
 mod safetensors_encode;
 pub mod scalar;
+pub mod search;
 pub mod solve;
 pub mod threads;
 pub mod trainer;

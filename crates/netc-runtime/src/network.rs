@@ -179,6 +179,10 @@ pub trait Network: Sized {
     /// training batch (never validation, test or prediction).
     const AUGMENT: Option<crate::augment::Augment> = None;
 
+    /// `Some` when the spec has a `search` block: trainers run the search
+    /// ([`crate::search::train_model`]) instead of one training run.
+    const SEARCH: Option<crate::search::SearchConfig> = None;
+
     /// Copies the trainable parameters into `out` (len `PARAMS`): tensor by tensor in
     /// `tensors()` order, each row-major.
     fn read_params(&self, out: &mut [f64]);

@@ -10,7 +10,6 @@ use crate::config::{DataConfig, DataSource, RunConfig};
 use crate::data::{Splits, load_csv_features, load_idx_features, load_splits};
 use crate::error::Error;
 use crate::evaluate::{arg_max, evaluate, test_report};
-use crate::fit::fit;
 use crate::network::{Hyperparams, Network};
 use crate::report::group_thousands;
 use crate::trainer::apply::{apply_data_args, apply_train_args, no_data_block};
@@ -23,8 +22,7 @@ pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> R
     if args.batch_info {
         say!("{}", batch_info::<M>(&splits));
     }
-    let mut model = M::new(hyper, cfg.seed);
-    let report = fit(&mut model, &cfg, &splits)?;
+    let (_model, report) = crate::search::train_model::<M>(&cfg, hyper, &splits)?;
     if cfg.verbose {
         if let Some(path) = &cfg.checkpoint_path {
             say!(

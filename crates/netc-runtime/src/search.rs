@@ -1,0 +1,323 @@
+//! `search`: random search in log space, coarse to fine (the lecture's recipe). Every trial
+//! draws its hyperparameters, trains a fresh model for the coarse epochs and is scored on the
+//! validation split (the training accuracy when there is none — never the test split); the
+//! best `fine_top` trials are retrained from scratch for the fine epochs and the best of those
+//! is the result. Hyperparameters are set by name through [`Hyperparams::set`], so the search
+//! never needs a rebuild.
+
+use crate::checkpoint::save_checkpoint;
+use crate::config::RunConfig;
+use crate::data::Splits;
+use crate::error::Error;
+use crate::fit::fit;
+use crate::network::{Hyperparams, Network};
+use crate::report::Report;
+use crate::rng::Rng;
+
+/// Random stream of the search's draws (after the ones in `rng::streams`).
+const SEARCH_STREAM: u64 = 6;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Distribution {
+    /// exp(U(ln lo, ln hi)).
+    LogUniform {
+        lo: f64,
+        hi: f64,
+    },
+    Uniform {
+        lo: f64,
+        hi: f64,
+    },
+}
+
+impl Distribution {
+    fn sample(self, rng: &mut Rng) -> f64 {
+        let u = f64::from(rng.uniform());
+        match self {
+            Distribution::LogUniform { lo, hi } => (lo.ln() + u * (hi.ln() - lo.ln())).exp(),
+            Distribution::Uniform { lo, hi } => lo + u * (hi - lo),
+        }
+    }
+}
+
+/// What a search parameter varies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    LearningRate,
+    L2,
+    L1,
+    MaxNorm,
+    /// Every dropout layer's p.
+    Dropout,
+    /// The optimizer's μ (momentum, nesterov), decay (rmsprop) or β₁ (adam).
+    Momentum,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::LearningRate => "learning_rate",
+            Target::L2 => "l2",
+            Target::L1 => "l1",
+            Target::MaxNorm => "maxnorm",
+            Target::Dropout => "dropout",
+            Target::Momentum => "momentum",
+        }
+    }
+
+    /// The `Hyper` fields this target sets.
+    fn fields(self, names: &'static [&'static str]) -> Vec<&'static str> {
+        match self {
+            Target::Dropout => names
+                .iter()
+                .copied()
+                .filter(|n| *n == "dropout" || n.starts_with("dropout_"))
+                .collect(),
+            Target::Momentum => ["momentum", "decay", "beta1"]
+                .into_iter()
+                .filter(|n| names.contains(n))
+                .take(1)
+                .collect(),
+            other => names
+                .iter()
+                .copied()
+                .filter(|n| *n == other.name())
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Param {
+    pub target: Target,
+    pub distribution: Distribution,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SearchConfig {
+    pub trials: usize,
+    pub params: &'static [Param],
+    pub coarse_epochs: usize,
+    pub fine_top: usize,
+    pub fine_epochs: usize,
+}
+
+/// One trial: its drawn values (in `params` order) and its scores.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trial {
+    pub values: Vec<f64>,
+    pub coarse_score: f32,
+    pub fine_score: Option<f32>,
+}
+
+/// The outcome: every trial, the index of the winner, its model's report.
+pub struct SearchReport {
+    pub trials: Vec<Trial>,
+    pub best: usize,
+    pub report: Report,
+}
+
+/// Runs the search from the spec's hyperparameters `base`; returns the best fine-stage model.
+/// `cfg.checkpoint_path` / `cfg.metrics_path` receive the winner's weights and its fine run.
+pub fn search<M: Network>(
+    cfg: &RunConfig,
+    base: &M::Hyper,
+    splits: &Splits,
+    search: &SearchConfig,
+) -> Result<(M, SearchReport), Error> {
+    let names = <M::Hyper as Hyperparams>::names();
+    let fields: Vec<Vec<&str>> = search
+        .params
+        .iter()
+        .map(|p| p.target.fields(names))
+        .collect();
+    if let Some((param, _)) = search
+        .params
+        .iter()
+        .zip(&fields)
+        .find(|(_, f)| f.is_empty())
+    {
+        return Err(Error::Usage(format!(
+            "search varies `{}`, but model `{}` has no such hyperparameter (it has: {})",
+            param.target.name(),
+            M::META.name,
+            names.join(", ")
+        )));
+    }
+    let configure = |values: &[f64]| -> Result<M::Hyper, Error> {
+        let mut hyper = base.clone();
+        for (value, names) in values.iter().zip(&fields) {
+            for name in names {
+                hyper.set(name, *value)?;
+            }
+        }
+        Ok(hyper)
+    };
+    let quiet = |epochs: usize| RunConfig {
+        epochs,
+        verbose: false,
+        metrics_path: None,
+        checkpoint_path: None,
+        ..cfg.clone()
+    };
+    let score = |report: &Report| -> f32 {
+        let last = report.epochs.last();
+        last.and_then(|e| e.val_accuracy)
+            .or(last.map(|e| e.train_accuracy))
+            .unwrap_or(f32::NEG_INFINITY)
+    };
+    let scored_on = if splits.validation.is_some() {
+        "validation"
+    } else {
+        "training"
+    };
+
+    let mut rng = Rng::new(cfg.seed, SEARCH_STREAM);
+    let mut trials = Vec::with_capacity(search.trials);
+    for t in 0..search.trials {
+        let values: Vec<f64> = search
+            .params
+            .iter()
+            .map(|p| p.distribution.sample(&mut rng))
+            .collect();
+        let mut model = M::new(configure(&values)?, cfg.seed);
+        let report = fit(&mut model, &quiet(search.coarse_epochs), splits)?;
+        let trial = Trial {
+            values,
+            coarse_score: score(&report),
+            fine_score: None,
+        };
+        if cfg.verbose {
+            say!(
+                "coarse {:>3}/{}  {}  {} accuracy {:.2}%",
+                t + 1,
+                search.trials,
+                describe(search, &trial.values),
+                scored_on,
+                100.0 * trial.coarse_score
+            );
+        }
+        trials.push(trial);
+    }
+
+    let mut order: Vec<usize> = (0..trials.len()).collect();
+    order.sort_by(|&a, &b| trials[b].coarse_score.total_cmp(&trials[a].coarse_score));
+    let mut best: Option<(usize, M, Report)> = None;
+    for &t in order.iter().take(search.fine_top.max(1)) {
+        let mut model = M::new(configure(&trials[t].values)?, cfg.seed);
+        let report = fit(&mut model, &quiet(search.fine_epochs), splits)?;
+        let fine = score(&report);
+        trials[t].fine_score = Some(fine);
+        if cfg.verbose {
+            say!(
+                "fine   trial {:>3}  {}  {} accuracy {:.2}%",
+                t + 1,
+                describe(search, &trials[t].values),
+                scored_on,
+                100.0 * fine
+            );
+        }
+        if best
+            .as_ref()
+            .is_none_or(|(b, _, _)| fine > trials[*b].fine_score.unwrap_or(f32::NEG_INFINITY))
+        {
+            best = Some((t, model, report));
+        }
+    }
+    let Some((winner, model, report)) = best else {
+        return Err(Error::Usage("search needs at least one trial".into()));
+    };
+    if cfg.verbose {
+        say!(
+            "best: trial {}  {}  ({} accuracy {:.2}%{})",
+            winner + 1,
+            describe(search, &trials[winner].values),
+            scored_on,
+            100.0 * trials[winner].fine_score.unwrap_or(f32::NAN),
+            report
+                .test_accuracy
+                .map_or(String::new(), |a| format!("; test {:.2}%", 100.0 * a))
+        );
+    }
+    if let Some(path) = &cfg.checkpoint_path {
+        save_checkpoint(&model, path)?;
+    }
+    if let Some(path) = &cfg.metrics_path {
+        // The winner's fine run, one JSON line per epoch as `fit` writes them.
+        let lines: String = report.epochs.iter().map(|e| e.to_json() + "\n").collect();
+        std::fs::write(path, lines).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok((
+        model,
+        SearchReport {
+            trials,
+            best: winner,
+            report,
+        },
+    ))
+}
+
+fn describe(search: &SearchConfig, values: &[f64]) -> String {
+    search
+        .params
+        .iter()
+        .zip(values)
+        .map(|(p, v)| format!("{} {:.3e}", p.target.name(), v))
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+/// Trains the spec's way: a search when the model has one, else one `fit` from `hyper`.
+pub fn train_model<M: Network>(
+    cfg: &RunConfig,
+    hyper: M::Hyper,
+    splits: &Splits,
+) -> Result<(M, Report), Error> {
+    match M::SEARCH {
+        Some(config) => {
+            let (model, outcome) = search::<M>(cfg, &hyper, splits, &config)?;
+            Ok((model, outcome.report))
+        }
+        None => {
+            let mut model = M::new(hyper, cfg.seed);
+            let report = fit(&mut model, cfg, splits)?;
+            Ok((model, report))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_uniform_draws_cover_the_decades_evenly() {
+        let d = Distribution::LogUniform { lo: 1e-5, hi: 1e-1 };
+        let mut rng = Rng::new(1, SEARCH_STREAM);
+        let mut per_decade = [0usize; 4];
+        for _ in 0..40_000 {
+            let v = d.sample(&mut rng);
+            assert!((1e-5..=1e-1).contains(&v));
+            per_decade[((v.log10() + 5.0).floor() as usize).min(3)] += 1;
+        }
+        for count in per_decade {
+            assert!((9_400..10_600).contains(&count), "{per_decade:?}");
+        }
+    }
+
+    #[test]
+    fn targets_resolve_to_hyper_fields() {
+        let names: &'static [&'static str] =
+            &["learning_rate", "beta1", "dropout_1", "dropout_3", "l2"];
+        assert_eq!(
+            Target::Dropout.fields(names),
+            vec!["dropout_1", "dropout_3"]
+        );
+        assert_eq!(Target::Momentum.fields(names), vec!["beta1"]);
+        assert_eq!(Target::L2.fields(names), vec!["l2"]);
+        assert!(Target::L1.fields(names).is_empty());
+    }
+}
