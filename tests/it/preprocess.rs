@@ -47,7 +47,7 @@ fn dataset(rows: &[[f32; 3]], labels: &[u32]) -> Dataset {
     Dataset::new(x, labels.to_vec()).unwrap()
 }
 
-fn tensor<'m, M: Network<Float = f32>>(model: &'m M, name: &str) -> Vec<f32> {
+fn tensor<M: Network<Float = f32>>(model: &M, name: &str) -> Vec<f32> {
     let tensors = model.tensors();
     let t = tensors
         .iter()

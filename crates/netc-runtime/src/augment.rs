@@ -140,6 +140,34 @@ pub fn augment_batch(cfg: &Augment, batch: &mut [f32], scratch: &mut [f32], rng:
     }
 }
 
+/// The training loop's augmentation state: the spec's settings, its own random stream and
+/// the buffers of one batch, allocated once.
+pub struct Augmenter {
+    cfg: Augment,
+    batch: Vec<f32>,
+    scratch: Vec<f32>,
+    rng: Rng,
+}
+
+impl Augmenter {
+    pub fn new(cfg: Augment, batch_rows: usize, seed: u64) -> Augmenter {
+        Augmenter {
+            cfg,
+            batch: vec![0.0; batch_rows * cfg.features()],
+            scratch: vec![0.0; cfg.features()],
+            rng: Rng::new(seed, crate::rng::streams::AUGMENT),
+        }
+    }
+
+    /// A transformed copy of the batch `x` (rows × features).
+    pub fn transform(&mut self, x: &[f32]) -> &[f32] {
+        let batch = &mut self.batch[..x.len()];
+        batch.copy_from_slice(x);
+        augment_batch(&self.cfg, batch, &mut self.scratch, &mut self.rng);
+        batch
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,33 +286,5 @@ mod tests {
             (900..1100).contains(&flips),
             "{flips} horizontal flips of 2000"
         );
-    }
-}
-
-/// The training loop's augmentation state: the spec's settings, its own random stream and
-/// the buffers of one batch, allocated once.
-pub struct Augmenter {
-    cfg: Augment,
-    batch: Vec<f32>,
-    scratch: Vec<f32>,
-    rng: Rng,
-}
-
-impl Augmenter {
-    pub fn new(cfg: Augment, batch_rows: usize, seed: u64) -> Augmenter {
-        Augmenter {
-            cfg,
-            batch: vec![0.0; batch_rows * cfg.features()],
-            scratch: vec![0.0; cfg.features()],
-            rng: Rng::new(seed, crate::rng::streams::AUGMENT),
-        }
-    }
-
-    /// A transformed copy of the batch `x` (rows × features).
-    pub fn transform(&mut self, x: &[f32]) -> &[f32] {
-        let batch = &mut self.batch[..x.len()];
-        batch.copy_from_slice(x);
-        augment_batch(&self.cfg, batch, &mut self.scratch, &mut self.rng);
-        batch
     }
 }

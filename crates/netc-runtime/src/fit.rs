@@ -287,7 +287,7 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
             // the parameters the step starts from, on the step's batch.
             let due = self
                 .curvature_every
-                .is_some_and(|every| (self.steps_run + 1) % every == 0);
+                .is_some_and(|every| (self.steps_run + 1).is_multiple_of(every));
             let curvature = match (&mut self.curvature_probe, due) {
                 (Some(probe), true) => Some(probe.measure(model, batch_x, batch_y)?),
                 _ => None,

@@ -199,7 +199,6 @@ pub fn fit_full_batch<M: Network>(
             newton(&mut view, &mut theta, &config, &mut on_iteration)
         }
     };
-    drop(view);
     let model = cell.into_inner().model;
     if let Some(error) = failure {
         return Err(error);

@@ -58,7 +58,7 @@ mod tests {
     use super::*;
 
     fn variance_of(init: Init, fan_in: usize, fan_out: usize) -> f64 {
-        let mut w = vec![0.0; 50_000];
+        let mut w = vec![0.0f32; 50_000];
         fill(&mut w, init, fan_in, fan_out, &mut Rng::new(9, 1));
         w.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / w.len() as f64
     }
