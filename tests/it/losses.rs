@@ -234,16 +234,7 @@ fn multi_label_correct_counts_exact_matches() {
 
 // ---------------------------------------------------------------- training
 
-fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn with_repo_data(mut cfg: rt::RunConfig) -> rt::RunConfig {
-    if let Some(data) = &mut cfg.data {
-        data.base_dir = Some(repo_root());
-    }
-    cfg
-}
+use crate::support::with_repo_data;
 
 #[test]
 fn target_columns_are_loaded_from_the_spec() {

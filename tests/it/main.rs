@@ -13,5 +13,6 @@ mod optimizers;
 mod parse;
 mod preprocess;
 mod search;
+mod support;
 mod train;
 mod ui;

@@ -10,17 +10,7 @@ mod specs;
 
 use netc::__private as rt;
 
-/// The repository root: relative data paths in the specs resolve against it.
-fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn with_repo_data(mut cfg: rt::RunConfig) -> rt::RunConfig {
-    if let Some(data) = &mut cfg.data {
-        data.base_dir = Some(repo_root());
-    }
-    cfg
-}
+pub(crate) use crate::support::{repo_root, with_repo_data};
 
 /// mnist7 (train: 10,000 images, test: 10,000) as a spec's data block loads it.
 fn mnist7(cfg: &rt::RunConfig) -> rt::Splits {

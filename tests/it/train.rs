@@ -9,17 +9,7 @@ netc::net!(include "../specs/mnist_mlp.net");
 #[path = "../../crates/netc/examples/xor_macro.rs"]
 mod xor_macro;
 
-/// The repository root: relative data paths in the specs resolve against it.
-fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn with_repo_data(mut cfg: rt::RunConfig) -> rt::RunConfig {
-    if let Some(data) = &mut cfg.data {
-        data.base_dir = Some(repo_root());
-    }
-    cfg
-}
+use crate::support::with_repo_data;
 
 #[test]
 fn xor_spec_reaches_full_accuracy() {

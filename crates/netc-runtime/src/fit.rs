@@ -167,6 +167,22 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         }
     }
 
+    let test = test_and_save(model, cfg, splits)?;
+    Ok(Report {
+        epochs,
+        test_loss: test.map(|t| t.loss),
+        test_accuracy: test.map(|t| t.accuracy),
+        steps: model.steps(),
+        early_stop,
+    })
+}
+
+/// The end of every training run: the test report (printed when verbose) and the checkpoint.
+pub(crate) fn test_and_save<M: Network>(
+    model: &mut M,
+    cfg: &RunConfig,
+    splits: &Splits,
+) -> Result<Option<crate::evaluate::Evaluation>, Error> {
     let test = splits
         .test
         .as_ref()
@@ -175,17 +191,10 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
     if let (true, Some((_, report))) = (cfg.verbose, &test) {
         say!("{report}");
     }
-    let test = test.map(|(evaluation, _)| evaluation);
     if let Some(path) = &cfg.checkpoint_path {
         save_checkpoint(model, path)?;
     }
-    Ok(Report {
-        epochs,
-        test_loss: test.map(|t| t.loss),
-        test_accuracy: test.map(|t| t.accuracy),
-        steps: model.steps(),
-        early_stop,
-    })
+    Ok(test.map(|(evaluation, _)| evaluation))
 }
 
 /// Puts the best epoch's tensors back (if kept and not already the model's) and sums up.

@@ -7,11 +7,11 @@ use std::io::Write;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use crate::checkpoint::{load_checkpoint, save_checkpoint};
+use crate::checkpoint::load_checkpoint;
 use crate::config::RunConfig;
 use crate::data::Splits;
 use crate::error::Error;
-use crate::evaluate::{check_dataset, evaluate, row_major, targets_of, test_report};
+use crate::evaluate::{check_dataset, evaluate, row_major, targets_of};
 use crate::network::{Masks, Network, Targets};
 use crate::report::{EpochReport, Report};
 use crate::solve::{Iteration, LbfgsConfig, NewtonConfig, Objective, lbfgs, newton};
@@ -215,18 +215,7 @@ pub fn fit_full_batch<M: Network>(
             summary.grad_inf_norm
         );
     }
-    let test = splits
-        .test
-        .as_ref()
-        .map(|t| test_report(model, t))
-        .transpose()?;
-    if let (true, Some((_, report))) = (cfg.verbose, &test) {
-        println!("{report}");
-    }
-    let test = test.map(|(evaluation, _)| evaluation);
-    if let Some(path) = &cfg.checkpoint_path {
-        save_checkpoint(model, path)?;
-    }
+    let test = crate::fit::test_and_save(model, cfg, splits)?;
     Ok(Report {
         epochs,
         test_loss: test.map(|t| t.loss),
