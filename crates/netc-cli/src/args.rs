@@ -100,5 +100,8 @@ pub enum Command {
         /// Number of timed runs, the median is reported (the trainer defaults to 5).
         #[arg(long, value_name = "R")]
         runs: Option<u32>,
+        /// Threads for the large matrix products (the trainer defaults to `NETC_THREADS`, else 1).
+        #[arg(long, value_name = "N")]
+        threads: Option<u32>,
     },
 }

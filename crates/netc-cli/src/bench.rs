@@ -1,4 +1,4 @@
-//! `netc bench SPEC [--seconds S] [--runs R]`: build, then run the trainer's benchmark on the
+//! `netc bench SPEC [--seconds S] [--runs R] [--threads N]`: build, then run the trainer's benchmark on the
 //! spec's own model and print its report.
 
 use std::path::Path;
@@ -14,6 +14,7 @@ pub fn bench(
     project: Option<&Path>,
     seconds: Option<f64>,
     runs: Option<u32>,
+    threads: Option<u32>,
 ) -> Result<(), CliError> {
     let built = build(io, spec, project)?;
     let mut command = Command::new(&built.binary);
@@ -23,6 +24,9 @@ pub fn bench(
     }
     if let Some(runs) = runs {
         command.arg("--runs").arg(runs.to_string());
+    }
+    if let Some(threads) = threads {
+        command.arg("--threads").arg(threads.to_string());
     }
     io.status("Running", &format!("{} bench", built.binary.display()));
     io.err.flush()?;

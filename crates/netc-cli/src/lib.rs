@@ -61,7 +61,8 @@ pub fn run(
             project,
             seconds,
             runs,
-        } => bench::bench(&mut io, &spec, project.as_deref(), seconds, runs),
+            threads,
+        } => bench::bench(&mut io, &spec, project.as_deref(), seconds, runs, threads),
     };
     match result {
         Ok(()) => 0,
