@@ -8,6 +8,7 @@ mod codegen;
 mod early_stopping;
 mod formulas;
 mod fuzz;
+mod gradcheck;
 mod losses;
 mod optimizers;
 mod parse;
