@@ -56,7 +56,7 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
     let dropout_rng = dropout::used(plan).then(|| quote!(dropout_rng,));
     let scalars = optimizer::step_scalars(plan);
     let dropout_scalars = dropout::step_scalars(plan);
-    let input_dropout = dropout::input_pass(plan, false);
+    let input_dropout = dropout::input_pass(plan);
     let dropout_end = dropout::step_end(plan);
     let reg_loss = regularize::loss_expr(plan);
     let grad_sq = optimizer::grad_sq_expr(plan);
@@ -102,21 +102,18 @@ pub fn gradient_fn(plan: &Plan) -> TokenStream {
         .rev()
         .map(|i| layer_backward(plan, i, false));
     let forward = if dropout::used(plan) {
-        let (draw_input, replay_input) = (
-            dropout::input_pass(plan, false),
-            dropout::input_pass(plan, true),
-        );
+        // Input dropout rebinds `x_rows` to the masked input at function level: the backward
+        // pass of the first layer must read the same masked rows as the forward pass did.
+        let input_dropout = dropout::input_pass_either(plan, quote!(replay));
         let (draw, replay) = (forward(plan, Masking::Draw), forward(plan, Masking::Replay));
-        // `x_rows` may be rebound by input dropout: each branch ends in the loss pass.
         quote! {
             let replay = masks == rt::Masks::Reuse;
+            #input_dropout
             let (loss, _correct) = if replay {
-                #replay_input
                 #replay
                 #loss
                 (loss, correct)
             } else {
-                #draw_input
                 #draw
                 #loss
                 (loss, correct)

@@ -202,24 +202,43 @@ pub fn draw(d: &DropoutPlan) -> TokenStream {
     quote!(if next_dropout_bits(&mut bits) >= #threshold { #scale } else { 0.0 })
 }
 
-/// Dropout on the input: the masked copy of the batch becomes `x_rows`. `replay` reuses the
-/// masked copy of the last draw (valid for the same `x`, as gradient checks and
-/// Hessian-vector products call it).
-pub fn input_pass(plan: &Plan, replay: bool) -> TokenStream {
+/// Input dropout in `train_step`: the masked copy of the batch becomes `x_rows`.
+pub fn input_pass(plan: &Plan) -> TokenStream {
     let Some(d) = &plan.input_dropout else {
         return quote!();
     };
-    let mask = &d.mask;
-    if replay {
-        return quote!(let x_rows = &#mask[..rows];);
+    let (mask, draw) = (&d.mask, input_draw(d));
+    quote! {
+        #draw
+        let x_rows = &#mask[..rows];
     }
-    let draw = draw(d);
+}
+
+/// Input dropout in the gradient-only pass: draws a new masked copy unless `replay` (a runtime
+/// bool) says to reuse the last one (valid for the same `x`, as gradient checks and
+/// Hessian-vector products call it), then rebinds `x_rows` to it — at the caller's level, so
+/// the backward pass of the first layer reads the same rows as the forward pass.
+pub fn input_pass_either(plan: &Plan, replay: TokenStream) -> TokenStream {
+    let Some(d) = &plan.input_dropout else {
+        return quote!();
+    };
+    let (mask, draw) = (&d.mask, input_draw(d));
+    quote! {
+        if !#replay {
+            #draw
+        }
+        let x_rows = &#mask[..rows];
+    }
+}
+
+/// Writes the masked input (0 or x/(1−p) per feature) into the input mask buffer.
+fn input_draw(d: &DropoutPlan) -> TokenStream {
+    let (mask, draw) = (&d.mask, draw(d));
     quote! {
         for (xr, mr) in x_rows.iter().zip(#mask.iter_mut()) {
             for (&v, m) in xr.iter().zip(mr.iter_mut()) {
                 *m = v * #draw;
             }
         }
-        let x_rows = &#mask[..rows];
     }
 }
