@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 
 use super::line_search::{Line, strong_wolfe};
 use super::objective::{Counted, Objective, check_dimension};
-use super::report::{Iteration, SolveReport, StopReason};
+use super::report::{Iteration, SolveReport, StopReason, end_of_step};
 use super::vector::{dot, gradient_small, inf_norm, norm2};
 use crate::Error;
 
@@ -141,29 +141,14 @@ pub fn lbfgs<O: Objective + ?Sized>(
         value = accepted.value;
         grad_norm = inf_norm(&grad);
 
-        let flow = on_iteration(&Iteration {
+        let step = Iteration {
             k,
             value,
             grad_norm,
             step: accepted.step,
-        });
-        if gradient_small(grad_norm, value, config.tolerance) {
-            return Ok(SolveReport::new(
-                k,
-                f.evaluations,
-                value,
-                grad_norm,
-                StopReason::Converged,
-            ));
-        }
-        if flow.is_break() {
-            return Ok(SolveReport::new(
-                k,
-                f.evaluations,
-                value,
-                grad_norm,
-                StopReason::Stopped,
-            ));
+        };
+        if let Some(done) = end_of_step(&step, f.evaluations, config.tolerance, &mut on_iteration) {
+            return Ok(done);
         }
     }
     Ok(SolveReport::new(

@@ -80,3 +80,28 @@ impl SolveReport {
         }
     }
 }
+
+/// After an accepted step: hands it to the caller's callback, then ends the solve if the
+/// gradient is small enough (converged) or the callback asked to stop.
+pub(super) fn end_of_step(
+    step: &Iteration,
+    evaluations: usize,
+    tolerance: f64,
+    on_iteration: &mut impl FnMut(&Iteration) -> std::ops::ControlFlow<()>,
+) -> Option<SolveReport> {
+    let flow = on_iteration(step);
+    let reason = if super::vector::gradient_small(step.grad_norm, step.value, tolerance) {
+        StopReason::Converged
+    } else if flow.is_break() {
+        StopReason::Stopped
+    } else {
+        return None;
+    };
+    Some(SolveReport::new(
+        step.k,
+        evaluations,
+        step.value,
+        step.grad_norm,
+        reason,
+    ))
+}
