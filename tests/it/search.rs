@@ -29,8 +29,8 @@ fn xor(copies: usize) -> Dataset {
     Dataset::new(x, (0..4 * copies).map(|r| labels[r % 4]).collect()).unwrap()
 }
 
-#[test]
-fn every_trial_draws_in_range_and_the_best_fine_trial_wins() {
+/// The spec's search on XOR (validation: two more copies), as the trainer would run it.
+fn run_search() -> (searched::Model, rt::search::SearchReport) {
     let splits = Splits {
         train: xor(8),
         validation: Some(xor(2)),
@@ -39,9 +39,13 @@ fn every_trial_draws_in_range_and_the_best_fine_trial_wins() {
     let mut cfg = searched::run_config();
     cfg.data = None;
     let config = <searched::Model as netc::Network>::SEARCH.expect("the spec has a search block");
-    let (model, outcome) =
-        rt::search::search::<searched::Model>(&cfg, &searched::Hyper::default(), &splits, &config)
-            .unwrap();
+    rt::search::search::<searched::Model>(&cfg, &searched::Hyper::default(), &splits, &config)
+        .unwrap()
+}
+
+#[test]
+fn every_trial_draws_in_range_and_the_best_fine_trial_wins() {
+    let (model, outcome) = run_search();
     assert_eq!(outcome.trials.len(), 6);
     for trial in &outcome.trials {
         let [lr, l2, dropout, mu] = trial.values[..] else {
@@ -77,19 +81,5 @@ fn every_trial_draws_in_range_and_the_best_fine_trial_wins() {
 
 #[test]
 fn same_seed_same_search() {
-    let splits = Splits {
-        train: xor(8),
-        validation: Some(xor(2)),
-        test: None,
-    };
-    let mut cfg = searched::run_config();
-    cfg.data = None;
-    let config = <searched::Model as netc::Network>::SEARCH.unwrap();
-    let run = || {
-        rt::search::search::<searched::Model>(&cfg, &searched::Hyper::default(), &splits, &config)
-            .unwrap()
-            .1
-            .trials
-    };
-    assert_eq!(run(), run());
+    assert_eq!(run_search().1.trials, run_search().1.trials);
 }

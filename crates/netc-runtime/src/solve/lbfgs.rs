@@ -5,8 +5,8 @@ use std::ops::ControlFlow;
 
 use super::line_search::{Line, strong_wolfe};
 use super::objective::{Counted, Objective, check_dimension};
-use super::report::{Iteration, SolveReport, StopReason, end_of_step};
-use super::vector::{dot, gradient_small, inf_norm, norm2};
+use super::report::{Iteration, SolveReport, StopReason, converged_at_start, end_of_step};
+use super::vector::{dot, inf_norm, norm2};
 use crate::Error;
 
 /// Hyperparameters of [`lbfgs`].
@@ -85,14 +85,8 @@ pub fn lbfgs<O: Objective + ?Sized>(
 
     let mut value = f.value_grad(theta, &mut grad)?;
     let mut grad_norm = inf_norm(&grad);
-    if gradient_small(grad_norm, value, config.tolerance) {
-        return Ok(SolveReport::new(
-            0,
-            f.evaluations,
-            value,
-            grad_norm,
-            StopReason::Converged,
-        ));
+    if let Some(done) = converged_at_start(f.evaluations, value, grad_norm, config.tolerance) {
+        return Ok(done);
     }
 
     for k in 1..=config.max_iterations {

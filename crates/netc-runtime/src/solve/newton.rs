@@ -6,8 +6,8 @@ use super::cholesky::{factor_lower, solve_lower};
 use super::hvp::{HvpWorkspace, hvp};
 use super::line_search::{Line, backtracking};
 use super::objective::{Counted, Objective, check_dimension};
-use super::report::{Iteration, SolveReport, StopReason, end_of_step};
-use super::vector::{dot, gradient_small, inf_norm};
+use super::report::{Iteration, SolveReport, StopReason, converged_at_start, end_of_step};
+use super::vector::{dot, inf_norm};
 use crate::Error;
 
 /// The most parameters [`newton`] accepts (the front end refuses `newton` above it too): the
@@ -99,14 +99,8 @@ pub fn newton<O: Objective + ?Sized>(
 
     let mut value = f.value_grad(theta, &mut grad)?;
     let mut grad_norm = inf_norm(&grad);
-    if gradient_small(grad_norm, value, config.tolerance) {
-        return Ok(SolveReport::new(
-            0,
-            f.evaluations,
-            value,
-            grad_norm,
-            StopReason::Converged,
-        ));
+    if let Some(done) = converged_at_start(f.evaluations, value, grad_norm, config.tolerance) {
+        return Ok(done);
     }
 
     for k in 1..=config.max_iterations {

@@ -105,3 +105,14 @@ pub(super) fn end_of_step(
         reason,
     ))
 }
+
+/// Before the first iteration: a start point whose gradient is already small is the answer.
+pub(super) fn converged_at_start(
+    evaluations: usize,
+    value: f64,
+    grad_norm: f64,
+    tolerance: f64,
+) -> Option<SolveReport> {
+    super::vector::gradient_small(grad_norm, value, tolerance)
+        .then(|| SolveReport::new(0, evaluations, value, grad_norm, StopReason::Converged))
+}
