@@ -259,7 +259,15 @@ fn schedule(kind: &ScheduleKind) -> String {
 
 fn train(out: &mut String, t: &Train) {
     out.push_str("\ntrain:\n");
-    let _ = writeln!(out, "  epochs:         {}", t.epochs);
+    let solver = full_batch_solver(&t.optimizer.kind);
+    match solver {
+        Some((name, _)) => {
+            let _ = writeln!(out, "  epochs:         {} (iterations of {name})", t.epochs);
+        }
+        None => {
+            let _ = writeln!(out, "  epochs:         {}", t.epochs);
+        }
+    }
     let batch = match t.batch.size {
         BatchSize::Size(n) => n.to_string(),
         BatchSize::Full => "full".into(),
@@ -272,12 +280,19 @@ fn train(out: &mut String, t: &Train) {
     };
     let _ = writeln!(out, "  sampling:       {sampling}");
     let _ = writeln!(out, "  optimizer:      {}", optimizer(&t.optimizer.kind));
-    let _ = writeln!(
-        out,
-        "  learning_rate:  {} {}",
-        t.learning_rate.base,
-        schedule(&t.learning_rate.schedule)
-    );
+    match solver {
+        Some((name, steps)) => {
+            let _ = writeln!(out, "  learning_rate:  not used ({name} takes {steps})");
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  learning_rate:  {} {}",
+                t.learning_rate.base,
+                schedule(&t.learning_rate.schedule)
+            );
+        }
+    }
     let r = &t.regularize;
     let mut terms = Vec::new();
     if let Some(l2) = r.l2 {
@@ -328,6 +343,17 @@ fn train(out: &mut String, t: &Train) {
     };
     let _ = writeln!(out, "  precision:      {precision}");
     let _ = writeln!(out, "  seed:           {}", t.seed);
+}
+
+/// The full-batch solvers choose their own step and run one iteration per "epoch" (the runtime
+/// bounds their iterations by `epochs` and never reads the learning rate): their name and how
+/// they step, or `None` for a minibatch optimizer.
+fn full_batch_solver(kind: &OptimizerKind) -> Option<(&'static str, &'static str)> {
+    match kind {
+        OptimizerKind::Lbfgs { .. } => Some(("lbfgs", "line-search steps")),
+        OptimizerKind::Newton { .. } => Some(("newton", "damped Newton steps")),
+        _ => None,
+    }
 }
 
 fn metric(m: Metric) -> &'static str {
