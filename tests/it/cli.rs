@@ -163,14 +163,15 @@ fn emit_writes_the_same_code_to_a_file() {
 }
 
 /// `emit` and `build` refuse what the generated trainer would not honour, instead of
-/// silently dropping it (here an ensemble, a driver-level feature).
+/// silently dropping it (here a batch norm before any dense layer: nothing to normalize).
 #[test]
 fn unsupported_constructs_are_errors_for_emit_and_build() {
     let dir = scratch_dir("unsupported");
-    let spec = dir.join("xor_ensemble.net");
+    let spec = dir.join("xor_input_batchnorm.net");
     let xor = std::fs::read_to_string("../specs/xor.net").expect("read specs/xor.net");
-    std::fs::write(&spec, format!("{xor}\nensemble bagging 3 vote=majority\n"))
-        .expect("write spec");
+    let input_batchnorm = xor.replacen("input   2\n", "input   2\n    batchnorm\n", 1);
+    assert_ne!(input_batchnorm, xor);
+    std::fs::write(&spec, input_batchnorm).expect("write spec");
     assert_eq!(
         netc(["check".into(), spec.clone().into_os_string()]).code,
         0
@@ -192,7 +193,13 @@ fn unsupported_constructs_are_errors_for_emit_and_build() {
             "{}",
             outcome.stderr
         );
-        assert!(outcome.stderr.contains("ensemble"), "{}", outcome.stderr);
+        assert!(
+            outcome
+                .stderr
+                .contains("`batchnorm` before the first dense layer"),
+            "{}",
+            outcome.stderr
+        );
     }
     assert!(
         !project.exists(),

@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod codegen;
 mod early_stopping;
+mod ensemble;
 mod formulas;
 mod fuzz;
 mod gradcheck;

@@ -46,6 +46,8 @@ pub fn module(plan: &Plan) -> TokenStream {
     let preprocess_const = preprocess_const(net);
     let augment_const = augment_const(net);
     let search_const = search_const(net);
+    let ensemble_const = crate::user_fns::ensemble_const(net);
+    let user_fns = crate::user_fns::user_fns(net);
     let flat_fns = crate::flat::flat_fns(plan);
     let predict_batch = forward::predict_batch_fn(plan);
     let run_config = run_config(net);
@@ -99,6 +101,8 @@ pub fn module(plan: &Plan) -> TokenStream {
                 #augment_const
                 #search_const
 
+                #ensemble_const
+
                 #new_fn
 
                 fn hyper(&self) -> &Hyper {
@@ -135,51 +139,7 @@ pub fn module(plan: &Plan) -> TokenStream {
                 <Model as rt::Network>::new(Hyper::default(), seed)
             }
 
-            /// Trains on the spec's `data` block with the spec's settings.
-            pub fn train() -> ::core::result::Result<(Model, rt::Report), rt::Error> {
-                train_with(&run_config())
-            }
-
-            /// Trains with `cfg` (e.g. `run_config()` with another `data.base_dir`), loading
-            /// the data it names.
-            pub fn train_with(cfg: &rt::RunConfig) -> ::core::result::Result<(Model, rt::Report), rt::Error> {
-                let ::core::option::Option::Some(data) = &cfg.data else {
-                    return ::core::result::Result::Err(rt::Error::Usage(::std::string::String::from(
-                        "this spec has no `data` block: pass the data in code with `train_on`",
-                    )));
-                };
-                let splits = rt::load_splits(data, cfg.seed)?;
-                fit_with(cfg, &splits)
-            }
-
-            /// Trains on data built in code, with the spec's other settings.
-            pub fn train_on(splits: &rt::Splits) -> ::core::result::Result<(Model, rt::Report), rt::Error> {
-                fit_with(&run_config(), splits)
-            }
-
-            fn fit_with(cfg: &rt::RunConfig, splits: &rt::Splits) -> ::core::result::Result<(Model, rt::Report), rt::Error> {
-                rt::search::train_model::<Model>(cfg, Hyper::default(), splits)
-            }
-
-            /// Loss and accuracy on `data` (inference mode).
-            pub fn evaluate(model: &mut Model, data: &rt::Dataset) -> ::core::result::Result<rt::Evaluation, rt::Error> {
-                rt::evaluate(model, data)
-            }
-
-            /// Outputs (probabilities) for `x.len() / INPUT` samples.
-            pub fn predict(model: &mut Model, x: &[f32]) -> ::core::result::Result<::std::vec::Vec<f32>, rt::Error> {
-                rt::predict(model, x)
-            }
-
-            pub fn save(model: &Model, path: impl AsRef<Path>) -> ::core::result::Result<(), rt::Error> {
-                rt::save_checkpoint(model, path.as_ref())
-            }
-
-            pub fn load(path: impl AsRef<Path>) -> ::core::result::Result<Model, rt::Error> {
-                let mut model = new(0);
-                rt::load_checkpoint(&mut model, path.as_ref())?;
-                ::core::result::Result::Ok(model)
-            }
+            #user_fns
 
             /// The standalone trainer's command line (`train`, `eval`, `predict`, `bench`, `hyper`).
             pub fn main() -> ::std::process::ExitCode {

@@ -29,6 +29,7 @@ mod spec_hash;
 mod support;
 #[cfg(test)]
 mod tests;
+mod user_fns;
 
 use netc_sema::ir;
 use netc_syntax::{Diagnostic, SourceFile};

@@ -6,7 +6,7 @@ use netc_syntax::{Diagnostic, ErrorCode, Span};
 
 const WHAT_WORKS: &str = "the generated trainer supports today: dense layers (relu, tanh, sigmoid, identity), dropout, batchnorm, \
 softmax, logistic (one-vs-all and multi-label) and mse losses, sgd, momentum, nesterov, adagrad, rmsprop and adam (mu ramps too), lbfgs and newton (batch full), early stopping, grad-norm and curvature monitoring, \
-every learning-rate schedule, l2/l1/maxnorm regularization, f32 and f64, idx/csv data with scale, preprocessing (mean image, channel mean, standardize), augmentation (shift, rotate, scale, flip) and a validation split, random search (coarse to fine)";
+every learning-rate schedule, l2/l1/maxnorm regularization, f32 and f64, idx/csv data with scale, preprocessing (mean image, channel mean, standardize), augmentation (shift, rotate, scale, flip) and a validation split, random search (coarse to fine), bagging ensembles";
 
 pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
     let mut found = Vec::new();
@@ -62,8 +62,5 @@ pub fn unsupported_constructs(net: &ir::Network) -> Vec<Diagnostic> {
         None => reject(Some(model.input.span), "a model without a dense layer"),
     }
 
-    if let Some(ensemble) = &net.ensemble {
-        reject(Some(ensemble.span), "`ensemble`");
-    }
     found
 }

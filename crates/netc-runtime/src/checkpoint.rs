@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use safetensors::tensor::{Dtype, SafeTensors};
 
 use crate::error::Error;
-use crate::network::Network;
+use crate::network::{Network, TensorRef};
 use crate::scalar::Scalar;
 
 const META_NETC_VERSION: &str = "netc_version";
@@ -17,13 +17,23 @@ const META_MODEL: &str = "model";
 /// `spec_hash` and `model`. The file is written beside the target and renamed over it, so an
 /// interrupted save never leaves a half-written checkpoint.
 pub fn save_checkpoint<M: Network>(model: &M, path: &Path) -> Result<(), Error> {
-    let tensors = model.tensors();
-    let metadata = [
+    write_checkpoint::<M>(&model.tensors(), &[], path)
+}
+
+/// Writes `tensors` of models of type `M` with the model's identity and `extra` metadata
+/// (an ensemble's member count), atomically as [`save_checkpoint`] does.
+pub(crate) fn write_checkpoint<M: Network>(
+    tensors: &[TensorRef<'_, M::Float>],
+    extra: &[(&str, &str)],
+    path: &Path,
+) -> Result<(), Error> {
+    let mut metadata = vec![
         (META_MODEL, M::META.name),
         (META_NETC_VERSION, M::META.netc_version),
         (META_SPEC_HASH, M::META.spec_hash),
     ];
-    let serialized = crate::safetensors_encode::encode(&tensors, &metadata)
+    metadata.extend_from_slice(extra);
+    let serialized = crate::safetensors_encode::encode(tensors, &metadata)
         .map_err(|message| checkpoint_error(path, message))?;
     let partial = partial_path(path);
     // Errors name the file the user asked for, not the temporary one.
@@ -42,36 +52,76 @@ pub fn save_checkpoint<M: Network>(model: &M, path: &Path) -> Result<(), Error> 
 /// wrong shape or dtype. A file without netc metadata (e.g. exported from PyTorch) is accepted
 /// when every name and shape matches.
 pub fn load_checkpoint<M: Network>(model: &mut M, path: &Path) -> Result<(), Error> {
+    let bytes = read_checkpoint::<M>(path)?;
+    let file = parse_checkpoint(&bytes, path)?;
+    // Validate everything before copying anything.
+    let sources = matching_tensors(model, &file, "", path)?;
+    let expected: Vec<String> = model.tensors().into_iter().map(|t| t.name).collect();
+    if let Some(extra) = file
+        .names()
+        .into_iter()
+        .find(|name| !expected.iter().any(|e| e == *name))
+    {
+        return Err(checkpoint_error(
+            path,
+            format!("tensor `{extra}` is not part of model `{}`", M::META.name),
+        ));
+    }
+    copy_tensors(model, &sources);
+    Ok(())
+}
+
+/// The file's bytes, after checking that its metadata (if any) names this model's spec.
+pub(crate) fn read_checkpoint<M: Network>(path: &Path) -> Result<Vec<u8>, Error> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let (_, header) = SafeTensors::read_metadata(&bytes)
-        .map_err(|e| checkpoint_error(path, format!("not a safetensors file: {e}")))?;
-    if let Some(metadata) = header.metadata() {
-        check_identity::<M>(metadata, path)?;
+    if let Some(metadata) = checkpoint_metadata(&bytes, path)? {
+        check_identity::<M>(&metadata, path)?;
     }
-    let file = SafeTensors::deserialize(&bytes)
-        .map_err(|e| checkpoint_error(path, format!("not a safetensors file: {e}")))?;
+    Ok(bytes)
+}
 
-    // Validate everything before copying anything.
-    let expected = model.tensors();
-    let mut sources = Vec::with_capacity(expected.len());
-    for tensor in &expected {
+/// The file's string metadata, `None` when it has none.
+pub(crate) fn checkpoint_metadata(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<Option<HashMap<String, String>>, Error> {
+    let (_, header) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| checkpoint_error(path, format!("not a safetensors file: {e}")))?;
+    Ok(header.metadata().clone())
+}
+
+pub(crate) fn parse_checkpoint<'d>(bytes: &'d [u8], path: &Path) -> Result<SafeTensors<'d>, Error> {
+    SafeTensors::deserialize(bytes)
+        .map_err(|e| checkpoint_error(path, format!("not a safetensors file: {e}")))
+}
+
+/// The raw data of every tensor of `model`, found in `file` under `prefix` + its name, after
+/// checking each one's dtype and shape.
+pub(crate) fn matching_tensors<'d, M: Network>(
+    model: &M,
+    file: &SafeTensors<'d>,
+    prefix: &str,
+    path: &Path,
+) -> Result<Vec<&'d [u8]>, Error> {
+    let expected_dtype = if M::Float::BYTES == 8 {
+        Dtype::F64
+    } else {
+        Dtype::F32
+    };
+    let mut sources = Vec::new();
+    for tensor in model.tensors() {
+        let name = format!("{prefix}{}", tensor.name);
         let view = file
-            .tensor(&tensor.name)
-            .map_err(|_| checkpoint_error(path, format!("tensor `{}` is missing", tensor.name)))?;
-        let expected_dtype = if M::Float::BYTES == 8 {
-            Dtype::F64
-        } else {
-            Dtype::F32
-        };
+            .tensor(&name)
+            .map_err(|_| checkpoint_error(path, format!("tensor `{name}` is missing")))?;
         if view.dtype() != expected_dtype {
             return Err(checkpoint_error(
                 path,
                 format!(
-                    "tensor `{}` has dtype {:?}, expected {} (this model's precision)",
-                    tensor.name,
+                    "tensor `{name}` has dtype {:?}, expected {} (this model's precision)",
                     view.dtype(),
                     M::Float::DTYPE
                 ),
@@ -81,8 +131,7 @@ pub fn load_checkpoint<M: Network>(model: &mut M, path: &Path) -> Result<(), Err
             return Err(checkpoint_error(
                 path,
                 format!(
-                    "tensor `{}` has shape {:?}, this model expects {:?}",
-                    tensor.name,
+                    "tensor `{name}` has shape {:?}, this model expects {:?}",
                     view.shape(),
                     tensor.shape
                 ),
@@ -90,18 +139,11 @@ pub fn load_checkpoint<M: Network>(model: &mut M, path: &Path) -> Result<(), Err
         }
         sources.push(view.data());
     }
-    if let Some(extra) = file
-        .names()
-        .into_iter()
-        .find(|name| !expected.iter().any(|t| t.name == *name))
-    {
-        return Err(checkpoint_error(
-            path,
-            format!("tensor `{extra}` is not part of model `{}`", M::META.name),
-        ));
-    }
-    drop(expected);
+    Ok(sources)
+}
 
+/// Copies `sources` (from [`matching_tensors`]) into the model's tensors.
+pub(crate) fn copy_tensors<M: Network>(model: &mut M, sources: &[&[u8]]) {
     for (target, source) in model.tensors_mut().into_iter().zip(sources) {
         for (value, le) in target
             .data
@@ -111,7 +153,6 @@ pub fn load_checkpoint<M: Network>(model: &mut M, path: &Path) -> Result<(), Err
             *value = M::Float::read_le(le);
         }
     }
-    Ok(())
 }
 
 fn check_identity<M: Network>(
@@ -141,7 +182,7 @@ fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn checkpoint_error(path: &Path, message: String) -> Error {
+pub(crate) fn checkpoint_error(path: &Path, message: String) -> Error {
     Error::Checkpoint {
         path: path.to_path_buf(),
         message,

@@ -59,6 +59,18 @@ impl Evaluation {
 /// cross-entropy; linear (mse) mean over samples of Σ_j ½(y_j − t_j)², the loss the step
 /// minimizes.
 pub fn evaluate<M: Network>(model: &mut M, data: &Dataset) -> Result<Evaluation, Error> {
+    evaluate_by::<M>(&mut |x, rows, out| model.predict_batch(x, rows, out), data)
+}
+
+/// Inference outputs of `rows ≤ M::BATCH` samples, as [`Network::predict_batch`] writes them:
+/// one model's, or an ensemble's combined outputs (`M` gives the shapes and the output kind).
+pub(crate) type PredictFn<'a> = dyn FnMut(&[f32], usize, &mut [f32]) + 'a;
+
+/// [`evaluate`] of the outputs `predict` writes.
+pub(crate) fn evaluate_by<M: Network>(
+    predict: &mut PredictFn<'_>,
+    data: &Dataset,
+) -> Result<Evaluation, Error> {
     check_dataset::<M>(data, "evaluation")?;
     if data.is_empty() {
         return Err(dataset_error(
@@ -70,7 +82,7 @@ pub fn evaluate<M: Network>(model: &mut M, data: &Dataset) -> Result<Evaluation,
     let mut squares = 0.0f64;
     let mut correct = 0usize;
     let mut target = vec![0.0f32; M::OUTPUT];
-    for_each_prediction(model, data, |row, outputs| {
+    for_each_prediction::<M>(predict, data, |row, outputs| {
         let label = sample_target(data, row, M::OUTPUT, &mut target);
         loss_sum += f64::from(sample_loss(M::OUTPUT_KIND, outputs, &target, label));
         squares += outputs
@@ -97,11 +109,19 @@ pub fn test_report<M: Network>(
     model: &mut M,
     data: &Dataset,
 ) -> Result<(Evaluation, String), Error> {
-    let evaluation = evaluate(model, data)?;
+    test_report_by::<M>(&mut |x, rows, out| model.predict_batch(x, rows, out), data)
+}
+
+/// [`test_report`] of the outputs `predict` writes.
+pub(crate) fn test_report_by<M: Network>(
+    predict: &mut PredictFn<'_>,
+    data: &Dataset,
+) -> Result<(Evaluation, String), Error> {
+    let evaluation = evaluate_by::<M>(predict, data)?;
     let mut report = evaluation.summary_line();
     if evaluation.exact_match {
         report.push('\n');
-        report.push_str(&label_table(&label_counts(model, data)?));
+        report.push_str(&label_table(&labels::label_counts_by::<M>(predict, data)?));
     }
     Ok((evaluation, report))
 }
@@ -116,10 +136,10 @@ pub(crate) fn targets_of<'a>(data: &'a Dataset, values: &'a [f32]) -> Targets<'a
     }
 }
 
-/// Calls `score(row, outputs)` for every sample of `data`, in order, with the model's
-/// `M::OUTPUT` inference outputs.
+/// Calls `score(row, outputs)` for every sample of `data`, in order, with its `M::OUTPUT`
+/// inference outputs from `predict`.
 pub(crate) fn for_each_prediction<M: Network>(
-    model: &mut M,
+    predict: &mut PredictFn<'_>,
     data: &Dataset,
     mut score: impl FnMut(usize, &[f32]),
 ) {
@@ -128,7 +148,7 @@ pub(crate) fn for_each_prediction<M: Network>(
     for first_row in (0..data.len()).step_by(M::BATCH) {
         let rows = M::BATCH.min(data.len() - first_row);
         let first = first_row * M::INPUT;
-        model.predict_batch(
+        predict(
             &x[first..first + rows * M::INPUT],
             rows,
             &mut out[..rows * M::OUTPUT],

@@ -38,6 +38,7 @@ pub mod config;
 pub mod curvature;
 pub mod data;
 mod early_stopping;
+pub mod ensemble;
 pub mod error;
 mod evaluate;
 mod fit;
@@ -64,6 +65,7 @@ pub use bench::{BenchReport, bench};
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use config::*;
 pub use data::{Batcher, Dataset, Splits, load_csv, load_idx, load_splits};
+pub use ensemble::{Ensemble, EnsembleConfig, EnsembleReport, Vote, load_ensemble, save_ensemble};
 pub use error::Error;
 pub use evaluate::{
     Evaluation, LabelCounts, arg_max, evaluate, label_counts, label_table, test_report,

@@ -183,6 +183,10 @@ pub trait Network: Sized {
     /// ([`crate::search::train_model`]) instead of one training run.
     const SEARCH: Option<crate::search::SearchConfig> = None;
 
+    /// `Some` when the spec has an `ensemble` block: trainers bag that many models
+    /// ([`crate::ensemble::train_ensemble`]) and evaluate, save and predict them together.
+    const ENSEMBLE: Option<crate::ensemble::EnsembleConfig> = None;
+
     /// Copies the trainable parameters into `out` (len `PARAMS`): tensor by tensor in
     /// `tensors()` order, each row-major.
     fn read_params(&self, out: &mut [f64]);

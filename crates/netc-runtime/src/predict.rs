@@ -1,6 +1,7 @@
 //! Inference on raw feature rows.
 
 use crate::error::Error;
+use crate::evaluate::PredictFn;
 use crate::network::Network;
 
 /// Outputs for every row of `x` (row-major, `M::INPUT` values per row), computed `M::BATCH`
@@ -10,6 +11,14 @@ use crate::network::Network;
 /// - x: `[rows * INPUT]`
 /// - returns `[rows * OUTPUT]`
 pub fn predict<M: Network>(model: &mut M, x: &[f32]) -> Result<Vec<f32>, Error> {
+    predict_by::<M>(&mut |x, rows, out| model.predict_batch(x, rows, out), x)
+}
+
+/// [`predict`] with the outputs `predict_batch` writes (one model's, or an ensemble's).
+pub(crate) fn predict_by<M: Network>(
+    predict_batch: &mut PredictFn<'_>,
+    x: &[f32],
+) -> Result<Vec<f32>, Error> {
     if !x.len().is_multiple_of(M::INPUT) {
         return Err(Error::Usage(format!(
             "{} input values are not whole samples: the model `{}` takes {} features per sample",
@@ -24,7 +33,7 @@ pub fn predict<M: Network>(model: &mut M, x: &[f32]) -> Result<Vec<f32>, Error> 
         .chunks(M::BATCH * M::INPUT)
         .zip(out.chunks_mut(M::BATCH * M::OUTPUT))
     {
-        model.predict_batch(inputs, inputs.len() / M::INPUT, outputs);
+        predict_batch(inputs, inputs.len() / M::INPUT, outputs);
     }
     Ok(out)
 }

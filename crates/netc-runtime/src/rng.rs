@@ -15,6 +15,8 @@ pub mod streams {
     pub const DROPOUT: u64 = 3;
     pub const SPLIT: u64 = 4;
     pub const AUGMENT: u64 = 5;
+    /// Bagging: member seeds and bootstrap samples (6 is the search's).
+    pub const ENSEMBLE: u64 = 7;
 }
 
 /// ChaCha8 with a seed and a stream; same `(seed, stream)` → same sequence on every platform.

@@ -338,7 +338,10 @@ mod tests {
                 }
             });
         }
-        assert!(elsewhere.load(Ordering::Relaxed) > 0, "no helper ran a part in 60 s");
+        assert!(
+            elsewhere.load(Ordering::Relaxed) > 0,
+            "no helper ran a part in 60 s"
+        );
     }
 
     #[test]

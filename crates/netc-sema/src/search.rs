@@ -6,8 +6,8 @@ use netc_syntax::{Diagnostic, ErrorCode};
 use crate::args::{self, Args, Signature};
 use crate::ctx::Ctx;
 use crate::ir::{
-    Distribution, Ensemble, Hyperparameter, LayerKind, Model, OptimizerKind, Search, SearchParam,
-    Train, Vote,
+    Distribution, Ensemble, Hyperparameter, LayerKind, LossKind, Model, OptimizerKind, Search,
+    SearchParam, Train, Vote,
 };
 use crate::items::Written;
 use crate::names::{lookup, suggest_or_list, unknown};
@@ -243,7 +243,11 @@ fn search_param(
     })
 }
 
-pub(crate) fn analyze_ensemble(ctx: &mut Ctx, block: &Block) -> Option<Ensemble> {
+pub(crate) fn analyze_ensemble(
+    ctx: &mut Ctx,
+    block: &Block,
+    model: Option<&Model>,
+) -> Option<Ensemble> {
     let item = block.items.first()?;
     if item.name.name != "bagging" {
         ctx.report(unknown(
@@ -262,9 +266,31 @@ pub(crate) fn analyze_ensemble(ctx: &mut Ctx, block: &Block) -> Option<Ensemble>
     );
     let count = args.required(ctx, item, "a number of models", "expected e.g. `bagging 5`")?;
     let models = args::count(ctx, count, "the number of models", 2, 1000);
-    let vote = args.get("vote").map_or(Some(Vote::Majority), |v| {
-        args::word(ctx, v, "the vote").and_then(|(w, s)| lookup(ctx, VOTES, w, s, "vote"))
-    });
+    // Regression outputs are values, not votes: they are averaged unless told otherwise.
+    let regression = model.is_some_and(|m| m.loss.kind == LossKind::Mse);
+    let default_vote = if regression {
+        Vote::Average
+    } else {
+        Vote::Majority
+    };
+    let vote = match args.get("vote") {
+        None => Some(default_vote),
+        Some(v) => args::word(ctx, v, "the vote").and_then(|(w, span)| {
+            let vote = lookup(ctx, VOTES, w, span, "vote")?;
+            if vote == Vote::Majority && regression {
+                ctx.report(
+                    Diagnostic::error(
+                        ErrorCode::Incompatible,
+                        "a majority vote needs classes, and an mse model predicts values",
+                    )
+                    .with_primary(span, "majority of what?")
+                    .with_note("help: write `vote=average` (the default for mse models)"),
+                );
+                return None;
+            }
+            Some(vote)
+        }),
+    };
     Some(Ensemble {
         models: models? as usize,
         vote: vote?,

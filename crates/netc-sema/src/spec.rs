@@ -37,7 +37,7 @@ pub(crate) fn analyze(file: &File) -> Result<ir::Network, Vec<Diagnostic>> {
         .map(|block| search::analyze_search(&mut ctx, block, model.as_ref(), &train));
     let ensemble = blocks
         .ensemble
-        .map(|block| search::analyze_ensemble(&mut ctx, block));
+        .map(|block| search::analyze_ensemble(&mut ctx, block, model.as_ref()));
 
     match (ctx.diags.is_empty(), model, data, search, ensemble) {
         (true, Some(model), data, search, ensemble) => Ok(ir::Network {

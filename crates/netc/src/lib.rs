@@ -13,7 +13,8 @@
 pub use netc_macros::net;
 
 pub use netc_runtime::{
-    Dataset, Error, Evaluation, Hyperparams, Network, Report, Splits, TargetKind, Targets,
+    Dataset, Ensemble, EnsembleReport, Error, Evaluation, Hyperparams, Network, Report, Splits,
+    TargetKind, Targets, Vote,
 };
 
 /// The array crate behind [`Dataset`] (`Dataset::new(Array2<f32>, labels)`).

@@ -3,7 +3,7 @@
 
 use crate::data::Dataset;
 use crate::error::Error;
-use crate::evaluate::{check_dataset, for_each_prediction};
+use crate::evaluate::{PredictFn, check_dataset, for_each_prediction};
 use crate::network::Network;
 
 /// Counts for one output unit against its 0/1 target column.
@@ -47,12 +47,20 @@ impl LabelCounts {
 /// and fit the model (as [`crate::evaluate`] checks). A unit says yes when its output is
 /// ≥ 0.5 (a probability for logistic models).
 pub fn label_counts<M: Network>(model: &mut M, data: &Dataset) -> Result<Vec<LabelCounts>, Error> {
+    label_counts_by::<M>(&mut |x, rows, out| model.predict_batch(x, rows, out), data)
+}
+
+/// [`label_counts`] of the outputs `predict` writes.
+pub(crate) fn label_counts_by<M: Network>(
+    predict: &mut PredictFn<'_>,
+    data: &Dataset,
+) -> Result<Vec<LabelCounts>, Error> {
     check_dataset::<M>(data, "evaluation")?;
     let mut counts = vec![LabelCounts::default(); M::OUTPUT];
     if !data.has_value_targets() {
         return Ok(counts);
     }
-    for_each_prediction(model, data, |row, outputs| {
+    for_each_prediction::<M>(predict, data, |row, outputs| {
         for ((count, &p), &t) in counts.iter_mut().zip(outputs).zip(data.targets.row(row)) {
             match (p >= 0.5, t >= 0.5) {
                 (true, true) => count.true_positives += 1,

@@ -7,9 +7,10 @@ use ndarray::Array2;
 
 use crate::checkpoint::load_checkpoint;
 use crate::config::{DataConfig, DataSource, RunConfig};
-use crate::data::{Splits, load_csv_features, load_idx_features, load_splits};
+use crate::data::{Dataset, Splits, load_csv_features, load_idx_features, load_splits};
+use crate::ensemble::{Ensemble, load_ensemble};
 use crate::error::Error;
-use crate::evaluate::{arg_max, evaluate, test_report};
+use crate::evaluate::{Evaluation, arg_max, evaluate, test_report};
 use crate::network::{Hyperparams, Network};
 use crate::report::group_thousands;
 use crate::trainer::apply::{apply_data_args, apply_train_args, no_data_block};
@@ -22,14 +23,24 @@ pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> R
     if args.batch_info {
         say!("{}", batch_info::<M>(&splits));
     }
-    let (_model, report) = crate::search::train_model::<M>(&cfg, hyper, &splits)?;
+    let steps = match M::ENSEMBLE {
+        Some(config) => {
+            let (_, report) = crate::ensemble::train_ensemble::<M>(&cfg, hyper, &splits, config)?;
+            report.members.iter().map(|m| m.report.steps).sum()
+        }
+        None => {
+            crate::search::train_model::<M>(&cfg, hyper, &splits)?
+                .1
+                .steps
+        }
+    };
     if cfg.verbose {
         if let Some(path) = &cfg.checkpoint_path {
-            say!(
-                "weights saved to {} after {} steps",
-                path.display(),
-                report.steps
-            );
+            let what = match M::ENSEMBLE {
+                Some(config) => format!("{} models' weights", config.models),
+                None => "weights".to_string(),
+            };
+            say!("{what} saved to {} after {steps} steps", path.display());
         }
         if let Some(path) = &cfg.metrics_path {
             say!("metrics written to {}", path.display());
@@ -42,16 +53,15 @@ pub fn eval<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &EvalArgs) -> Res
     let data = apply_data_args(cfg.data, &args.data)?.ok_or_else(no_data_block)?;
     let seed = args.seed.unwrap_or(cfg.seed);
     let splits = load_splits(&data, seed)?;
-    let mut model = M::new(hyper, seed);
-    load_checkpoint(&mut model, &args.weights)?;
+    let mut predictor = Predictor::<M>::load(hyper, seed, &args.weights)?;
     let mut evaluated = false;
     if let Some(test) = &splits.test {
-        let (_, report) = test_report(&mut model, test)?;
+        let (_, report) = predictor.test_report(test)?;
         say!("{report}");
         evaluated = true;
     }
     if let Some(validation) = &splits.validation {
-        let result = evaluate(&mut model, validation)?;
+        let result = predictor.evaluate(validation)?;
         say!(
             "validation accuracy {:.2}% (loss {:.4})",
             100.0 * result.accuracy,
@@ -60,7 +70,7 @@ pub fn eval<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &EvalArgs) -> Res
         evaluated = true;
     }
     if !evaluated {
-        let result = evaluate(&mut model, &splits.train)?;
+        let result = predictor.evaluate(&splits.train)?;
         say!(
             "train accuracy {:.2}% (loss {:.4}) (no test or validation data)",
             100.0 * result.accuracy,
@@ -77,10 +87,9 @@ pub fn predict<M: Network>(
     args: &PredictArgs,
 ) -> Result<(), Error> {
     let x = load_inputs::<M>(&args.input, cfg.data.as_ref())?;
-    let mut model = M::new(hyper, cfg.seed);
-    load_checkpoint(&mut model, &args.weights)?;
+    let mut predictor = Predictor::<M>::load(hyper, cfg.seed, &args.weights)?;
     let samples = crate::evaluate::row_major(&x);
-    let outputs = crate::predict::predict(&mut model, &samples)?;
+    let outputs = predictor.predict(&samples)?;
     let mut text = String::with_capacity(outputs.len() * 10);
     for row in outputs.chunks_exact(M::OUTPUT) {
         text += &arg_max(row).to_string();
@@ -102,6 +111,46 @@ pub fn predict<M: Network>(
                 source,
             }),
         },
+    }
+}
+
+/// What `eval` and `predict` run: the spec's one model, or its ensemble.
+enum Predictor<M: Network> {
+    Model(M),
+    Ensemble(Ensemble<M>),
+}
+
+impl<M: Network> Predictor<M> {
+    fn load(hyper: M::Hyper, seed: u64, weights: &Path) -> Result<Predictor<M>, Error> {
+        match M::ENSEMBLE {
+            Some(config) => load_ensemble(&hyper, config, weights).map(Predictor::Ensemble),
+            None => {
+                let mut model = M::new(hyper, seed);
+                load_checkpoint(&mut model, weights)?;
+                Ok(Predictor::Model(model))
+            }
+        }
+    }
+
+    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, Error> {
+        match self {
+            Predictor::Model(model) => evaluate(model, data),
+            Predictor::Ensemble(ensemble) => ensemble.evaluate(data),
+        }
+    }
+
+    fn test_report(&mut self, data: &Dataset) -> Result<(Evaluation, String), Error> {
+        match self {
+            Predictor::Model(model) => test_report(model, data),
+            Predictor::Ensemble(ensemble) => ensemble.test_report(data),
+        }
+    }
+
+    fn predict(&mut self, x: &[f32]) -> Result<Vec<f32>, Error> {
+        match self {
+            Predictor::Model(model) => crate::predict::predict(model, x),
+            Predictor::Ensemble(ensemble) => ensemble.predict(x),
+        }
     }
 }
 

@@ -1,0 +1,225 @@
+//! Training an ensemble: each member is a fresh model with its own seed, fitted (with every
+//! setting of the spec) on its own bootstrap sample of the training split; validation and
+//! test data are the same for all.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::config::RunConfig;
+use crate::data::Splits;
+use crate::ensemble::bootstrap::bootstrap_indices;
+use crate::ensemble::{Ensemble, EnsembleConfig, save_ensemble};
+use crate::error::Error;
+use crate::evaluate::Evaluation;
+use crate::fit::fit;
+use crate::network::Network;
+use crate::report::Report;
+use crate::rng::{Rng, streams};
+
+/// One member's training run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberReport {
+    /// The seed of its initialization, dropout and sampling.
+    pub seed: u64,
+    /// Distinct training rows in its bootstrap sample (≈ 63% of them).
+    pub distinct_rows: usize,
+    pub report: Report,
+}
+
+/// The members' runs and the ensemble's scores on the validation and test splits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnsembleReport {
+    pub members: Vec<MemberReport>,
+    pub validation: Option<Evaluation>,
+    pub test: Option<Evaluation>,
+}
+
+/// Trains `config.models` members from `hyper` (after the spec's search, if it has one: the
+/// members then use the search's best hyperparameters). Member seeds and bootstrap samples
+/// come from `cfg.seed`'s [`streams::ENSEMBLE`] stream: same seed, same ensemble.
+/// `cfg.checkpoint_path` receives the whole ensemble ([`save_ensemble`]); `cfg.metrics_path`
+/// one summary line per member and one for the ensemble, each member's epochs going to
+/// `<metrics stem>.member-<i>.<extension>`.
+pub fn train_ensemble<M: Network>(
+    cfg: &RunConfig,
+    hyper: M::Hyper,
+    splits: &Splits,
+    config: EnsembleConfig,
+) -> Result<(Ensemble<M>, EnsembleReport), Error> {
+    if cfg.init_weights.is_some() {
+        return Err(Error::Usage(
+            "--init-weights starts one model from given weights; the members of an ensemble \
+             each start from their own seed"
+                .into(),
+        ));
+    }
+    let hyper = match M::SEARCH {
+        Some(search) => {
+            let quiet = RunConfig {
+                checkpoint_path: None,
+                metrics_path: None,
+                ..cfg.clone()
+            };
+            let (winner, _) = crate::search::search::<M>(&quiet, &hyper, splits, &search)?;
+            if cfg.verbose {
+                say!(
+                    "bagging {} models with the search's best hyperparameters",
+                    config.models
+                );
+            }
+            winner.hyper().clone()
+        }
+        None => hyper,
+    };
+
+    let rows = splits.train.len();
+    let mut rng = Rng::new(cfg.seed, streams::ENSEMBLE);
+    let mut member_splits: Option<Splits> = None;
+    let mut members = Vec::with_capacity(config.models);
+    let mut reports = Vec::with_capacity(config.models);
+    for i in 0..config.models {
+        let seed = rng.next_u64();
+        let indices = bootstrap_indices(rows, &mut rng);
+        let train = splits.train.select(&indices);
+        let member_splits = match &mut member_splits {
+            Some(existing) => {
+                existing.train = train;
+                existing
+            }
+            // Validation and test are copied once, not once per member.
+            None => member_splits.insert(Splits {
+                train,
+                validation: splits.validation.clone(),
+                test: splits.test.clone(),
+            }),
+        };
+        let distinct_rows = distinct(&indices, rows);
+        if cfg.verbose {
+            say!(
+                "member {}/{}: seed {seed}, bootstrap sample of {rows} rows ({distinct_rows} distinct)",
+                i + 1,
+                config.models
+            );
+        }
+        let member_cfg = RunConfig {
+            seed,
+            checkpoint_path: None,
+            metrics_path: cfg.metrics_path.as_deref().map(|p| member_path(p, i + 1)),
+            ..cfg.clone()
+        };
+        let mut member = M::new(hyper.clone(), seed);
+        let report = fit(&mut member, &member_cfg, member_splits)?;
+        members.push(member);
+        reports.push(MemberReport {
+            seed,
+            distinct_rows,
+            report,
+        });
+    }
+
+    let mut ensemble = Ensemble::new(members, config.vote)?;
+    let validation = splits
+        .validation
+        .as_ref()
+        .map(|v| ensemble.evaluate(v))
+        .transpose()?;
+    let test = splits
+        .test
+        .as_ref()
+        .map(|t| ensemble.test_report(t))
+        .transpose()?;
+    if cfg.verbose {
+        let how = format!("{} vote of {} models", config.vote.name(), config.models);
+        if let Some(v) = &validation {
+            say!(
+                "ensemble ({how}): validation accuracy {:.2}% (loss {:.4})",
+                100.0 * v.accuracy,
+                v.loss
+            );
+        }
+        if let Some((_, report)) = &test {
+            say!("ensemble ({how}): {report}");
+        }
+    }
+    if let Some(path) = &cfg.checkpoint_path {
+        save_ensemble(&ensemble, path)?;
+    }
+    let report = EnsembleReport {
+        members: reports,
+        validation,
+        test: test.map(|(evaluation, _)| evaluation),
+    };
+    if let Some(path) = &cfg.metrics_path {
+        write_summary(path, &report, config)?;
+    }
+    Ok((ensemble, report))
+}
+
+fn distinct(indices: &[usize], rows: usize) -> usize {
+    let mut seen = vec![false; rows];
+    indices.iter().for_each(|&i| seen[i] = true);
+    seen.iter().filter(|&&s| s).count()
+}
+
+/// `run.metrics.jsonl` → `run.metrics.member-3.jsonl`.
+fn member_path(path: &Path, member: usize) -> PathBuf {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.member-{member}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.member-{member}"),
+    };
+    path.with_file_name(name)
+}
+
+/// One JSON line per member, then one for the ensemble.
+fn write_summary(
+    path: &Path,
+    report: &EnsembleReport,
+    config: EnsembleConfig,
+) -> Result<(), Error> {
+    let number = |v: Option<f32>| v.map_or("null".to_string(), |v| format!("{v}"));
+    let mut text = String::new();
+    for (i, member) in report.members.iter().enumerate() {
+        text += &format!(
+            "{{\"member\":{},\"seed\":{},\"distinct_rows\":{},\"steps\":{},\"test_loss\":{},\"test_accuracy\":{}}}\n",
+            i + 1,
+            member.seed,
+            member.distinct_rows,
+            member.report.steps,
+            number(member.report.test_loss),
+            number(member.report.test_accuracy)
+        );
+    }
+    text += &format!(
+        "{{\"ensemble\":\"bagging\",\"models\":{},\"vote\":\"{}\",\"validation_loss\":{},\"validation_accuracy\":{},\"test_loss\":{},\"test_accuracy\":{}}}\n",
+        config.models,
+        config.vote.name(),
+        number(report.validation.map(|v| v.loss)),
+        number(report.validation.map(|v| v.accuracy)),
+        number(report.test.map(|t| t.loss)),
+        number(report.test.map(|t| t.accuracy))
+    );
+    std::fs::File::create(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_metrics_paths() {
+        assert_eq!(
+            member_path(Path::new("out/run.metrics.jsonl"), 3),
+            Path::new("out/run.metrics.member-3.jsonl")
+        );
+        assert_eq!(
+            member_path(Path::new("metrics"), 1),
+            Path::new("metrics.member-1")
+        );
+    }
+}
