@@ -13,6 +13,9 @@ pub enum Isa {
     Avx512,
 }
 
+/// The environment variable that picks a path (if supported) instead of the fastest.
+pub const ISA_VAR: &str = "NETC_ISA";
+
 /// Not yet detected.
 const UNKNOWN: u8 = u8::MAX;
 static DETECTED: AtomicU8 = AtomicU8::new(UNKNOWN);
@@ -21,16 +24,31 @@ impl Isa {
     /// Every path, slowest first.
     pub const ALL: [Isa; 3] = [Isa::Portable, Isa::Avx2Fma, Isa::Avx512];
 
-    /// The fastest path this CPU supports (detected on first call, then cached).
+    /// The fastest path this CPU supports, or the one `NETC_ISA` names (`portable`, `avx2`,
+    /// `avx512`) if the CPU supports it — to reproduce another machine's rounding (each path
+    /// sums in its own order). Detected on first call, then cached.
     pub fn detect() -> Isa {
         match DETECTED.load(Ordering::Relaxed) {
             UNKNOWN => {
-                let best = Self::ALL.into_iter().rev().find(|isa| isa.is_supported());
-                let best = best.unwrap_or(Isa::Portable);
+                let asked = std::env::var(ISA_VAR).ok().and_then(|v| Isa::named(&v));
+                let best = asked
+                    .filter(|isa| isa.is_supported())
+                    .or_else(|| Self::ALL.into_iter().rev().find(|isa| isa.is_supported()))
+                    .unwrap_or(Isa::Portable);
                 DETECTED.store(best as u8, Ordering::Relaxed);
                 best
             }
             cached => Self::ALL[cached as usize],
+        }
+    }
+
+    /// The path a `NETC_ISA` value names.
+    fn named(value: &str) -> Option<Isa> {
+        match value.trim() {
+            "portable" => Some(Isa::Portable),
+            "avx2" => Some(Isa::Avx2Fma),
+            "avx512" => Some(Isa::Avx512),
+            _ => None,
         }
     }
 
@@ -48,5 +66,18 @@ impl Isa {
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netc_isa_values() {
+        assert_eq!(Isa::named("portable"), Some(Isa::Portable));
+        assert_eq!(Isa::named(" avx2 "), Some(Isa::Avx2Fma));
+        assert_eq!(Isa::named("avx512"), Some(Isa::Avx512));
+        assert_eq!(Isa::named("sse"), None);
     }
 }
