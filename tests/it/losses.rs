@@ -268,6 +268,54 @@ fn regression_spec_fits_its_targets() {
     let rmse = evaluation.rmse.expect("mse models report an rmse");
     assert!(rmse < 0.06, "{evaluation:?}");
     assert!(!evaluation.exact_match);
+
+    // The epoch line scores value targets by their rmse, not by an accuracy they lack.
+    let metric = rt::report::TrainMetric::of::<regression::Model>();
+    assert_eq!(metric, rt::report::TrainMetric::Rmse { outputs: 2 });
+    let line = report.epochs.last().unwrap().to_line_as(cfg.epochs, metric);
+    assert!(
+        line.contains("  train rmse 0.0") && !line.contains('%'),
+        "{line}"
+    );
+
+    // The reported training rmse against an independent one: an epoch at a learning rate too
+    // small to move the weights, so every step scores the same parameters as `evaluate` does
+    // afterwards (no dropout or batch norm: training and inference outputs agree).
+    let metrics =
+        std::env::temp_dir().join(format!("netc-regression-rmse-{}.jsonl", std::process::id()));
+    let mut hyper = regression::Hyper::default();
+    netc::Hyperparams::set(&mut hyper, "learning_rate", 1e-30).unwrap();
+    let mut still = <regression::Model as Network>::new(hyper, 7);
+    let one_epoch = rt::RunConfig {
+        epochs: 1,
+        verbose: false,
+        metrics_path: Some(metrics.clone()),
+        checkpoint_path: None,
+        ..cfg.clone()
+    };
+    rt::fit(&mut still, &one_epoch, &splits).unwrap();
+    let json = std::fs::read_to_string(&metrics).unwrap();
+    std::fs::remove_file(&metrics).unwrap();
+    let reported: f64 = json
+        .split("\"train_rmse\":")
+        .nth(1)
+        .and_then(|rest| rest.split([',', '}']).next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no train_rmse in {json}"));
+    let independent = f64::from(
+        regression::evaluate(&mut still, &splits.train)
+            .unwrap()
+            .rmse
+            .unwrap(),
+    );
+    assert!(
+        (reported - independent).abs() <= 1e-4 * independent,
+        "reported {reported}, evaluated {independent}"
+    );
+    assert!(
+        independent > 0.1,
+        "the untrained model is far off: {independent}"
+    );
 }
 
 #[test]

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::evaluate::{check_dataset, evaluate, row_major, targets_of, test_report};
 use crate::monitor::{CurvatureCheck, CurvatureWatch, GradNormSum};
 use crate::network::{Network, Targets};
-use crate::report::{EarlyStop, EpochReport, Report};
+use crate::report::{EarlyStop, EpochReport, Report, TrainMetric};
 use crate::rng::{Rng, streams};
 
 /// Trains `model` on `splits.train` for `cfg.epochs` epochs (or until `cfg.max_steps`).
@@ -65,7 +65,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
     let mut metrics = cfg
         .metrics_path
         .as_deref()
-        .map(MetricsFile::create)
+        .map(|path| MetricsFile::create(path, TrainMetric::of::<M>()))
         .transpose()?;
     let x = row_major(&splits.train.x);
     let values = row_major(&splits.train.targets);
@@ -144,7 +144,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             report.early_stopping = Some(stopper.status(verdict == Verdict::Stop));
         }
         if cfg.verbose {
-            say!("{}", report.to_line(cfg.epochs));
+            say!("{}", report.to_line_as(cfg.epochs, TrainMetric::of::<M>()));
         }
         if let Some(metrics) = &mut metrics {
             metrics.append(&report)?;
@@ -441,10 +441,12 @@ impl<T: crate::Scalar> Snapshot<T> {
 struct MetricsFile {
     path: std::path::PathBuf,
     writer: BufWriter<File>,
+    /// How the model's epochs are scored (regression adds the rmse).
+    metric: TrainMetric,
 }
 
 impl MetricsFile {
-    fn create(path: &Path) -> Result<MetricsFile, Error> {
+    fn create(path: &Path, metric: TrainMetric) -> Result<MetricsFile, Error> {
         let file = File::create(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
@@ -452,11 +454,12 @@ impl MetricsFile {
         Ok(MetricsFile {
             path: path.to_path_buf(),
             writer: BufWriter::new(file),
+            metric,
         })
     }
 
     fn append(&mut self, report: &EpochReport) -> Result<(), Error> {
-        self.append_line(&report.to_json())
+        self.append_line(&report.to_json_as(self.metric))
     }
 
     fn append_line(&mut self, line: &str) -> Result<(), Error> {

@@ -3,6 +3,7 @@
 
 use crate::config::Metric;
 use crate::monitor::{CurvatureCheck, GradNorm};
+use crate::network::{Network, OutputKind, TargetKind};
 
 /// One epoch of [`crate::fit`]. Accuracies are fractions in 0..=1.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +29,36 @@ pub struct EpochReport {
     pub curvature: Vec<CurvatureCheck>,
     /// Early stopping's state after this epoch; `None` without early stopping.
     pub early_stopping: Option<EarlyStoppingStatus>,
+}
+
+/// How an epoch line scores the training (and validation) samples: a property of the model,
+/// the same for every epoch of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrainMetric {
+    /// The fraction of samples right: `train 96.12%`.
+    Accuracy,
+    /// An mse model on value targets, which have no accuracy: the root mean squared error over
+    /// the samples and the model's `outputs` units, `train rmse 0.1234`.
+    Rmse { outputs: usize },
+}
+
+impl TrainMetric {
+    /// [`TrainMetric::Rmse`] for an mse model (linear outputs) that trains on value targets;
+    /// accuracy otherwise (an mse unit on a class label is right when its output rounds to it).
+    pub fn of<M: Network>() -> TrainMetric {
+        if M::OUTPUT_KIND == OutputKind::Linear && M::TARGET_KIND == TargetKind::Values {
+            TrainMetric::Rmse { outputs: M::OUTPUT }
+        } else {
+            TrainMetric::Accuracy
+        }
+    }
+}
+
+/// The RMSE of an mse model whose mean data loss per sample is `loss` = mean Σ_j ½(y_j − t_j)²
+/// over its `outputs` units: √(2·loss / outputs). Exact for the reported losses: a step's
+/// and an evaluation's data loss are this sum, the regularization loss is kept apart.
+pub fn rmse_from_loss(loss: f32, outputs: usize) -> f32 {
+    (2.0 * f64::from(loss) / outputs.max(1) as f64).sqrt() as f32
 }
 
 /// Early stopping after one epoch.
@@ -77,20 +108,32 @@ impl EpochReport {
     /// with `monitor grad_norm`, `‖g‖ 1.23e-1` (the epoch's mean) before `lr`; with early
     /// stopping, `best` or `no improvement 2/5` at the end)
     pub fn to_line(&self, total_epochs: usize) -> String {
+        self.to_line_as(total_epochs, TrainMetric::Accuracy)
+    }
+
+    /// [`EpochReport::to_line`] scored by `metric`: for [`TrainMetric::Rmse`] `train rmse
+    /// 0.1234` and `val rmse 0.1301 (loss 0.0085)`, from the data losses.
+    pub fn to_line_as(&self, total_epochs: usize, metric: TrainMetric) -> String {
         let width = total_epochs.to_string().len();
+        let score = |accuracy: f32, loss: f32| match metric {
+            TrainMetric::Accuracy => format!("{:.2}%", 100.0 * accuracy),
+            TrainMetric::Rmse { outputs } => {
+                format!("rmse {}", format_loss(rmse_from_loss(loss, outputs)))
+            }
+        };
         let mut line = format!(
-            "epoch {:>width$}/{total_epochs}  loss {}  train {:.2}%",
+            "epoch {:>width$}/{total_epochs}  loss {}  train {}",
             self.epoch,
             format_loss(self.loss),
-            100.0 * self.train_accuracy
+            score(self.train_accuracy, self.loss)
         );
         if let Some(reg_loss) = self.reg_loss {
             line += &format!("  reg {}", format_loss(reg_loss));
         }
         if let (Some(accuracy), Some(loss)) = (self.val_accuracy, self.val_loss) {
             line += &format!(
-                "  val {:.2}% (loss {})",
-                100.0 * accuracy,
+                "  val {} (loss {})",
+                score(accuracy, loss),
                 format_loss(loss)
             );
         }
@@ -117,6 +160,12 @@ impl EpochReport {
 
     /// One JSON object (no trailing newline); missing or non-finite values are `null`.
     pub fn to_json(&self) -> String {
+        self.to_json_as(TrainMetric::Accuracy)
+    }
+
+    /// [`EpochReport::to_json`], with `"train_rmse"` and `"val_rmse"` (`null` without
+    /// validation) after `"steps"` for [`TrainMetric::Rmse`].
+    pub fn to_json_as(&self, metric: TrainMetric) -> String {
         let mut json = format!(
             "{{\"epoch\":{},\"loss\":{},\"reg_loss\":{},\"train_accuracy\":{},\"val_loss\":{},\"val_accuracy\":{},\"learning_rate\":{},\"samples_per_sec\":{},\"steps\":{}}}",
             self.epoch,
@@ -129,8 +178,15 @@ impl EpochReport {
             json_number(Some(self.samples_per_sec)),
             self.steps
         );
-        // Monitoring and early stopping add fields only when they are on.
+        // The rmse, monitoring and early stopping add fields only when they apply.
         let mut extra = String::new();
+        if let TrainMetric::Rmse { outputs } = metric {
+            extra += &format!(
+                ",\"train_rmse\":{},\"val_rmse\":{}",
+                json_number(Some(rmse_from_loss(self.loss, outputs))),
+                json_number(self.val_loss.map(|loss| rmse_from_loss(loss, outputs)))
+            );
+        }
         if let Some(g) = self.grad_norm {
             extra += &format!(
                 ",\"grad_norm\":{{\"mean\":{},\"last\":{}}}",
@@ -321,6 +377,48 @@ mod tests {
         assert_eq!(
             regularized.to_line(5),
             "epoch 3/5  loss 0.1234  train 96.12%  reg 0.0421  lr 5.00e-2  123,456 samples/s"
+        );
+    }
+
+    #[test]
+    fn regression_lines_report_the_rmse_instead_of_an_accuracy() {
+        // Two outputs, mean ½Σ(y − t)² = 0.0144 → rmse √(2·0.0144/2) = 0.12.
+        let mut regression = report(false);
+        regression.loss = 0.0144;
+        regression.train_accuracy = 0.0;
+        let rmse = TrainMetric::Rmse { outputs: 2 };
+        assert_eq!(
+            regression.to_line_as(5, rmse),
+            "epoch 3/5  loss 0.0144  train rmse 0.1200  lr 5.00e-2  123,456 samples/s"
+        );
+        let json = regression.to_json_as(rmse);
+        assert!(
+            json.ends_with(",\"steps\":1500,\"train_rmse\":0.12,\"val_rmse\":null}"),
+            "{json}"
+        );
+        assert!(
+            json.starts_with(
+                "{\"epoch\":3,\"loss\":0.0144,\"reg_loss\":null,\"train_accuracy\":0.0,"
+            )
+        );
+        // With validation (½·0.18² = 0.0162 per output) and a regularization loss.
+        regression.val_loss = Some(0.0324);
+        regression.val_accuracy = Some(0.0);
+        regression.reg_loss = Some(0.0421);
+        assert_eq!(
+            regression.to_line_as(5, rmse),
+            "epoch 3/5  loss 0.0144  train rmse 0.1200  reg 0.0421  val rmse 0.1800 (loss 0.0324)  lr 5.00e-2  123,456 samples/s"
+        );
+        assert!(regression.to_json_as(rmse).contains(",\"val_rmse\":0.18"));
+        // Classification reads as before, whichever way it is asked.
+        let classification = report(true);
+        assert_eq!(
+            classification.to_line_as(10, TrainMetric::Accuracy),
+            classification.to_line(10)
+        );
+        assert_eq!(
+            classification.to_json_as(TrainMetric::Accuracy),
+            classification.to_json()
         );
     }
 
