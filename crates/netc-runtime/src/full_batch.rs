@@ -13,7 +13,7 @@ use crate::data::Splits;
 use crate::error::Error;
 use crate::evaluate::{check_dataset, evaluate, row_major, targets_of};
 use crate::network::{Masks, Network, Targets};
-use crate::report::{EpochReport, Report};
+use crate::report::{EpochReport, Report, TrainMetric};
 use crate::solve::{Iteration, LbfgsConfig, NewtonConfig, Objective, lbfgs, newton};
 
 /// The solver of a full-batch model (`batch full`), with the spec's settings.
@@ -164,13 +164,13 @@ pub fn fit_full_batch<M: Network>(
         if cfg.verbose {
             println!(
                 "{}  |g|∞ {:.3e}  step {:.3e}",
-                report.to_line(cfg.epochs),
+                report.to_line_as(cfg.epochs, TrainMetric::of::<M>()),
                 it.grad_norm,
                 it.step
             );
         }
         if let Some(file) = &mut metrics
-            && let Err(source) = writeln!(file, "{}", report.to_json()).and_then(|()| file.flush())
+            && let Err(source) = writeln!(file, "{}", report.to_json_as(TrainMetric::of::<M>())).and_then(|()| file.flush())
         {
             failure = Some(Error::Io {
                 path: cfg.metrics_path.clone().unwrap_or_default(),
