@@ -39,14 +39,8 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A fresh scratch directory under cargo's per-target temp dir (no temp-file crate needed).
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
+    crate::support::scratch_dir("cli", name)
 }
 
 /// The spec's path as a user in the tests package directory would type it.

@@ -8,7 +8,7 @@
 //! `cargo test -p netc-tests --test it ensemble:: -- --nocapture`: members 93.10–93.59%,
 //! majority vote of the 9: 94.27% test accuracy.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use netc::__private as rt;
 use netc::{Network, Vote};
@@ -17,14 +17,8 @@ use crate::support::with_repo_data;
 
 netc::net!(include "../specs/bagging.net");
 
-/// A fresh scratch directory under cargo's per-target temp dir.
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("ensemble")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
+    crate::support::scratch_dir("ensemble", name)
 }
 
 fn test_split() -> rt::Dataset {

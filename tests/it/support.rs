@@ -14,3 +14,14 @@ pub fn with_repo_data(mut cfg: rt::RunConfig) -> rt::RunConfig {
     }
     cfg
 }
+
+/// A fresh, empty scratch directory `group/name` under cargo's per-target temp dir (no
+/// temp-file crate needed).
+pub fn scratch_dir(group: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(group)
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}

@@ -57,16 +57,7 @@ pub fn load_checkpoint<M: Network>(model: &mut M, path: &Path) -> Result<(), Err
     // Validate everything before copying anything.
     let sources = matching_tensors(model, &file, "", path)?;
     let expected: Vec<String> = model.tensors().into_iter().map(|t| t.name).collect();
-    if let Some(extra) = file
-        .names()
-        .into_iter()
-        .find(|name| !expected.iter().any(|e| e == *name))
-    {
-        return Err(checkpoint_error(
-            path,
-            format!("tensor `{extra}` is not part of model `{}`", M::META.name),
-        ));
-    }
+    refuse_extra_tensors(&file, &expected, &format!("model `{}`", M::META.name), path)?;
     copy_tensors(model, &sources);
     Ok(())
 }
@@ -140,6 +131,26 @@ pub(crate) fn matching_tensors<'d, M: Network>(
         sources.push(view.data());
     }
     Ok(sources)
+}
+
+/// Errors on the first tensor of `file` not named in `expected` (`whole`: what they make up).
+pub(crate) fn refuse_extra_tensors(
+    file: &SafeTensors<'_>,
+    expected: &[String],
+    whole: &str,
+    path: &Path,
+) -> Result<(), Error> {
+    match file
+        .names()
+        .into_iter()
+        .find(|name| !expected.iter().any(|e| e == *name))
+    {
+        Some(extra) => Err(checkpoint_error(
+            path,
+            format!("tensor `{extra}` is not part of {whole}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Copies `sources` (from [`matching_tensors`]) into the model's tensors.

@@ -170,7 +170,8 @@ pub fn fit_full_batch<M: Network>(
             );
         }
         if let Some(file) = &mut metrics
-            && let Err(source) = writeln!(file, "{}", report.to_json_as(TrainMetric::of::<M>())).and_then(|()| file.flush())
+            && let Err(source) = writeln!(file, "{}", report.to_json_as(TrainMetric::of::<M>()))
+                .and_then(|()| file.flush())
         {
             failure = Some(Error::Io {
                 path: cfg.metrics_path.clone().unwrap_or_default(),

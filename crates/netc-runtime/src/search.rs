@@ -244,7 +244,11 @@ pub fn search<M: Network>(
     }
     if let Some(path) = &cfg.metrics_path {
         // The winner's fine run, one JSON line per epoch as `fit` writes them.
-        let lines: String = report.epochs.iter().map(|e| e.to_json_as(TrainMetric::of::<M>()) + "\n").collect();
+        let lines: String = report
+            .epochs
+            .iter()
+            .map(|e| e.to_json_as(TrainMetric::of::<M>()) + "\n")
+            .collect();
         std::fs::write(path, lines).map_err(|source| Error::Io {
             path: path.clone(),
             source,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::checkpoint::{
     checkpoint_error, checkpoint_metadata, copy_tensors, matching_tensors, parse_checkpoint,
-    read_checkpoint, write_checkpoint,
+    read_checkpoint, refuse_extra_tensors, write_checkpoint,
 };
 use crate::ensemble::{Ensemble, EnsembleConfig};
 use crate::error::Error;
@@ -90,18 +90,11 @@ pub fn load_ensemble<M: Network>(
         );
         members.push(member);
     }
-    if let Some(extra) = file
-        .names()
-        .into_iter()
-        .find(|name| !expected.iter().any(|e| e == *name))
-    {
-        return Err(checkpoint_error(
-            path,
-            format!(
-                "tensor `{extra}` is not part of this ensemble of `{}`",
-                M::META.name
-            ),
-        ));
-    }
+    refuse_extra_tensors(
+        &file,
+        &expected,
+        &format!("this ensemble of `{}`", M::META.name),
+        path,
+    )?;
     Ensemble::new(members, config.vote)
 }
