@@ -295,3 +295,66 @@ fn trainer_commands_train_eval_and_predict_an_ensemble() {
         );
     }
 }
+
+/// A member that diverges (here: its bootstrap sample holds a row of `f32::MAX`, the first
+/// member's does not) fails the run with an error naming it, and the members trained before it
+/// are saved as an ensemble of that many: nothing finished is lost.
+#[test]
+fn a_diverging_member_keeps_the_finished_ones() {
+    const ROWS: usize = 64; // two full batches of 32: every drawn row is trained on
+    let poisoned = 0;
+    // The first seed whose member 1 never draws the poisoned row and member 2 does.
+    let draws = |rng: &mut rt::Rng| {
+        let _member_seed = rng.next_u64();
+        (0..ROWS).map(|_| rng.below(ROWS)).collect::<Vec<_>>()
+    };
+    let seed = (0..1_000u64)
+        .find(|&seed| {
+            let mut rng = rt::Rng::new(seed, rt::streams::ENSEMBLE);
+            let (first, second) = (draws(&mut rng), draws(&mut rng));
+            !first.contains(&poisoned) && second.contains(&poisoned)
+        })
+        .expect("such a seed exists (probability ≈ 0.37 · 0.63 each)");
+    let mut x =
+        netc::ndarray::Array2::from_shape_fn((ROWS, 49), |(i, j)| ((i * 7 + j) % 11) as f32 / 11.0);
+    x.row_mut(poisoned).fill(f32::MAX); // finite (NaN is refused as data), but overflows
+    let labels = (0..ROWS).map(|i| (i % 10) as u32).collect();
+    let splits = rt::Splits {
+        train: rt::Dataset::new(x, labels).unwrap(),
+        validation: None,
+        test: None,
+    };
+    let dir = scratch_dir("diverging");
+    let path = dir.join("bagging.safetensors");
+    let mut cfg = bagging::run_config();
+    cfg.seed = seed;
+    cfg.epochs = 1;
+    cfg.verbose = false;
+    cfg.checkpoint_path = Some(path.clone());
+    let config = rt::EnsembleConfig {
+        models: 3,
+        vote: Vote::Majority,
+    };
+    let error =
+        rt::ensemble::train_ensemble::<bagging::Model>(&cfg, Default::default(), &splits, config)
+            .err()
+            .expect("member 2 diverges");
+    let message = error.to_string();
+    assert!(matches!(error, rt::Error::Diverged { .. }), "{message}");
+    assert!(message.contains("member 2/3: the loss became"), "{message}");
+    assert!(
+        message.contains(&format!(
+            "the member trained before it was saved to {} (an ensemble of 1)",
+            path.display()
+        )),
+        "{message}"
+    );
+    let one = rt::EnsembleConfig {
+        models: 1,
+        ..config
+    };
+    let mut kept =
+        rt::load_ensemble::<bagging::Model>(&Default::default(), one, &path).expect("kept");
+    let outputs = kept.predict(&[0.5; 49]).unwrap();
+    assert!(outputs.iter().all(|v| v.is_finite()), "{outputs:?}");
+}

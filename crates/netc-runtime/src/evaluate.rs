@@ -248,6 +248,7 @@ pub(crate) fn check_dataset<M: Network>(data: &Dataset, role: &str) -> Result<()
         ));
     }
     check_targets::<M>(data, role)?;
+    check_finite(data, role)?;
     let classes = if M::OUTPUT == 1 { 2 } else { M::OUTPUT };
     if let Some(&label) = data.labels.iter().find(|&&l| l as usize >= classes) {
         return Err(dataset_error(
@@ -255,6 +256,39 @@ pub(crate) fn check_dataset<M: Network>(data: &Dataset, role: &str) -> Result<()
             format!(
                 "label {label} out of range: the model has {} outputs",
                 M::OUTPUT
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Errors on a NaN or infinite feature or target value: it would poison the weights (a NaN
+/// input through relu still gives a finite loss, so divergence checks would not see it).
+fn check_finite(data: &Dataset, role: &str) -> Result<(), Error> {
+    let width = data.features().max(1);
+    if let Some((at, value)) = data.x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(dataset_error(
+            role,
+            format!(
+                "sample {}, feature {}: the value is {value}",
+                at / width,
+                at % width
+            ),
+        ));
+    }
+    let width = data.target_width().max(1);
+    if let Some((at, value)) = data
+        .targets
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite())
+    {
+        return Err(dataset_error(
+            role,
+            format!(
+                "sample {}, target {}: the value is {value}",
+                at / width,
+                at % width
             ),
         ));
     }
@@ -470,5 +504,22 @@ mod tests {
                 .contains("samples have 2 features, the model `logreg` takes 4"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn non_finite_values_are_refused() {
+        let mut model = LogReg::new(LogRegHyper::zero_init(), 0);
+        let mut data = separable_dataset(10, 1);
+        data.x[[3, 1]] = f32::NAN;
+        let error = evaluate(&mut model, &data).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("sample 3, feature 1: the value is NaN"),
+            "{error}"
+        );
+        data.x[[3, 1]] = f32::INFINITY;
+        let error = evaluate(&mut model, &data).unwrap_err();
+        assert!(error.to_string().contains("the value is inf"), "{error}");
     }
 }

@@ -108,7 +108,10 @@ pub fn train_ensemble<M: Network>(
             ..cfg.clone()
         };
         let mut member = M::new(hyper.clone(), seed);
-        let report = fit(&mut member, &member_cfg, member_splits)?;
+        let report = match fit(&mut member, &member_cfg, member_splits) {
+            Ok(report) => report,
+            Err(error) => return Err(member_failed(error, i, config, cfg, members)),
+        };
         members.push(member);
         reports.push(MemberReport {
             seed,
@@ -153,6 +156,49 @@ pub fn train_ensemble<M: Network>(
         write_summary(path, &report, config)?;
     }
     Ok((ensemble, report))
+}
+
+/// Member `member`'s training error. A divergence names the member, and the members trained
+/// before it are saved (as an ensemble of that many) so their work is not lost.
+fn member_failed<M: Network>(
+    error: Error,
+    member: usize,
+    config: EnsembleConfig,
+    cfg: &RunConfig,
+    finished: Vec<M>,
+) -> Error {
+    let Error::Diverged {
+        epoch,
+        step,
+        message,
+    } = error
+    else {
+        return error;
+    };
+    let count = finished.len();
+    let saved = match &cfg.checkpoint_path {
+        Some(path) if count > 0 => {
+            match Ensemble::new(finished, config.vote).and_then(|e| save_ensemble(&e, path)) {
+                Ok(()) => format!(
+                    "; {} trained before it {} saved to {} (an ensemble of {count})",
+                    if count == 1 {
+                        "the member".to_string()
+                    } else {
+                        format!("the {count} members")
+                    },
+                    if count == 1 { "was" } else { "were" },
+                    path.display()
+                ),
+                Err(e) => format!("; saving the {count} members trained before it failed too: {e}"),
+            }
+        }
+        _ => String::new(),
+    };
+    Error::Diverged {
+        epoch,
+        step,
+        message: format!("member {}/{}: {message}{saved}", member + 1, config.models),
+    }
 }
 
 fn distinct(indices: &[usize], rows: usize) -> usize {
