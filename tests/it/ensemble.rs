@@ -358,3 +358,48 @@ fn a_diverging_member_keeps_the_finished_ones() {
     let outputs = kept.predict(&[0.5; 49]).unwrap();
     assert!(outputs.iter().all(|v| v.is_finite()), "{outputs:?}");
 }
+
+netc::net! {
+    model searched_bagging {
+        input 7x7x1
+        dense 16 relu init=he
+        dense 10      init=xavier
+        loss  softmax
+    }
+    data {
+        train idx("data/mnist7/train-images-idx3-ubyte.gz", "data/mnist7/train-labels-idx1-ubyte.gz")
+        validation 500
+        scale 1/255
+    }
+    train { epochs 1  batch 32  optimizer adam(beta1=0.9, beta2=0.999, eps=1e-8)  learning_rate 3e-3  seed 4 }
+    search {
+        trials 3
+        learning_rate log_uniform(1e-4, 1e-1)
+        coarse epochs=1   fine top=1 epochs=1
+    }
+    ensemble bagging 2 vote=average
+}
+
+/// With a `search` block the search runs first (the same draws as a search alone) and every
+/// member trains with the winner's hyperparameters.
+#[test]
+fn search_then_bagging_uses_the_winners_hyperparameters() {
+    use netc::Hyperparams;
+    let mut cfg = with_repo_data(searched_bagging::run_config());
+    cfg.verbose = false;
+    let mut splits = rt::load_splits(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
+    splits.train = splits.train.select(&(0..2_000).collect::<Vec<_>>());
+    let search = <searched_bagging::Model as Network>::SEARCH.expect("a search block");
+    let (winner, _) =
+        rt::search::search::<searched_bagging::Model>(&cfg, &Default::default(), &splits, &search)
+            .expect("search runs");
+    let best = winner.hyper().get("learning_rate").unwrap();
+    assert_ne!(best, 3e-3, "the search moved the learning rate");
+
+    let (ensemble, report) = searched_bagging::train_on(&splits).expect("bagging runs");
+    assert_eq!(report.members.len(), 2);
+    for member in &ensemble.members {
+        assert_eq!(member.hyper().get("learning_rate"), Some(best));
+    }
+    assert_eq!(ensemble.vote, Vote::Average);
+}
