@@ -22,10 +22,13 @@ pub fn summary(net: &Network) -> String {
             Vote::Majority => "majority",
             Vote::Average => "average",
         };
+        let models = ensemble.models as u64;
         let _ = writeln!(
             out,
-            "\nensemble: bagging {} models, vote={vote}",
-            ensemble.models
+            "\nensemble: bagging {models} models on bootstrap samples, vote={vote} \
+             ({models} × {} = {} params to train and store)",
+            thousands(net.model.total_params as u64),
+            thousands(models * net.model.total_params as u64)
         );
     }
     out
