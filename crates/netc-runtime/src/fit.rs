@@ -155,6 +155,11 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             break;
         }
     }
+    if cfg.verbose {
+        crate::curve::summary(&epochs)
+            .iter()
+            .for_each(|line| say!("{line}"));
+    }
     let last_epoch = epochs.last().map(|e: &EpochReport| e.epoch);
     let early_stop = stopper
         .map(|stopper| conclude_early_stopping(model, &stopper, best, stopped_after, last_epoch));

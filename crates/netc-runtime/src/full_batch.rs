@@ -207,6 +207,11 @@ pub fn fit_full_batch<M: Network>(
     let summary = solved?;
     model.write_params(&theta);
     if cfg.verbose {
+        // The curve only: its notes speak of learning rates and epochs, which a solver with a
+        // line search and its own stopping rule does not have.
+        if let Some(curve) = crate::curve::summary(&epochs).first() {
+            println!("{curve}");
+        }
         println!(
             "{} after {} iterations ({} loss/gradient evaluations): loss {:.6e}, |g|∞ {:.3e}",
             summary.reason,

@@ -36,6 +36,7 @@ mod bench;
 mod checkpoint;
 pub mod config;
 pub mod curvature;
+pub mod curve;
 pub mod data;
 mod early_stopping;
 pub mod ensemble;
