@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::config::RunConfig;
-use crate::data::Splits;
+use crate::data::{Dataset, Splits};
 use crate::ensemble::bootstrap::bootstrap_indices;
 use crate::ensemble::{Ensemble, EnsembleConfig, save_ensemble};
 use crate::error::Error;
@@ -80,15 +80,16 @@ pub fn train_ensemble<M: Network>(
     for i in 0..config.models {
         let seed = rng.next_u64();
         let indices = bootstrap_indices(rows, &mut rng);
-        let train = splits.train.select(&indices);
         let member_splits = match &mut member_splits {
+            // The previous member's sample is overwritten in place: one copy of the training
+            // set at a time, beside the original.
             Some(existing) => {
-                existing.train = train;
+                copy_rows(&splits.train, &indices, &mut existing.train);
                 existing
             }
             // Validation and test are copied once, not once per member.
             None => member_splits.insert(Splits {
-                train,
+                train: splits.train.select(&indices),
                 validation: splits.validation.clone(),
                 test: splits.test.clone(),
             }),
@@ -201,6 +202,19 @@ fn member_failed<M: Network>(
     }
 }
 
+/// `target` = `source.select(indices)`, written into `target`'s buffers (same shapes).
+fn copy_rows(source: &Dataset, indices: &[usize], target: &mut Dataset) {
+    for (mut row, &i) in target.x.rows_mut().into_iter().zip(indices) {
+        row.assign(&source.x.row(i));
+    }
+    for (mut row, &i) in target.targets.rows_mut().into_iter().zip(indices) {
+        row.assign(&source.targets.row(i));
+    }
+    for (label, &i) in target.labels.iter_mut().zip(indices) {
+        *label = source.labels[i];
+    }
+}
+
 fn distinct(indices: &[usize], rows: usize) -> usize {
     let mut seen = vec![false; rows];
     indices.iter().for_each(|&i| seen[i] = true);
@@ -256,6 +270,15 @@ fn write_summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copying_rows_in_place_equals_select() {
+        let source = crate::test_model::separable_dataset(12, 4);
+        let mut target = source.select(&[0; 12]);
+        let indices = [3, 3, 0, 11, 5, 7, 7, 7, 1, 2, 10, 9];
+        copy_rows(&source, &indices, &mut target);
+        assert_eq!(target, source.select(&indices));
+    }
 
     #[test]
     fn member_metrics_paths() {
