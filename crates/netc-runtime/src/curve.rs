@@ -135,15 +135,18 @@ pub fn notes(train: &[f32], validation: Option<&[f32]>) -> Vec<String> {
         _ => train,
     };
     if watched[n - 1] < watched[n - 2] * (1.0 - STILL_IMPROVING) {
-        let which = if validation.is_some() {
-            "validation"
+        let fell = 100.0 * (1.0 - watched[n - 1] / watched[n - 2]);
+        notes.push(if validation.is_some() {
+            format!(
+                "the validation loss still fell {fell:.1}% in the last epoch: more epochs may help"
+            )
         } else {
-            "training"
-        };
-        notes.push(format!(
-            "the {which} loss still fell {:.1}% in the last epoch: more epochs may help",
-            100.0 * (1.0 - watched[n - 1] / watched[n - 2])
-        ));
+            // A falling training loss says nothing about held-out data.
+            format!(
+                "the training loss still fell {fell:.1}% in the last epoch: not converged yet \
+                 (a validation split would show whether more epochs help)"
+            )
+        });
     }
     notes
 }
@@ -198,7 +201,7 @@ mod tests {
         // Still falling 10% in the last epoch.
         let more = notes(&[1.0, 0.6, 0.5, 0.45], None);
         assert!(
-            more[0].contains("the training loss still fell 10.0%"),
+            more[0].contains("the training loss still fell 10.0% in the last epoch: not converged"),
             "{more:?}"
         );
     }
