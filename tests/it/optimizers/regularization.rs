@@ -1,8 +1,8 @@
 //! `maxnorm` holds after every step; `l1` drives the weights of irrelevant inputs to (near)
 //! zero. Each against a twin spec without the regularizer, so the claims can fail.
 
-use netc::Network;
 use netc::ndarray::Array2;
+use netc::{Hyperparams, Network};
 
 use super::{features, mnist7_train, rt};
 
@@ -113,19 +113,6 @@ netc::net! {
     }
 }
 
-netc::net! {
-    model unsparse {
-        input 10
-        dense 8 tanh
-        dense 2
-        loss  softmax
-    }
-    train {
-        epochs 40 batch 50 optimizer sgd learning_rate 0.1 linear(to=1e-3, until=40 epochs)
-        seed 2
-    }
-}
-
 /// 2,000 samples, 10 features uniform in [−1, 1); the class is 2·x₀ − x₁ > 0: only inputs 0
 /// and 1 matter.
 fn two_relevant_inputs() -> rt::Splits {
@@ -168,7 +155,12 @@ fn l1_drives_irrelevant_weights_to_zero() {
         .unwrap()
         .accuracy;
     let (relevant, irrelevant) = first_layer_weights(&model);
-    let (free, _) = unsparse::train_on(&splits).unwrap();
+    // The control: the same generated model with λ₁ = 0.
+    let mut no_l1 = sparse::Hyper::default();
+    no_l1.set("l1", 0.0).unwrap();
+    let cfg = sparse::run_config();
+    let mut free = <sparse::Model as Network>::new(no_l1, cfg.seed);
+    rt::fit(&mut free, &cfg, &splits).unwrap();
     let (free_relevant, free_irrelevant) = first_layer_weights(&free);
     println!(
         "l1: max|w| relevant {relevant:.4}, irrelevant {irrelevant:.2e}, train accuracy {accuracy:.4} \
