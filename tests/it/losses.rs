@@ -270,9 +270,12 @@ fn regression_spec_fits_its_targets() {
     assert!(!evaluation.exact_match);
 
     // The epoch line scores value targets by their rmse, not by an accuracy they lack.
-    let metric = rt::report::TrainMetric::of::<regression::Model>();
-    assert_eq!(metric, rt::report::TrainMetric::Rmse { outputs: 2 });
-    let line = report.epochs.last().unwrap().to_line_as(cfg.epochs, metric);
+    let last_epoch = report.epochs.last().unwrap();
+    assert_eq!(
+        last_epoch.metric,
+        rt::report::TrainMetric::Rmse { outputs: 2 }
+    );
+    let line = last_epoch.to_line(cfg.epochs);
     assert!(
         line.contains("  train rmse 0.0") && !line.contains('%'),
         "{line}"

@@ -221,6 +221,7 @@ mod tests {
             grad_norm: None,
             curvature: Vec::new(),
             early_stopping: None,
+            metric: crate::report::TrainMetric::Accuracy,
         };
         let epochs = [epoch(1, 0.8, 0.7), epoch(2, 0.4, 0.42), epoch(3, 0.2, 0.41)];
         insta::assert_snapshot!(summary(&epochs).join("\n"), @"

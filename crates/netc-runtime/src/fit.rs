@@ -65,7 +65,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
     let mut metrics = cfg
         .metrics_path
         .as_deref()
-        .map(|path| MetricsFile::create(path, TrainMetric::of::<M>()))
+        .map(MetricsFile::create)
         .transpose()?;
     let x = row_major(&splits.train.x);
     let values = row_major(&splits.train.targets);
@@ -132,6 +132,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             },
             curvature: totals.curvature,
             early_stopping: None,
+            metric: TrainMetric::of::<M>(),
         };
         if let Some(stopper) = &mut stopper {
             let verdict = stopper.observe(epoch, stopper.value_of(&report));
@@ -144,7 +145,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             report.early_stopping = Some(stopper.status(verdict == Verdict::Stop));
         }
         if cfg.verbose {
-            say!("{}", report.to_line_as(cfg.epochs, TrainMetric::of::<M>()));
+            say!("{}", report.to_line(cfg.epochs));
         }
         if let Some(metrics) = &mut metrics {
             metrics.append(&report)?;
@@ -446,12 +447,10 @@ impl<T: crate::Scalar> Snapshot<T> {
 struct MetricsFile {
     path: std::path::PathBuf,
     writer: BufWriter<File>,
-    /// How the model's epochs are scored (regression adds the rmse).
-    metric: TrainMetric,
 }
 
 impl MetricsFile {
-    fn create(path: &Path, metric: TrainMetric) -> Result<MetricsFile, Error> {
+    fn create(path: &Path) -> Result<MetricsFile, Error> {
         let file = File::create(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
@@ -459,12 +458,11 @@ impl MetricsFile {
         Ok(MetricsFile {
             path: path.to_path_buf(),
             writer: BufWriter::new(file),
-            metric,
         })
     }
 
     fn append(&mut self, report: &EpochReport) -> Result<(), Error> {
-        self.append_line(&report.to_json_as(self.metric))
+        self.append_line(&report.to_json())
     }
 
     fn append_line(&mut self, line: &str) -> Result<(), Error> {
@@ -1040,6 +1038,7 @@ mod tests {
             grad_norm: None,
             curvature: totals.curvature,
             early_stopping: None,
+            metric: TrainMetric::Accuracy,
         };
         report.curvature.truncate(1);
         assert!(

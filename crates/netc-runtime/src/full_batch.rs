@@ -160,18 +160,18 @@ pub fn fit_full_batch<M: Network>(
             grad_norm: None,
             curvature: Vec::new(),
             early_stopping: None,
+            metric: TrainMetric::of::<M>(),
         };
         if cfg.verbose {
             println!(
                 "{}  |g|∞ {:.3e}  step {:.3e}",
-                report.to_line_as(cfg.epochs, TrainMetric::of::<M>()),
+                report.to_line(cfg.epochs),
                 it.grad_norm,
                 it.step
             );
         }
         if let Some(file) = &mut metrics
-            && let Err(source) = writeln!(file, "{}", report.to_json_as(TrainMetric::of::<M>()))
-                .and_then(|()| file.flush())
+            && let Err(source) = writeln!(file, "{}", report.to_json()).and_then(|()| file.flush())
         {
             failure = Some(Error::Io {
                 path: cfg.metrics_path.clone().unwrap_or_default(),

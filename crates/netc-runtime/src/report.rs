@@ -29,6 +29,8 @@ pub struct EpochReport {
     pub curvature: Vec<CurvatureCheck>,
     /// Early stopping's state after this epoch; `None` without early stopping.
     pub early_stopping: Option<EarlyStoppingStatus>,
+    /// How the line and the JSON score the samples ([`TrainMetric::of`] the model).
+    pub metric: TrainMetric,
 }
 
 /// How an epoch line scores the training (and validation) samples: a property of the model,
@@ -107,15 +109,11 @@ impl EpochReport {
     /// (`reg`: the regularization loss, apart from the data loss, when the model has one;
     /// with `monitor grad_norm`, `‖g‖ 1.23e-1` (the epoch's mean) before `lr`; with early
     /// stopping, `best` or `no improvement 2/5` at the end)
+    /// For [`TrainMetric::Rmse`]: `train rmse 0.1234` and `val rmse 0.1301 (loss 0.0085)`,
+    /// from the data losses.
     pub fn to_line(&self, total_epochs: usize) -> String {
-        self.to_line_as(total_epochs, TrainMetric::Accuracy)
-    }
-
-    /// [`EpochReport::to_line`] scored by `metric`: for [`TrainMetric::Rmse`] `train rmse
-    /// 0.1234` and `val rmse 0.1301 (loss 0.0085)`, from the data losses.
-    pub fn to_line_as(&self, total_epochs: usize, metric: TrainMetric) -> String {
         let width = total_epochs.to_string().len();
-        let score = |accuracy: f32, loss: f32| match metric {
+        let score = |accuracy: f32, loss: f32| match self.metric {
             TrainMetric::Accuracy => format!("{:.2}%", 100.0 * accuracy),
             TrainMetric::Rmse { outputs } => {
                 format!("rmse {}", format_loss(rmse_from_loss(loss, outputs)))
@@ -158,14 +156,10 @@ impl EpochReport {
         line
     }
 
-    /// One JSON object (no trailing newline); missing or non-finite values are `null`.
+    /// One JSON object (no trailing newline); missing or non-finite values are `null`. For
+    /// [`TrainMetric::Rmse`], `"train_rmse"` and `"val_rmse"` (`null` without validation)
+    /// follow `"steps"`.
     pub fn to_json(&self) -> String {
-        self.to_json_as(TrainMetric::Accuracy)
-    }
-
-    /// [`EpochReport::to_json`], with `"train_rmse"` and `"val_rmse"` (`null` without
-    /// validation) after `"steps"` for [`TrainMetric::Rmse`].
-    pub fn to_json_as(&self, metric: TrainMetric) -> String {
         let mut json = format!(
             "{{\"epoch\":{},\"loss\":{},\"reg_loss\":{},\"train_accuracy\":{},\"val_loss\":{},\"val_accuracy\":{},\"learning_rate\":{},\"samples_per_sec\":{},\"steps\":{}}}",
             self.epoch,
@@ -180,7 +174,7 @@ impl EpochReport {
         );
         // The rmse, monitoring and early stopping add fields only when they apply.
         let mut extra = String::new();
-        if let TrainMetric::Rmse { outputs } = metric {
+        if let TrainMetric::Rmse { outputs } = self.metric {
             extra += &format!(
                 ",\"train_rmse\":{},\"val_rmse\":{}",
                 json_number(Some(rmse_from_loss(self.loss, outputs))),
@@ -342,6 +336,7 @@ mod tests {
             grad_norm: None,
             curvature: Vec::new(),
             early_stopping: None,
+            metric: TrainMetric::Accuracy,
         }
     }
 
@@ -386,12 +381,12 @@ mod tests {
         let mut regression = report(false);
         regression.loss = 0.0144;
         regression.train_accuracy = 0.0;
-        let rmse = TrainMetric::Rmse { outputs: 2 };
+        regression.metric = TrainMetric::Rmse { outputs: 2 };
         assert_eq!(
-            regression.to_line_as(5, rmse),
+            regression.to_line(5),
             "epoch 3/5  loss 0.0144  train rmse 0.1200  lr 5.00e-2  123,456 samples/s"
         );
-        let json = regression.to_json_as(rmse);
+        let json = regression.to_json();
         assert!(
             json.ends_with(",\"steps\":1500,\"train_rmse\":0.12,\"val_rmse\":null}"),
             "{json}"
@@ -406,20 +401,10 @@ mod tests {
         regression.val_accuracy = Some(0.0);
         regression.reg_loss = Some(0.0421);
         assert_eq!(
-            regression.to_line_as(5, rmse),
+            regression.to_line(5),
             "epoch 3/5  loss 0.0144  train rmse 0.1200  reg 0.0421  val rmse 0.1800 (loss 0.0324)  lr 5.00e-2  123,456 samples/s"
         );
-        assert!(regression.to_json_as(rmse).contains(",\"val_rmse\":0.18"));
-        // Classification reads as before, whichever way it is asked.
-        let classification = report(true);
-        assert_eq!(
-            classification.to_line_as(10, TrainMetric::Accuracy),
-            classification.to_line(10)
-        );
-        assert_eq!(
-            classification.to_json_as(TrainMetric::Accuracy),
-            classification.to_json()
-        );
+        assert!(regression.to_json().contains(",\"val_rmse\":0.18"));
     }
 
     #[test]

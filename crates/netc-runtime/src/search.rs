@@ -11,7 +11,7 @@ use crate::data::Splits;
 use crate::error::Error;
 use crate::fit::fit;
 use crate::network::{Hyperparams, Network};
-use crate::report::{Report, TrainMetric};
+use crate::report::Report;
 use crate::rng::Rng;
 
 /// Random stream of the search's draws (after the ones in `rng::streams`).
@@ -244,11 +244,7 @@ pub fn search<M: Network>(
     }
     if let Some(path) = &cfg.metrics_path {
         // The winner's fine run, one JSON line per epoch as `fit` writes them.
-        let lines: String = report
-            .epochs
-            .iter()
-            .map(|e| e.to_json_as(TrainMetric::of::<M>()) + "\n")
-            .collect();
+        let lines: String = report.epochs.iter().map(|e| e.to_json() + "\n").collect();
         std::fs::write(path, lines).map_err(|source| Error::Io {
             path: path.clone(),
             source,
