@@ -1,7 +1,7 @@
 //! Model weights as safetensors files, interchangeable with PyTorch (`layers.0.weight` [out, in]).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors};
 
@@ -14,8 +14,8 @@ const META_SPEC_HASH: &str = "spec_hash";
 const META_MODEL: &str = "model";
 
 /// Writes every tensor of `model` (in its precision, F32 or F64, little-endian) with metadata `netc_version`,
-/// `spec_hash` and `model`. The file is written beside the target and renamed over it, so an
-/// interrupted save never leaves a half-written checkpoint.
+/// `spec_hash` and `model`, atomically and durably ([`crate::atomic_file`]): an interrupted
+/// save never leaves a half-written checkpoint.
 pub fn save_checkpoint<M: Network>(model: &M, path: &Path) -> Result<(), Error> {
     write_checkpoint::<M>(&model.tensors(), &[], path)
 }
@@ -35,16 +35,7 @@ pub(crate) fn write_checkpoint<M: Network>(
     metadata.extend_from_slice(extra);
     let serialized = crate::safetensors_encode::encode(tensors, &metadata)
         .map_err(|message| checkpoint_error(path, message))?;
-    let partial = partial_path(path);
-    // Errors name the file the user asked for, not the temporary one.
-    std::fs::write(&partial, serialized).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    std::fs::rename(&partial, path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::atomic_file::write_atomically(path, &serialized)
 }
 
 /// Loads weights saved for this model. Refuses (with the model untouched) a file whose
@@ -185,12 +176,6 @@ fn check_identity<M: Network>(
         ));
     }
     Ok(())
-}
-
-fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    path.with_file_name(name)
 }
 
 pub(crate) fn checkpoint_error(path: &Path, message: String) -> Error {

@@ -31,6 +31,7 @@ macro_rules! say {
     }};
 }
 
+pub mod atomic_file;
 pub mod augment;
 mod bench;
 mod checkpoint;
