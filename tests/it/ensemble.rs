@@ -325,12 +325,14 @@ fn a_diverging_member_keeps_the_finished_ones() {
         test: None,
     };
     let dir = scratch_dir("diverging");
-    let path = dir.join("bagging.safetensors");
+    let checkpoint = dir.join("bagging.safetensors");
+    // Beside the checkpoint, which a failed run leaves alone.
+    let path = dir.join("bagging.last-good.safetensors");
     let mut cfg = bagging::run_config();
     cfg.seed = seed;
     cfg.epochs = 1;
     cfg.verbose = false;
-    cfg.checkpoint_path = Some(path.clone());
+    cfg.checkpoint_path = Some(checkpoint.clone());
     let config = rt::EnsembleConfig {
         models: 3,
         vote: Vote::Majority,
@@ -349,6 +351,7 @@ fn a_diverging_member_keeps_the_finished_ones() {
         )),
         "{message}"
     );
+    assert!(!checkpoint.exists(), "the checkpoint path is never written");
     let one = rt::EnsembleConfig {
         models: 1,
         ..config

@@ -5,6 +5,7 @@ mod batchnorm;
 mod check;
 mod cli;
 mod codegen;
+mod durable;
 mod early_stopping;
 mod ensemble;
 mod formulas;

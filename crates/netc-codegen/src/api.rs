@@ -40,6 +40,7 @@ pub fn module(plan: &Plan) -> TokenStream {
     let model_struct = model::model_struct(plan);
     let new_fn = model::new_fn(plan);
     let tensor_fns = model::tensor_fns(plan);
+    let run_state_fns = model::run_state_fns(plan);
     let train_step = backward::train_step_fn(plan);
     let gradient = backward::gradient_fn(plan);
     let params_const = crate::flat::params_const(plan);
@@ -130,6 +131,8 @@ pub fn module(plan: &Plan) -> TokenStream {
                 #end_epoch
 
                 #tensor_fns
+
+                #run_state_fns
             }
 
             #run_config
@@ -223,19 +226,10 @@ fn run_config(net: &ir::Network) -> TokenStream {
     };
     let monitor = {
         let grad_norm = train.monitor.grad_norm;
-        let curvature_every = match (train.monitor.curvature, &train.monitor.every) {
-            (false, _) => quote!(::core::option::Option::None),
-            (true, ir::Duration::Steps(n)) => {
-                let n = proc_macro2::Literal::u64_unsuffixed(*n);
-                quote!(::core::option::Option::Some(rt::Interval::Steps(#n)))
-            }
-            (true, ir::Duration::Epochs(n)) => {
-                let n = proc_macro2::Literal::u64_unsuffixed(*n);
-                quote!(::core::option::Option::Some(rt::Interval::Epochs(#n)))
-            }
-        };
+        let curvature_every = interval(train.monitor.curvature.then_some(train.monitor.every));
         quote!(rt::MonitorConfig { grad_norm: #grad_norm, curvature_every: #curvature_every })
     };
+    let save_every = interval(train.save_every);
     quote! {
         /// The spec's run settings (trainer flags override them).
         pub fn run_config() -> rt::RunConfig {
@@ -251,7 +245,27 @@ fn run_config(net: &ir::Network) -> TokenStream {
                 verbose: false,
                 early_stopping: #early_stopping,
                 monitor: #monitor,
+                save: rt::SaveConfig {
+                    state_path: ::core::option::Option::None,
+                    every: #save_every,
+                    resume: ::core::option::Option::None,
+                },
             }
+        }
+    }
+}
+
+/// `Option<rt::Interval>` from a spec duration.
+fn interval(duration: Option<ir::Duration>) -> TokenStream {
+    match duration {
+        None => quote!(::core::option::Option::None),
+        Some(ir::Duration::Steps(n)) => {
+            let n = proc_macro2::Literal::u64_unsuffixed(n);
+            quote!(::core::option::Option::Some(rt::Interval::Steps(#n)))
+        }
+        Some(ir::Duration::Epochs(n)) => {
+            let n = proc_macro2::Literal::u64_unsuffixed(n);
+            quote!(::core::option::Option::Some(rt::Interval::Epochs(#n)))
         }
     }
 }

@@ -300,3 +300,92 @@ fn tensor_list(
     });
     quote!(::std::vec![ #input_stage #( #entries )* ])
 }
+
+/// `optimizer_state`, `optimizer_state_mut`, `counters`, `set_counters`: everything a step
+/// changes besides `tensors()`, so a saved run resumes bit for bit. Slots carry PyTorch's
+/// optimizer-state names (`layers.0.weight.exp_avg`).
+pub fn run_state_fns(plan: &Plan) -> TokenStream {
+    let slot_names = optimizer_slot_names(plan.optimizer);
+    let slots = |kind: TokenStream, flatten: TokenStream, borrow: TokenStream| {
+        let entries = plan.dense.iter().flat_map(|layer| {
+            let (in_c, out_c) = (&layer.in_const, &layer.out_const);
+            let i = layer.spec_index;
+            let dense = [(&layer.vw, &layer.vb), (&layer.sw, &layer.sb)];
+            let bn = layer.batchnorm.as_ref();
+            let mut entries = Vec::new();
+            for ((sw, sb), slot) in dense.into_iter().zip(slot_names) {
+                let (w_name, b_name) = (
+                    format!("layers.{i}.weight.{slot}"),
+                    format!("layers.{i}.bias.{slot}"),
+                );
+                entries.push(quote! {
+                    rt::#kind { name: ::std::string::String::from(#w_name), shape: ::std::vec![#out_c, #in_c], data: self.#sw.#flatten() },
+                    rt::#kind { name: ::std::string::String::from(#b_name), shape: ::std::vec![#out_c], data: #borrow self.#sb[..] },
+                });
+            }
+            if let Some(bn) = bn {
+                let j = bn.spec_index;
+                let states = [(&bn.v_gamma, &bn.v_beta), (&bn.s_gamma, &bn.s_beta)];
+                for ((sg, sb), slot) in states.into_iter().zip(slot_names) {
+                    let (g_name, b_name) = (
+                        format!("layers.{j}.weight.{slot}"),
+                        format!("layers.{j}.bias.{slot}"),
+                    );
+                    entries.push(quote! {
+                        rt::#kind { name: ::std::string::String::from(#g_name), shape: ::std::vec![#out_c], data: #borrow self.#sg[..] },
+                        rt::#kind { name: ::std::string::String::from(#b_name), shape: ::std::vec![#out_c], data: #borrow self.#sb[..] },
+                    });
+                }
+            }
+            entries
+        });
+        quote!(::std::vec![ #( #entries )* ])
+    };
+    let refs = slots(quote!(TensorRef), quote!(as_flattened), quote!(&));
+    let muts = slots(quote!(TensorMut), quote!(as_flattened_mut), quote!(&mut));
+    let (epochs_get, epochs_set) = if schedule::counts_epochs(plan) {
+        (quote!(self.epochs), quote!(self.epochs = counters.epochs;))
+    } else {
+        (quote!(0), quote!())
+    };
+    let (dropout_get, dropout_set) = if dropout::used(plan) {
+        (
+            quote!(self.dropout_rng),
+            quote!(self.dropout_rng = counters.dropout;),
+        )
+    } else {
+        (quote!(0), quote!())
+    };
+    quote! {
+        fn optimizer_state(&self) -> ::std::vec::Vec<rt::TensorRef<'_, F>> {
+            #refs
+        }
+
+        fn optimizer_state_mut(&mut self) -> ::std::vec::Vec<rt::TensorMut<'_, F>> {
+            #muts
+        }
+
+        fn counters(&self) -> rt::Counters {
+            rt::Counters { steps: self.steps, epochs: #epochs_get, dropout: #dropout_get }
+        }
+
+        fn set_counters(&mut self, counters: rt::Counters) {
+            self.steps = counters.steps;
+            #epochs_set
+            #dropout_set
+        }
+    }
+}
+
+/// The names of an optimizer's per-parameter slots (`v*`, then `s*`), as PyTorch's optimizers
+/// call them in their `state_dict`; only the first `state_buffers()` exist.
+fn optimizer_slot_names(optimizer: crate::plan::OptimizerPlan) -> &'static [&'static str] {
+    use crate::plan::OptimizerPlan;
+    match optimizer {
+        OptimizerPlan::Sgd => &[],
+        OptimizerPlan::Momentum { .. } => &["momentum_buffer"],
+        OptimizerPlan::Adagrad { .. } => &["sum"],
+        OptimizerPlan::Rmsprop { .. } => &["square_avg"],
+        OptimizerPlan::Adam { .. } => &["exp_avg", "exp_avg_sq"],
+    }
+}

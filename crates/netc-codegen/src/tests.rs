@@ -123,6 +123,7 @@ pub fn network(
                 span: None,
             },
             seed: 1,
+            save_every: None,
         },
         search: None,
         ensemble: None,

@@ -20,6 +20,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         path: path.to_path_buf(),
         source,
     };
+    remove_stale_temporaries(path);
     let temporary = temporary_path(path);
     let written = (|| {
         let mut file = OpenOptions::new()
@@ -46,6 +47,39 @@ fn temporary_path(path: &Path) -> PathBuf {
     name.push(path.file_name().unwrap_or_default());
     name.push(format!(".{}.{call}.tmp", std::process::id()));
     path.with_file_name(name)
+}
+
+/// Removes the temporaries of `path` that processes killed during a save left behind (those
+/// whose process is gone; Linux, where `/proc` says so). Every save and every resume calls it,
+/// so kills do not pile up half-written files.
+pub fn remove_stale_temporaries(path: &Path) {
+    let (Some(directory), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let directory = if directory.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        directory
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp")) else {
+            continue;
+        };
+        let pid = rest.split('.').next().and_then(|p| p.parse::<u32>().ok());
+        let gone = pid.is_some_and(|pid| {
+            pid != std::process::id()
+                && Path::new("/proc/self").exists()
+                && !Path::new(&format!("/proc/{pid}")).exists()
+        });
+        if gone {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Makes a rename in `path`'s directory durable. Directories cannot be opened for syncing on
@@ -110,6 +144,22 @@ mod tests {
         let survivor = std::fs::read(&path).unwrap();
         assert!(payloads.contains(&survivor), "a torn or mixed file");
         assert_eq!(leftovers(&path), Vec::<String>::new());
+    }
+
+    #[test]
+    fn temporaries_of_dead_processes_are_removed_and_others_kept() {
+        let path = scratch("stale.bin");
+        let dir = path.parent().unwrap();
+        // pid 0x7fff_fff0 does not exist; this process does.
+        let dead = dir.join(".stale.bin.2147483632.0.tmp");
+        let alive = dir.join(format!(".stale.bin.{}.9.tmp", std::process::id()));
+        let other = dir.join(".other.bin.2147483632.0.tmp");
+        for file in [&dead, &alive, &other] {
+            std::fs::write(file, b"half").unwrap();
+        }
+        remove_stale_temporaries(&path);
+        assert!(!dead.exists());
+        assert!(alive.exists() && other.exists());
     }
 
     #[test]

@@ -160,6 +160,15 @@ impl Augmenter {
     }
 
     /// A transformed copy of the batch `x` (rows × features).
+    /// The transform generator's state, for run-state files.
+    pub fn rng_state(&self) -> crate::rng::RngState {
+        self.rng.state()
+    }
+
+    pub fn set_rng_state(&mut self, state: &crate::rng::RngState) {
+        self.rng = Rng::from_state(state);
+    }
+
     pub fn transform(&mut self, x: &[f32]) -> &[f32] {
         let batch = &mut self.batch[..x.len()];
         batch.copy_from_slice(x);

@@ -71,6 +71,20 @@ pub struct RunConfig {
     pub early_stopping: Option<EarlyStopping>,
     /// Extra quantities measured during training (spec item `monitor`); default: none.
     pub monitor: MonitorConfig,
+    /// Saving the run state and resuming from it (`--save-every`, `--resume`).
+    pub save: SaveConfig,
+}
+
+/// Durable runs: where and how often the whole run state is saved, and the state to resume.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SaveConfig {
+    /// Where the run state goes (periodic saves and the save on SIGINT/SIGTERM); `None`:
+    /// never written.
+    pub state_path: Option<PathBuf>,
+    /// `--save-every N steps|epochs` / the spec's `save_every`; `None`: only on a signal.
+    pub every: Option<Interval>,
+    /// `--resume FILE`: continue the run saved there instead of starting one.
+    pub resume: Option<PathBuf>,
 }
 
 /// Keras-style early stopping, checked after every epoch by [`crate::fit`].

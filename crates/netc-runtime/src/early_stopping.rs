@@ -53,6 +53,22 @@ impl EarlyStopper {
         })
     }
 
+    /// (has a best 0/1, best epoch, best value, stale epochs): for run-state files.
+    pub(crate) fn parts(&self) -> [f64; 4] {
+        let (epoch, value) = self.best.unwrap_or((0, 0.0));
+        [
+            f64::from(u8::from(self.best.is_some())),
+            epoch as f64,
+            f64::from(value),
+            self.stale_epochs as f64,
+        ]
+    }
+
+    pub(crate) fn restore_parts(&mut self, [has_best, epoch, value, stale]: [f64; 4]) {
+        self.best = (has_best != 0.0).then_some((epoch as usize, value as f32));
+        self.stale_epochs = stale as usize;
+    }
+
     /// Feeds the monitored value of `epoch`. An epoch improves when its value is finite and
     /// better than the best so far by more than `min_delta` (losses: lower, accuracies:
     /// higher); the first finite value always improves. A missing or non-finite value never

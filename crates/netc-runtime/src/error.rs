@@ -17,6 +17,11 @@ pub enum Error {
     Usage(String),
     /// A checkpoint does not fit this model (other spec hash, missing tensor, wrong shape).
     Checkpoint { path: PathBuf, message: String },
+    /// A SIGINT/SIGTERM stopped the run; its state was saved to `state` (if a path was set).
+    Interrupted {
+        signal: i32,
+        state: Option<PathBuf>,
+    },
     /// The loss became NaN or infinite.
     Diverged {
         epoch: usize,
@@ -42,6 +47,22 @@ impl fmt::Display for Error {
             Error::Data { path, message } => write!(f, "{}: {}", path.display(), message),
             Error::Usage(message) => write!(f, "{message}"),
             Error::Checkpoint { path, message } => write!(f, "{}: {}", path.display(), message),
+            Error::Interrupted { signal, state } => {
+                let name = match signal {
+                    2 => "SIGINT".to_string(),
+                    15 => "SIGTERM".to_string(),
+                    n => format!("signal {n}"),
+                };
+                match state {
+                    Some(path) => write!(
+                        f,
+                        "interrupted by {name}: the run state was saved to {0}; continue with \
+                         `train --resume {0}`",
+                        path.display()
+                    ),
+                    None => write!(f, "interrupted by {name} (no run-state path: nothing saved)"),
+                }
+            }
             Error::Diverged {
                 epoch,
                 step,

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::augment::Augmenter;
 use crate::checkpoint::{load_checkpoint, save_checkpoint};
-use crate::config::RunConfig;
+use crate::config::{Interval, RunConfig};
 use crate::curvature::CurvatureProbe;
 use crate::data::{Batcher, Splits};
 use crate::early_stopping::{EarlyStopper, Verdict};
@@ -52,21 +52,23 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         crate::preprocess::fit_input_stage(model, kind, &splits.train.x)?;
     }
     if let Some(solver) = M::FULL_BATCH {
+        if cfg.save.every.is_some() || cfg.save.resume.is_some() {
+            return Err(Error::Usage(
+                "saving and resuming the run state of a full-batch (lbfgs/newton) run is not \
+                 built yet: it runs without --save-every / --resume"
+                    .into(),
+            ));
+        }
         return crate::full_batch::fit_full_batch(model, cfg, splits, solver);
     }
     check_splits::<M>(splits)?;
-    let mut stopper = cfg
+    let stopper = cfg
         .early_stopping
         .map(|early| EarlyStopper::new(early, splits.validation.is_some()))
         .transpose()?;
     if let Some(path) = &cfg.init_weights {
         load_checkpoint(model, path)?;
     }
-    let mut metrics = cfg
-        .metrics_path
-        .as_deref()
-        .map(MetricsFile::create)
-        .transpose()?;
     let x = row_major(&splits.train.x);
     let values = row_major(&splits.train.targets);
     let steps_per_epoch = (splits.train.len() / M::BATCH) as u64;
@@ -89,20 +91,76 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             .curvature_every
             .map(|_| CurvatureProbe::new(M::PARAMS)),
         augmenter: M::AUGMENT.map(|augment| Augmenter::new(augment, M::BATCH, cfg.seed)),
+        current: None,
+        save_every_steps: match cfg.save.every {
+            Some(Interval::Steps(n)) => Some(n),
+            _ => None,
+        },
+        data_fingerprint: std::cell::OnceCell::new(),
     };
-    // The tensors of the best epoch so far, kept only when they will be put back.
-    let mut best = stopper
-        .as_ref()
-        .filter(|s| s.config().restore_best)
-        .map(|_| Snapshot::take(model));
-    let mut epochs = Vec::with_capacity(cfg.epochs);
-    let mut stopped_after = None;
-    for epoch in 1..=cfg.epochs {
-        if epoch_loop.steps_run >= epoch_loop.step_budget {
-            break;
+    let mut run = RunProgress {
+        // The tensors of the best epoch so far, kept only when they will be put back.
+        best: stopper
+            .as_ref()
+            .filter(|s| s.config().restore_best)
+            .map(|_| Snapshot::take(model)),
+        stopper,
+        epochs: Vec::new(),
+        stopped_after: None,
+        next_epoch: 1,
+    };
+    if let Some(path) = &cfg.save.resume {
+        crate::run_state::minibatch::restore(path, model, cfg, splits, &mut epoch_loop, &mut run)?;
+        if cfg.verbose {
+            say!(
+                "resumed {} at epoch {}, step {} (saved state {})",
+                M::META.name,
+                epoch_loop.current.as_ref().map_or(run.next_epoch, |c| c.epoch),
+                epoch_loop.steps_run,
+                path.display()
+            );
         }
-        let learning_rate = model.learning_rate();
-        let totals = epoch_loop.train_epoch(model, cfg, epoch)?;
+    }
+    let mut metrics = cfg
+        .metrics_path
+        .as_deref()
+        .map(MetricsFile::create)
+        .transpose()?;
+    // A resumed run rewrites the lines of the epochs it had finished: the file ends up as the
+    // uninterrupted run's, whatever was appended after the state was saved.
+    if let Some(metrics) = &mut metrics {
+        for report in &run.epochs {
+            metrics.append(report)?;
+        }
+    }
+    let save = |model: &M, epoch_loop: &EpochLoop<'_, M::Float>, run: &RunProgress<M::Float>| {
+        match &cfg.save.state_path {
+            Some(path) => crate::run_state::minibatch::save(path, model, cfg, splits, epoch_loop, run),
+            None => Ok(()),
+        }
+    };
+    loop {
+        if epoch_loop.current.is_none() {
+            if run.stopped_after.is_some()
+                || run.next_epoch > cfg.epochs
+                || epoch_loop.steps_run >= epoch_loop.step_budget
+            {
+                break;
+            }
+            epoch_loop.begin_epoch(model, cfg, run.next_epoch);
+        }
+        let (epoch, learning_rate, totals) = match epoch_loop.advance(model, cfg)? {
+            Pause::SaveDue => {
+                save(model, &epoch_loop, &run)?;
+                continue;
+            }
+            Pause::Interrupted(signal) => return Err(interrupted(signal, cfg, save(model, &epoch_loop, &run))),
+            Pause::EpochDone {
+                epoch,
+                learning_rate,
+                totals,
+            } => (epoch, learning_rate, totals),
+        };
         model.end_epoch(epoch);
         let validation = splits
             .validation
@@ -134,13 +192,13 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             early_stopping: None,
             metric: TrainMetric::of::<M>(),
         };
-        if let Some(stopper) = &mut stopper {
+        if let Some(stopper) = &mut run.stopper {
             let verdict = stopper.observe(epoch, stopper.value_of(&report));
-            if let (Verdict::Improved, Some(best)) = (verdict, &mut best) {
+            if let (Verdict::Improved, Some(best)) = (verdict, &mut run.best) {
                 best.retake(model);
             }
             if verdict == Verdict::Stop {
-                stopped_after = Some(epoch);
+                run.stopped_after = Some(epoch);
             }
             report.early_stopping = Some(stopper.status(verdict == Verdict::Stop));
         }
@@ -150,12 +208,29 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         if let Some(metrics) = &mut metrics {
             metrics.append(&report)?;
         }
-        epochs.push(report);
+        run.epochs.push(report);
         epoch_loop.last_good.retake(model);
-        if stopped_after.is_some() {
-            break;
+        run.next_epoch = epoch + 1;
+        if let Some(signal) = crate::interrupt::requested() {
+            return Err(interrupted(signal, cfg, save(model, &epoch_loop, &run)));
+        }
+        let save_due = match cfg.save.every {
+            Some(Interval::Epochs(n)) => (epoch as u64).is_multiple_of(n.max(1)),
+            // A step count that fell on the epoch's last step saves after the epoch's report.
+            Some(Interval::Steps(n)) => epoch_loop.steps_run.is_multiple_of(n.max(1)),
+            None => false,
+        };
+        if save_due {
+            save(model, &epoch_loop, &run)?;
         }
     }
+    let RunProgress {
+        stopper,
+        best,
+        epochs,
+        stopped_after,
+        ..
+    } = run;
     if cfg.verbose {
         crate::curve::summary(&epochs)
             .iter()
@@ -231,67 +306,156 @@ fn conclude_early_stopping<M: Network>(
     }
 }
 
+/// What the run has done at the epoch level: early stopping, the best tensors, the reports.
+pub(crate) struct RunProgress<T> {
+    pub stopper: Option<EarlyStopper>,
+    pub best: Option<Snapshot<T>>,
+    pub epochs: Vec<EpochReport>,
+    pub stopped_after: Option<usize>,
+    /// The epoch to begin when none is in progress (1-based).
+    pub next_epoch: usize,
+}
+
+/// Why [`EpochLoop::advance`] returned.
+enum Pause {
+    /// `save_every` steps are done: save, then advance again.
+    SaveDue,
+    /// A SIGINT/SIGTERM arrived (its number): save and stop.
+    Interrupted(i32),
+    EpochDone {
+        epoch: usize,
+        learning_rate: f32,
+        totals: EpochTotals,
+    },
+}
+
+/// The error of a run stopped by `signal`, after its state was saved (or not).
+fn interrupted(signal: i32, cfg: &RunConfig, saved: Result<(), Error>) -> Error {
+    crate::interrupt::set_requested(0);
+    match saved {
+        Ok(()) => Error::Interrupted {
+            signal,
+            state: cfg.save.state_path.clone(),
+        },
+        Err(error) => error,
+    }
+}
+
+/// An epoch between its first and last step: where it is and what it has summed.
+pub(crate) struct EpochInProgress {
+    pub epoch: usize,
+    /// The batch of the epoch's order the next step takes.
+    pub next_batch: usize,
+    /// The rate at the epoch's start (what its report shows).
+    pub learning_rate: f32,
+    pub totals: EpochTotals,
+}
+
 /// State carried across epochs: the batch buffers, the sampling stream, the rollback copy.
-struct EpochLoop<'a, T> {
-    x: &'a [f32],
+pub(crate) struct EpochLoop<'a, T> {
+    pub(crate) x: &'a [f32],
     /// The training targets (class labels or value rows) and how many samples there are.
-    y: Targets<'a>,
-    samples: usize,
-    batcher: Batcher,
-    sampling_rng: Rng,
-    last_good: Snapshot<T>,
-    steps_run: u64,
-    step_budget: u64,
+    pub(crate) y: Targets<'a>,
+    pub(crate) samples: usize,
+    pub(crate) batcher: Batcher,
+    pub(crate) sampling_rng: Rng,
+    pub(crate) last_good: Snapshot<T>,
+    pub(crate) steps_run: u64,
+    pub(crate) step_budget: u64,
     /// Steps between curvature checks (`monitor curvature`), converted from the spec's period.
-    curvature_every: Option<u64>,
-    curvature_watch: CurvatureWatch,
+    pub(crate) curvature_every: Option<u64>,
+    pub(crate) curvature_watch: CurvatureWatch,
     /// Buffers of the curvature checks; `None` unless `monitor curvature`.
-    curvature_probe: Option<CurvatureProbe>,
+    pub(crate) curvature_probe: Option<CurvatureProbe>,
     /// `augment`: random image transforms of each training batch.
-    augmenter: Option<Augmenter>,
+    pub(crate) augmenter: Option<Augmenter>,
+    /// The epoch under way, `None` between epochs.
+    pub(crate) current: Option<EpochInProgress>,
+    /// `save_every N steps`: pause for a save after every N-th step of the run.
+    pub(crate) save_every_steps: Option<u64>,
+    /// A hash of the training samples, computed at the first save or resume.
+    pub(crate) data_fingerprint: std::cell::OnceCell<u64>,
 }
 
 /// Sums over one epoch's steps.
-struct EpochTotals {
-    loss_sum: f64,
+pub(crate) struct EpochTotals {
+    pub(crate) loss_sum: f64,
     /// Sum of `StepStats::reg_loss` (0 for a model without regularization).
-    reg_loss_sum: f64,
-    correct: u64,
-    steps: u64,
-    seconds: f64,
+    pub(crate) reg_loss_sum: f64,
+    pub(crate) correct: u64,
+    pub(crate) steps: u64,
+    pub(crate) seconds: f64,
     /// ‖g‖ sums (filled only with `monitor grad_norm`).
-    grad_norm: GradNormSum,
+    pub(crate) grad_norm: GradNormSum,
     /// Capacity reserved at the start of the epoch, so recording never allocates mid-epoch.
-    curvature: Vec<CurvatureCheck>,
+    pub(crate) curvature: Vec<CurvatureCheck>,
 }
 
 impl<T: crate::Scalar> EpochLoop<'_, T> {
-    /// The step loop: gather, step, check the loss. Nothing in it allocates.
-    fn train_epoch<M: Network<Float = T>>(
+    /// Plans epoch `epoch`'s sample order and starts its sums.
+    fn begin_epoch<M: Network<Float = T>>(&mut self, model: &M, cfg: &RunConfig, epoch: usize) {
+        self.batcher
+            .plan_epoch(cfg.sampling, self.samples, &mut self.sampling_rng);
+        self.current = Some(EpochInProgress {
+            epoch,
+            next_batch: 0,
+            learning_rate: model.learning_rate(),
+            totals: EpochTotals {
+                loss_sum: 0.0,
+                reg_loss_sum: 0.0,
+                correct: 0,
+                steps: 0,
+                seconds: 0.0,
+                grad_norm: GradNormSum::default(),
+                curvature: Vec::with_capacity(
+                    self.curvature_every
+                        .map_or(0, |every| self.batcher.batches() / every as usize + 1),
+                ),
+            },
+        });
+    }
+
+    /// The step loop of the epoch under way: gather, step, check the loss, until the epoch
+    /// ends, a save is due or a signal asks to stop. Nothing in it allocates.
+    fn advance<M: Network<Float = T>>(
         &mut self,
         model: &mut M,
         cfg: &RunConfig,
-        epoch: usize,
-    ) -> Result<EpochTotals, Error> {
-        self.batcher
-            .plan_epoch(cfg.sampling, self.samples, &mut self.sampling_rng);
-        let started = Instant::now();
-        let mut totals = EpochTotals {
-            loss_sum: 0.0,
-            reg_loss_sum: 0.0,
-            correct: 0,
-            steps: 0,
-            seconds: 0.0,
-            grad_norm: GradNormSum::default(),
-            curvature: Vec::with_capacity(
-                self.curvature_every
-                    .map_or(0, |every| self.batcher.batches() / every as usize + 1),
-            ),
+    ) -> Result<Pause, Error> {
+        let Some(mut current) = self.current.take() else {
+            unreachable!("advance is called after begin_epoch");
         };
-        for batch in 0..self.batcher.batches() {
+        let started = Instant::now();
+        let pause = self.steps(model, cfg, &mut current);
+        current.totals.seconds += started.elapsed().as_secs_f64();
+        match pause {
+            Ok(None) => Ok(Pause::EpochDone {
+                epoch: current.epoch,
+                learning_rate: current.learning_rate,
+                totals: current.totals,
+            }),
+            Ok(Some(pause)) => {
+                self.current = Some(current);
+                Ok(pause)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Steps from `current.next_batch`; `Some` when it stopped before the epoch's end.
+    fn steps<M: Network<Float = T>>(
+        &mut self,
+        model: &mut M,
+        cfg: &RunConfig,
+        current: &mut EpochInProgress,
+    ) -> Result<Option<Pause>, Error> {
+        let epoch = current.epoch;
+        let totals = &mut current.totals;
+        while current.next_batch < self.batcher.batches() {
             if self.steps_run >= self.step_budget {
                 break;
             }
+            let batch = current.next_batch;
             let (batch_x, batch_y) = self.batcher.gather_targets(self.x, self.y, batch);
             // Augmentation transforms this batch's copy only; the dataset stays as loaded.
             let batch_x: &[f32] = match &mut self.augmenter {
@@ -310,9 +474,10 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
             let learning_rate = model.learning_rate();
             let stats = model.train_step(batch_x, batch_y);
             if let Some((g_g, g_h_g)) = curvature {
-                self.record_curvature(cfg, epoch, learning_rate, g_g, g_h_g, &mut totals);
+                self.record_curvature(cfg, epoch, learning_rate, g_g, g_h_g, totals);
             }
             self.steps_run += 1;
+            current.next_batch += 1;
             if !stats.loss.is_finite() {
                 let steps_run = self.steps_run;
                 return Err(diverged(
@@ -331,9 +496,19 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
             if cfg.monitor.grad_norm {
                 totals.grad_norm.add(stats.grad_sq);
             }
+            if let Some(signal) = crate::interrupt::requested() {
+                return Ok(Some(Pause::Interrupted(signal)));
+            }
+            let more_in_epoch = current.next_batch < self.batcher.batches();
+            if more_in_epoch
+                && self
+                    .save_every_steps
+                    .is_some_and(|every| self.steps_run.is_multiple_of(every.max(1)))
+            {
+                return Ok(Some(Pause::SaveDue));
+            }
         }
-        totals.seconds = started.elapsed().as_secs_f64();
-        Ok(totals)
+        Ok(None)
     }
 
     /// Logs one curvature check of `monitor curvature` for the step about to be taken (step
@@ -400,9 +575,13 @@ fn diverged<M: Network>(
         1 => "the initial weights".to_string(),
         e => format!("the weights from the end of epoch {}", e - 1),
     };
-    let saved = match &cfg.checkpoint_path {
-        Some(path) => match save_checkpoint(model, path) {
-            Ok(()) => format!("; {from} were saved to {}", path.display()),
+    // Never over the checkpoint: it may hold an earlier run's good result.
+    let saved = match cfg.checkpoint_path.as_deref().map(crate::checkpoint::last_good_path) {
+        Some(path) => match save_checkpoint(model, &path) {
+            Ok(()) => format!(
+                "; {from} were saved to {} (the checkpoint was left as it was)",
+                path.display()
+            ),
             Err(e) => format!("; saving {from} failed too: {e}"),
         },
         None => String::new(),
@@ -418,8 +597,8 @@ fn diverged<M: Network>(
 }
 
 /// A copy of every tensor of a model, to roll back to after divergence.
-struct Snapshot<T> {
-    tensors: Vec<Vec<T>>,
+pub(crate) struct Snapshot<T> {
+    pub(crate) tensors: Vec<Vec<T>>,
 }
 
 impl<T: crate::Scalar> Snapshot<T> {
@@ -478,7 +657,7 @@ impl MetricsFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{EarlyStopping, Interval, Metric, MonitorConfig, Sampling};
+    use crate::config::{EarlyStopping, Interval, Metric, MonitorConfig, Sampling, SaveConfig};
     use crate::data::Dataset;
     use crate::test_model::{
         LogReg, LogRegHyper, Scripted, ScriptedHyper, scripted_splits, separable_dataset, temp_path,
@@ -497,6 +676,7 @@ mod tests {
             verbose: false,
             early_stopping: None,
             monitor: MonitorConfig::default(),
+            save: SaveConfig::default(),
         }
     }
 
@@ -599,10 +779,12 @@ mod tests {
             message.contains("the initial weights were saved to"),
             "{message}"
         );
-        // The model is rolled back, and the file holds the same weights.
+        // The model is rolled back, and the file beside the checkpoint holds the same
+        // weights; the checkpoint itself (an earlier run's result) is not touched.
         assert_eq!(weights(&model), initial);
+        assert!(!checkpoint.exists(), "the checkpoint path is never written");
         let mut reloaded = LogReg::new(hyper, 99);
-        load_checkpoint(&mut reloaded, &checkpoint).unwrap();
+        load_checkpoint(&mut reloaded, &crate::checkpoint::last_good_path(&checkpoint)).unwrap();
         assert_eq!(weights(&reloaded), initial);
     }
 
@@ -621,6 +803,7 @@ mod tests {
         // Finite (non-finite data is refused up front), but it overflows the forward pass.
         poisoned.train.x[[8, 0]] = f32::MAX;
         let rescue = temp_path("rescue.safetensors");
+        std::fs::write(&rescue, b"an earlier run's result").unwrap();
         let mut cfg = run_config(2, Sampling::Sequential);
         cfg.init_weights = Some(clean);
         cfg.checkpoint_path = Some(rescue.clone());
@@ -638,11 +821,16 @@ mod tests {
             "{error:?}"
         );
         let mut reloaded = LogReg::new(LogRegHyper::default(), 7);
-        load_checkpoint(&mut reloaded, &rescue).unwrap();
+        load_checkpoint(&mut reloaded, &crate::checkpoint::last_good_path(&rescue)).unwrap();
         assert_eq!(
             weights(&reloaded),
             after_clean_epoch,
             "init weights are the last good ones"
+        );
+        assert_eq!(
+            std::fs::read(&rescue).unwrap(),
+            b"an earlier run's result",
+            "a diverged run never overwrites the checkpoint"
         );
     }
 
@@ -997,6 +1185,9 @@ mod tests {
             curvature_watch: CurvatureWatch::new(),
             curvature_probe: None,
             augmenter: None,
+            current: None,
+            save_every_steps: None,
+            data_fingerprint: std::cell::OnceCell::new(),
         };
         assert_eq!(epoch_loop.curvature_every, Some(6));
         let mut totals = EpochTotals {

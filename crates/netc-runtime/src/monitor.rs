@@ -26,6 +26,19 @@ impl GradNormSum {
         self.steps += 1;
     }
 
+    /// (sum, last, steps): saved mid-epoch in run-state files.
+    pub(crate) fn parts(&self) -> [f64; 3] {
+        [self.sum, self.last, self.steps as f64]
+    }
+
+    pub(crate) fn from_parts([sum, last, steps]: [f64; 3]) -> GradNormSum {
+        GradNormSum {
+            sum,
+            last,
+            steps: steps as u64,
+        }
+    }
+
     /// `None` for an epoch without steps.
     pub(crate) fn finish(&self) -> Option<GradNorm> {
         (self.steps > 0).then(|| GradNorm {
@@ -85,6 +98,21 @@ pub struct CurvatureWatch {
 impl CurvatureWatch {
     pub fn new() -> CurvatureWatch {
         CurvatureWatch::default()
+    }
+
+    /// (epoch of the last warning + 1 or 0, last check overshot 0/1): for run-state files.
+    pub(crate) fn parts(&self) -> [u64; 2] {
+        [
+            self.warned_in_epoch.map_or(0, |e| e as u64 + 1),
+            u64::from(self.last_overshot),
+        ]
+    }
+
+    pub(crate) fn from_parts([warned, overshot]: [u64; 2]) -> CurvatureWatch {
+        CurvatureWatch {
+            warned_in_epoch: warned.checked_sub(1).map(|e| e as usize),
+            last_overshot: overshot != 0,
+        }
     }
 
     /// Feeds one check made in `epoch` (1-based); returns the warning to print, if one is due.

@@ -63,6 +63,18 @@ pub struct ModelMeta {
     pub netc_version: &'static str,
 }
 
+/// The counters a training step advances besides the tensors: the run state needs them to
+/// resume bit for bit ([`Network::counters`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Optimizer steps taken (`Network::steps`): schedules and Adam's bias correction.
+    pub steps: u64,
+    /// Epochs completed, for schedules measured in epochs (0 when none reads them).
+    pub epochs: u64,
+    /// The dropout mask generator's state (0 without dropout).
+    pub dropout: u64,
+}
+
 /// How the driver turns `predict_batch` outputs into a loss and an accuracy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputKind {
@@ -206,4 +218,17 @@ pub trait Network: Sized {
     /// with `include_bias`); adds its gradient into `grad` (len `PARAMS`).
     fn regularization(&self, grad: &mut [f64]) -> f64;
     fn tensors_mut(&mut self) -> Vec<TensorMut<'_, Self::Float>>;
+
+    // ---- run state: what a resumed run needs besides `tensors()` ----
+
+    /// Every optimizer slot (momentum buffers, AdaGrad/RMSprop caches, Adam moments), named
+    /// `<tensor>.<slot>` after PyTorch's optimizer state (`layers.0.weight.exp_avg`); empty
+    /// for sgd and the full-batch solvers.
+    fn optimizer_state(&self) -> Vec<TensorRef<'_, Self::Float>>;
+    fn optimizer_state_mut(&mut self) -> Vec<TensorMut<'_, Self::Float>>;
+
+    /// The step, epoch and dropout-generator counters; with `tensors()` and
+    /// `optimizer_state()` they are the model's whole state between steps.
+    fn counters(&self) -> Counters;
+    fn set_counters(&mut self, counters: Counters);
 }

@@ -14,8 +14,67 @@ pub(crate) fn encode<T: Scalar>(
     tensors: &[TensorRef<'_, T>],
     metadata: &[(&str, &str)],
 ) -> Result<Vec<u8>, String> {
-    let mut sorted: Vec<&TensorRef<'_, T>> = tensors.iter().collect();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let headers: Vec<Entry<'_>> = tensors
+        .iter()
+        .map(|t| Entry {
+            name: &t.name,
+            dtype: T::DTYPE,
+            shape: &t.shape,
+            values: t.data.len(),
+            bytes_per_value: T::BYTES,
+        })
+        .collect();
+    encode_with(&headers, metadata, |index, bytes| {
+        for value in tensors[index].data {
+            value.write_le(bytes);
+        }
+    })
+}
+
+/// One tensor already in little-endian bytes, of any safetensors dtype (`"U64"`, `"F64"`, …).
+pub(crate) struct RawTensor {
+    pub name: String,
+    pub dtype: &'static str,
+    pub shape: Vec<usize>,
+    pub bytes_per_value: usize,
+    pub bytes: Vec<u8>,
+}
+
+/// [`encode`] for tensors of mixed dtypes (run-state files).
+pub(crate) fn encode_raw(tensors: &[RawTensor], metadata: &[(&str, &str)]) -> Result<Vec<u8>, String> {
+    let headers: Vec<Entry<'_>> = tensors
+        .iter()
+        .map(|t| Entry {
+            name: &t.name,
+            dtype: t.dtype,
+            shape: &t.shape,
+            values: t.bytes.len() / t.bytes_per_value.max(1),
+            bytes_per_value: t.bytes_per_value,
+        })
+        .collect();
+    encode_with(&headers, metadata, |index, bytes| {
+        bytes.extend_from_slice(&tensors[index].bytes)
+    })
+}
+
+/// What the header says of one tensor.
+struct Entry<'a> {
+    name: &'a str,
+    dtype: &'static str,
+    shape: &'a [usize],
+    values: usize,
+    bytes_per_value: usize,
+}
+
+/// The header (tensors sorted by name), then each tensor's bytes from `write(index, out)` in
+/// that order.
+fn encode_with(
+    entries: &[Entry<'_>],
+    metadata: &[(&str, &str)],
+    mut write: impl FnMut(usize, &mut Vec<u8>),
+) -> Result<Vec<u8>, String> {
+    let mut sorted: Vec<usize> = (0..entries.len()).collect();
+    sorted.sort_by(|&a, &b| entries[a].name.cmp(entries[b].name));
 
     let mut header = String::from("{\"__metadata__\":{");
     for (i, (key, value)) in metadata.iter().enumerate() {
@@ -26,22 +85,21 @@ pub(crate) fn encode<T: Scalar>(
     }
     header.push('}');
     let mut offset = 0usize;
-    for tensor in &sorted {
+    for &index in &sorted {
+        let tensor = &entries[index];
         let elements: usize = tensor.shape.iter().product();
-        if elements != tensor.data.len() {
+        if elements != tensor.values {
             return Err(format!(
                 "tensor `{}` has {} values but shape {:?}",
-                tensor.name,
-                tensor.data.len(),
-                tensor.shape
+                tensor.name, tensor.values, tensor.shape
             ));
         }
         let shape: Vec<String> = tensor.shape.iter().map(usize::to_string).collect();
-        let end = offset + T::BYTES * elements;
+        let end = offset + tensor.bytes_per_value * elements;
         header.push_str(&format!(
             ",{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
-            json_string(&tensor.name),
-            T::DTYPE,
+            json_string(tensor.name),
+            tensor.dtype,
             shape.join(",")
         ));
         offset = end;
@@ -54,10 +112,8 @@ pub(crate) fn encode<T: Scalar>(
     let mut bytes = Vec::with_capacity(8 + header.len() + offset);
     bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
     bytes.extend_from_slice(header.as_bytes());
-    for tensor in &sorted {
-        for value in tensor.data {
-            value.write_le(&mut bytes);
-        }
+    for &index in &sorted {
+        write(index, &mut bytes);
     }
     Ok(bytes)
 }

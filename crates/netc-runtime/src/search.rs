@@ -13,6 +13,7 @@ use crate::fit::fit;
 use crate::network::{Hyperparams, Network};
 use crate::report::Report;
 use crate::rng::Rng;
+use crate::run_state::search::SearchProgress;
 
 /// Random stream of the search's draws (after the ones in `rng::streams`).
 const SEARCH_STREAM: u64 = 6;
@@ -153,11 +154,13 @@ pub fn search<M: Network>(
         }
         Ok(hyper)
     };
+    // Trials neither save nor resume a run state of their own (search resumes whole runs only).
     let quiet = |epochs: usize| RunConfig {
         epochs,
         verbose: false,
         metrics_path: None,
         checkpoint_path: None,
+        save: crate::config::SaveConfig::default(),
         ..cfg.clone()
     };
     let score = |report: &Report| -> f32 {
@@ -172,16 +175,67 @@ pub fn search<M: Network>(
         "training"
     };
 
-    let mut rng = Rng::new(cfg.seed, SEARCH_STREAM);
-    let mut trials = Vec::with_capacity(search.trials);
-    for t in 0..search.trials {
+    // Durable searches: after every trial the progress is saved (with `save_every`), and on
+    // a signal; `--resume` continues after the last finished trial.
+    let data = (splits.train.len(), 0u64);
+    let splits_hash = if cfg.save.state_path.is_some() {
+        (data.0, crate::run_state::fingerprint(splits))
+    } else {
+        data
+    };
+    let mut progress = match &cfg.save.resume {
+        Some(path) => {
+            let progress = crate::run_state::search::restore::<M>(
+                path,
+                cfg,
+                base,
+                splits,
+                search.params.len(),
+                configure,
+            )?;
+            if cfg.verbose {
+                say!(
+                    "resumed the search after {} coarse and {} fine trials ({})",
+                    progress.trials.len(),
+                    progress.fine_done,
+                    path.display()
+                );
+            }
+            progress
+        }
+        None => SearchProgress {
+            rng: Rng::new(cfg.seed, SEARCH_STREAM).state(),
+            trials: Vec::new(),
+            fine_done: 0,
+            best: None,
+        },
+    };
+    let save = |progress: &SearchProgress<M>| match &cfg.save.state_path {
+        Some(path) => crate::run_state::search::save(path, cfg, base, splits_hash, progress),
+        None => Ok(()),
+    };
+    let periodic = cfg.save.every.is_some();
+    // A trial stopped by a signal: the progress before it is what the state file keeps.
+    let stopped = |error: Error, progress: &SearchProgress<M>| match error {
+        Error::Interrupted { signal, .. } => match save(progress) {
+            Ok(()) => Error::Interrupted {
+                signal,
+                state: cfg.save.state_path.clone(),
+            },
+            Err(error) => error,
+        },
+        error => error,
+    };
+    let mut rng = Rng::from_state(&progress.rng);
+    for t in progress.trials.len()..search.trials {
         let values: Vec<f64> = search
             .params
             .iter()
             .map(|p| p.distribution.sample(&mut rng))
             .collect();
         let mut model = M::new(configure(&values)?, cfg.seed);
-        let report = fit(&mut model, &quiet(search.coarse_epochs), splits)?;
+        let report = fit(&mut model, &quiet(search.coarse_epochs), splits)
+            .map_err(|e| stopped(e, &progress))?;
         let trial = Trial {
             values,
             coarse_score: score(&report),
@@ -197,33 +251,47 @@ pub fn search<M: Network>(
                 100.0 * trial.coarse_score
             );
         }
-        trials.push(trial);
+        progress.trials.push(trial);
+        progress.rng = rng.state();
+        if periodic {
+            save(&progress)?;
+        }
     }
 
-    let mut order: Vec<usize> = (0..trials.len()).collect();
-    order.sort_by(|&a, &b| trials[b].coarse_score.total_cmp(&trials[a].coarse_score));
-    let mut best: Option<(usize, M, Report)> = None;
-    for &t in order.iter().take(search.fine_top.max(1)) {
-        let mut model = M::new(configure(&trials[t].values)?, cfg.seed);
-        let report = fit(&mut model, &quiet(search.fine_epochs), splits)?;
+    let mut order: Vec<usize> = (0..progress.trials.len()).collect();
+    order.sort_by(|&a, &b| {
+        let trials = &progress.trials;
+        trials[b].coarse_score.total_cmp(&trials[a].coarse_score)
+    });
+    for (k, &t) in order.iter().take(search.fine_top.max(1)).enumerate() {
+        if k < progress.fine_done {
+            continue;
+        }
+        let mut model = M::new(configure(&progress.trials[t].values)?, cfg.seed);
+        let report = fit(&mut model, &quiet(search.fine_epochs), splits)
+            .map_err(|e| stopped(e, &progress))?;
         let fine = score(&report);
-        trials[t].fine_score = Some(fine);
+        progress.trials[t].fine_score = Some(fine);
         if cfg.verbose {
             say!(
                 "fine   trial {:>3}  {}  {} accuracy {:.2}%",
                 t + 1,
-                describe(search, &trials[t].values),
+                describe(search, &progress.trials[t].values),
                 scored_on,
                 100.0 * fine
             );
         }
-        if best
-            .as_ref()
-            .is_none_or(|(b, _, _)| fine > trials[*b].fine_score.unwrap_or(f32::NEG_INFINITY))
-        {
-            best = Some((t, model, report));
+        if progress.best.as_ref().is_none_or(|(b, _, _)| {
+            fine > progress.trials[*b].fine_score.unwrap_or(f32::NEG_INFINITY)
+        }) {
+            progress.best = Some((t, model, report));
+        }
+        progress.fine_done = k + 1;
+        if periodic {
+            save(&progress)?;
         }
     }
+    let SearchProgress { trials, best, .. } = progress;
     let Some((winner, model, report)) = best else {
         return Err(Error::Usage("search needs at least one trial".into()));
     };

@@ -9,7 +9,7 @@ use crate::data::Dataset;
 use crate::error::Error;
 use crate::init::{Init, fill};
 use crate::network::{
-    Hyperparams, Masks, ModelMeta, Network, OutputKind, StepStats, Targets, TensorMut, TensorRef,
+    Counters, Hyperparams, Masks, ModelMeta, Network, OutputKind, StepStats, Targets, TensorMut, TensorRef,
 };
 use crate::rng::{Rng, streams};
 
@@ -21,6 +21,8 @@ pub struct LogRegModel<const OTHER: bool> {
     bias: [f32; 3],
     learning_rate: f32,
     steps: u64,
+    /// `end_epoch` calls: the learning rate is `learning_rate × epoch_decay^epochs`.
+    epochs: u64,
     probabilities: [f32; 24],
     /// The gradient of the last `train_step` or `gradient` call.
     weight_grad: [f32; 12],
@@ -136,6 +138,7 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
             bias: [0.0; 3],
             learning_rate,
             steps: 0,
+            epochs: 0,
             probabilities: [0.0; 24],
             weight_grad: [0.0; 12],
             bias_grad: [0.0; 3],
@@ -185,6 +188,7 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
 
     fn end_epoch(&mut self, epoch: usize) {
         self.learning_rate *= self.hyper.epoch_decay as f32;
+        self.epochs += 1;
         self.last_end_epoch = Some(epoch);
         self.allocations_at_last_step = None;
     }
@@ -217,6 +221,32 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
                 data: &mut self.bias,
             },
         ]
+    }
+
+    fn optimizer_state(&self) -> Vec<TensorRef<'_>> {
+        Vec::new()
+    }
+
+    fn optimizer_state_mut(&mut self) -> Vec<TensorMut<'_>> {
+        Vec::new()
+    }
+
+    fn counters(&self) -> Counters {
+        Counters {
+            steps: self.steps,
+            epochs: self.epochs,
+            dropout: 0,
+        }
+    }
+
+    fn set_counters(&mut self, counters: Counters) {
+        self.steps = counters.steps;
+        self.epochs = counters.epochs;
+        // The same f32 products as `end_epoch`, so the rate is bit-identical.
+        self.learning_rate = self.hyper.learning_rate as f32;
+        for _ in 0..counters.epochs {
+            self.learning_rate *= self.hyper.epoch_decay as f32;
+        }
     }
 
     const PARAMS: usize = 15;
@@ -422,6 +452,29 @@ impl Network for Scripted {
             shape: vec![3],
             data: &mut self.state,
         }]
+    }
+
+    fn optimizer_state(&self) -> Vec<TensorRef<'_>> {
+        Vec::new()
+    }
+
+    fn optimizer_state_mut(&mut self) -> Vec<TensorMut<'_>> {
+        Vec::new()
+    }
+
+    /// `Scripted` has no dropout: its step within the epoch rides in that counter.
+    fn counters(&self) -> Counters {
+        Counters {
+            steps: self.steps,
+            epochs: self.epochs_done as u64,
+            dropout: self.step_in_epoch as u64,
+        }
+    }
+
+    fn set_counters(&mut self, counters: Counters) {
+        self.steps = counters.steps;
+        self.epochs_done = counters.epochs as usize;
+        self.step_in_epoch = counters.dropout as _;
     }
 
     const PARAMS: usize = 3;

@@ -247,6 +247,9 @@ pub struct Train {
     pub monitor: Monitor,
     pub precision: Precision,
     pub seed: u64,
+    /// `save_every N steps|epochs`: how often the trainer saves the whole run state (`None`:
+    /// only on SIGINT/SIGTERM).
+    pub save_every: Option<Duration>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

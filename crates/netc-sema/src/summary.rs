@@ -346,6 +346,9 @@ fn train(out: &mut String, t: &Train) {
     };
     let _ = writeln!(out, "  precision:      {precision}");
     let _ = writeln!(out, "  seed:           {}", t.seed);
+    if let Some(every) = t.save_every {
+        let _ = writeln!(out, "  save_every:     {} (the whole run state, resumable)", duration(every));
+    }
 }
 
 /// The full-batch solvers choose their own step and run one iteration per "epoch" (the runtime

@@ -23,6 +23,7 @@ pub(crate) const ITEMS: &[&str] = &[
     "monitor",
     "precision",
     "seed",
+    "save_every",
 ];
 const SETTINGS: Items = Items {
     names: ITEMS,
@@ -96,6 +97,7 @@ pub(crate) fn defaults() -> Train {
             span: None,
         },
         seed: 0,
+        save_every: None,
     }
 }
 
@@ -169,6 +171,11 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: Option<&Block>, model: Option<&Model
                         kind,
                         span: Some(item.span),
                     };
+                }
+            }
+            "save_every" => {
+                if let Some(v) = single(ctx, item, "a duration such as `500 steps`") {
+                    train.save_every = args::duration(ctx, v, "save_every");
                 }
             }
             _ => {

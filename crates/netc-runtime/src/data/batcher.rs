@@ -64,6 +64,12 @@ impl Batcher {
         self.order.len() / self.batch.max(1)
     }
 
+    /// Replaces the planned order with a saved one (a resumed run's epoch in progress).
+    pub fn set_order(&mut self, order: impl IntoIterator<Item = usize>) {
+        self.order.clear();
+        self.order.extend(order);
+    }
+
     /// Sample indices of the planned epoch, in order.
     pub fn order(&self) -> &[usize] {
         &self.order

@@ -15,6 +15,7 @@ use crate::fit::fit;
 use crate::network::Network;
 use crate::report::Report;
 use crate::rng::{Rng, streams};
+use crate::run_state::ensemble::BaggingProgress;
 
 /// One member's training run.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,31 +54,52 @@ pub fn train_ensemble<M: Network>(
                 .into(),
         ));
     }
-    let hyper = match M::SEARCH {
-        Some(search) => {
-            let quiet = RunConfig {
-                checkpoint_path: None,
-                metrics_path: None,
-                ..cfg.clone()
-            };
-            let (winner, _) = crate::search::search::<M>(&quiet, &hyper, splits, &search)?;
+    let splits_hash = (
+        splits.train.len(),
+        if cfg.save.state_path.is_some() {
+            crate::run_state::fingerprint(splits)
+        } else {
+            0
+        },
+    );
+    let resumed = match &cfg.save.resume {
+        Some(path) => {
+            let progress = crate::run_state::ensemble::restore::<M>(
+                path,
+                cfg,
+                &hyper,
+                splits,
+                config.models,
+            )?;
             if cfg.verbose {
                 say!(
-                    "bagging {} models with the search's best hyperparameters",
-                    config.models
+                    "resumed bagging after {} of {} members ({})",
+                    progress.members.len(),
+                    config.models,
+                    path.display()
                 );
             }
-            winner.hyper().clone()
+            Some(progress)
         }
-        None => hyper,
+        None => None,
     };
-
+    let mut progress = match resumed {
+        Some(progress) => progress,
+        None => BaggingProgress {
+            hyper: members_hyper::<M>(cfg, hyper.clone(), splits, config)?,
+            rng: Rng::new(cfg.seed, streams::ENSEMBLE).state(),
+            members: Vec::with_capacity(config.models),
+            reports: Vec::with_capacity(config.models),
+        },
+    };
+    let save = |progress: &BaggingProgress<M>| match &cfg.save.state_path {
+        Some(path) => crate::run_state::ensemble::save(path, cfg, &hyper, splits_hash, progress),
+        None => Ok(()),
+    };
     let rows = splits.train.len();
-    let mut rng = Rng::new(cfg.seed, streams::ENSEMBLE);
+    let mut rng = Rng::from_state(&progress.rng);
     let mut member_splits: Option<Splits> = None;
-    let mut members = Vec::with_capacity(config.models);
-    let mut reports = Vec::with_capacity(config.models);
-    for i in 0..config.models {
+    for i in progress.members.len()..config.models {
         let seed = rng.next_u64();
         let indices = bootstrap_indices(rows, &mut rng);
         let member_splits = match &mut member_splits {
@@ -104,22 +126,40 @@ pub fn train_ensemble<M: Network>(
         }
         let member_cfg = RunConfig {
             seed,
+            save: crate::config::SaveConfig::default(),
             checkpoint_path: None,
             metrics_path: cfg.metrics_path.as_deref().map(|p| member_path(p, i + 1)),
             ..cfg.clone()
         };
-        let mut member = M::new(hyper.clone(), seed);
+        let mut member = M::new(progress.hyper.clone(), seed);
         let report = match fit(&mut member, &member_cfg, member_splits) {
             Ok(report) => report,
-            Err(error) => return Err(member_failed(error, i, config, cfg, members)),
+            // A signal: the members before this one are what the state file keeps.
+            Err(Error::Interrupted { signal, .. }) => {
+                save(&progress)?;
+                return Err(Error::Interrupted {
+                    signal,
+                    state: cfg.save.state_path.clone(),
+                });
+            }
+            Err(error) => return Err(member_failed(error, i, config, cfg, progress.members)),
         };
-        members.push(member);
-        reports.push(MemberReport {
+        progress.members.push(member);
+        progress.reports.push(MemberReport {
             seed,
             distinct_rows,
             report,
         });
+        progress.rng = rng.state();
+        if cfg.save.every.is_some() {
+            save(&progress)?;
+        }
     }
+    let BaggingProgress {
+        members,
+        reports,
+        ..
+    } = progress;
 
     let mut ensemble = Ensemble::new(members, config.vote)?;
     let validation = splits
@@ -159,6 +199,32 @@ pub fn train_ensemble<M: Network>(
     Ok((ensemble, report))
 }
 
+/// The members' hyperparameters: the spec's, or the search's winner's when it has a search.
+fn members_hyper<M: Network>(
+    cfg: &RunConfig,
+    hyper: M::Hyper,
+    splits: &Splits,
+    config: EnsembleConfig,
+) -> Result<M::Hyper, Error> {
+    let Some(search) = M::SEARCH else {
+        return Ok(hyper);
+    };
+    let quiet = RunConfig {
+        checkpoint_path: None,
+        metrics_path: None,
+        save: crate::config::SaveConfig::default(),
+        ..cfg.clone()
+    };
+    let (winner, _) = crate::search::search::<M>(&quiet, &hyper, splits, &search)?;
+    if cfg.verbose {
+        say!(
+            "bagging {} models with the search's best hyperparameters",
+            config.models
+        );
+    }
+    Ok(winner.hyper().clone())
+}
+
 /// Member `member`'s training error. A divergence names the member, and the members trained
 /// before it are saved (as an ensemble of that many) so their work is not lost.
 fn member_failed<M: Network>(
@@ -177,9 +243,10 @@ fn member_failed<M: Network>(
         return error;
     };
     let count = finished.len();
-    let saved = match &cfg.checkpoint_path {
+    // Beside the checkpoint, never over it (it may hold an earlier run's whole ensemble).
+    let saved = match cfg.checkpoint_path.as_deref().map(crate::checkpoint::last_good_path) {
         Some(path) if count > 0 => {
-            match Ensemble::new(finished, config.vote).and_then(|e| save_ensemble(&e, path)) {
+            match Ensemble::new(finished, config.vote).and_then(|e| save_ensemble(&e, &path)) {
                 Ok(()) => format!(
                     "; {} trained before it {} saved to {} (an ensemble of {count})",
                     if count == 1 {

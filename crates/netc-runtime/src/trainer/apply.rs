@@ -53,6 +53,16 @@ pub fn apply_train_args<M: Network>(
         .or_else(|| Some(PathBuf::from(format!("{name}.metrics.jsonl"))));
     cfg.verbose = !args.quiet;
     cfg.early_stopping = apply_early_stopping_args(cfg.early_stopping, args)?;
+    if args.save_every.is_some() {
+        cfg.save.every = args.save_every;
+    }
+    cfg.save.resume = args.resume.clone();
+    cfg.save.state_path = args
+        .state
+        .clone()
+        .or_else(|| args.resume.clone())
+        .or(cfg.save.state_path)
+        .or_else(|| Some(PathBuf::from(format!("{name}.state.safetensors"))));
     Ok((cfg, hyper))
 }
 
@@ -176,7 +186,7 @@ fn whole_number(name: &str, value: f64) -> Result<usize, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Metric, MonitorConfig, Sampling};
+    use crate::config::{Metric, MonitorConfig, Sampling, SaveConfig};
     use crate::test_model::{LogReg, LogRegHyper};
 
     fn spec_config() -> RunConfig {
@@ -202,6 +212,7 @@ mod tests {
             verbose: false,
             early_stopping: None,
             monitor: MonitorConfig::default(),
+            save: SaveConfig::default(),
         }
     }
 
@@ -224,10 +235,16 @@ mod tests {
         );
         assert!(cfg.verbose);
         assert_eq!(
+            cfg.save.state_path,
+            Some(PathBuf::from("logreg.state.safetensors")),
+            "a signal saves the run state there"
+        );
+        assert_eq!(
             RunConfig {
                 checkpoint_path: None,
                 metrics_path: None,
                 verbose: false,
+                save: SaveConfig::default(),
                 ..cfg
             },
             spec_config()

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use crate::error::Error;
 use crate::threads::MAX_THREADS;
 
-/// One trainer invocation.
+/// One trainer invocation (parsed once per process, so the size of `Train` does not matter).
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     Train(TrainArgs),
@@ -52,6 +53,13 @@ pub struct TrainArgs {
     pub no_early_stopping: bool,
     /// `--threads N`: threads per large matrix product (else `NETC_THREADS`, else 1).
     pub threads: Option<usize>,
+    /// `--save-every N steps|epochs`: save the run state that often.
+    pub save_every: Option<crate::config::Interval>,
+    /// `--state FILE`: where the run state goes [default: the `--resume` file, else
+    /// `<model>.state.safetensors`].
+    pub state: Option<PathBuf>,
+    /// `--resume FILE`: continue the run saved there.
+    pub resume: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -99,6 +107,12 @@ train flags:
   --no-early-stopping     train every epoch despite the spec's early_stopping
   --threads N             threads per large matrix product; same results for any N
                           [default: $NETC_THREADS, else 1]
+  --save-every N UNIT     save the whole run state every N `steps` or `epochs`
+                          (also on SIGINT/SIGTERM, which then stop the run)
+  --state FILE            where the run state goes
+                          [default: the --resume file, else <model>.state.safetensors]
+  --resume FILE           continue the run saved there, to exactly the result the
+                          uninterrupted run would have had (same flags as its start)
 
 data flags (train and eval):
   --data-dir DIR          resolve relative data paths against DIR
@@ -139,6 +153,9 @@ const TRAIN_FLAGS: &[&str] = &[
     "--patience",
     "--no-early-stopping",
     "--threads",
+    "--save-every",
+    "--state",
+    "--resume",
 ];
 const DATA_FLAGS: &[&str] = &[
     "--data-dir",
@@ -199,10 +216,41 @@ fn parse_train(flags: &mut Flags) -> Result<TrainArgs, Error> {
             "--patience" => args.patience = Some(flags.number(&flag)?),
             "--no-early-stopping" => args.no_early_stopping = true,
             "--threads" => args.threads = Some(thread_count(flags, &flag)?),
+            "--save-every" => args.save_every = Some(save_interval(flags, &flag)?),
+            "--state" => args.state = Some(flags.path(&flag)?),
+            "--resume" => args.resume = Some(flags.path(&flag)?),
             _ => parse_data_flag(&flag, flags, &mut args.data)?,
         }
     }
     Ok(args)
+}
+
+/// `--save-every N steps|epochs` (also `N` and the unit as one argument: `--save-every=5epochs`).
+fn save_interval(flags: &mut Flags, flag: &str) -> Result<crate::config::Interval, Error> {
+    use crate::config::Interval;
+    let text = flags.value(flag)?;
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (count, unit) = text.split_at(split);
+    let unit = match unit.trim() {
+        "" => flags.value(flag)?,
+        unit => unit.to_string(),
+    };
+    let bad = || {
+        Error::Usage(format!(
+            "{flag} expects a count ≥ 1 and a unit, `steps` or `epochs` (e.g. `{flag} 500 steps`), got `{text}`"
+        ))
+    };
+    let count: u64 = count.parse().map_err(|_| bad())?;
+    if count == 0 {
+        return Err(bad());
+    }
+    match unit.as_str() {
+        "steps" | "step" => Ok(Interval::Steps(count)),
+        "epochs" | "epoch" => Ok(Interval::Epochs(count)),
+        _ => Err(bad()),
+    }
 }
 
 fn parse_eval(flags: &mut Flags) -> Result<EvalArgs, Error> {
@@ -394,7 +442,8 @@ mod tests {
             "train --epochs 3 --seed=9 --max-steps 100 --batch-info --data-dir d \
              --train-images ti --train-labels tl --test-images si --test-labels sl \
              --set learning_rate=0.1 --set momentum=0.9 --init-weights w0 --checkpoint c \
-             --metrics m --quiet --patience 4 --no-early-stopping --threads 2",
+             --metrics m --quiet --patience 4 --no-early-stopping --threads 2 \
+             --save-every 50 steps --state s --resume r",
         )
         .unwrap();
         let expected = TrainArgs {
@@ -418,6 +467,9 @@ mod tests {
             patience: Some(4),
             no_early_stopping: true,
             threads: Some(2),
+            save_every: Some(crate::config::Interval::Steps(50)),
+            state: Some("s".into()),
+            resume: Some("r".into()),
         };
         assert_eq!(command, Command::Train(expected));
         assert_eq!(

@@ -18,6 +18,8 @@ use crate::trainer::args::{EvalArgs, PredictArgs, TrainArgs};
 
 pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> Result<(), Error> {
     let (cfg, hyper) = apply_train_args::<M>(cfg, hyper, args)?;
+    // From here a SIGINT/SIGTERM saves the run state and stops at the next step boundary.
+    crate::interrupt::install();
     let data = cfg.data.as_ref().ok_or_else(no_data_block)?;
     let splits = load_splits(data, cfg.seed)?;
     if args.batch_info {
@@ -306,6 +308,7 @@ mod tests {
             verbose: false,
             early_stopping: None,
             monitor: crate::config::MonitorConfig::default(),
+            save: crate::config::SaveConfig::default(),
         }
     }
 

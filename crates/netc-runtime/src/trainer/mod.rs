@@ -29,6 +29,11 @@ pub fn exit_code(outcome: Result<(), Error>) -> ExitCode {
             eprintln!("error: {error}\n(run with --help to see every command and flag)");
             ExitCode::from(2)
         }
+        Err(error @ Error::Interrupted { signal, .. }) => {
+            eprintln!("{error}");
+            // The shell's convention for a process ended by a signal: 128 + its number.
+            ExitCode::from((128 + signal.clamp(1, 127)) as u8)
+        }
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::from(1)

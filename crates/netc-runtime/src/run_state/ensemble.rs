@@ -1,0 +1,95 @@
+//! Saving and restoring bagging at member granularity: the members trained so far (weights,
+//! optimizer state, reports), their seeds and bootstrap sizes, the generator of the next
+//! member's seed and sample, and the hyperparameters the members use (after a search, so a
+//! resumed ensemble does not search again).
+
+use std::path::Path;
+
+use crate::config::RunConfig;
+use crate::data::Splits;
+use crate::ensemble::MemberReport;
+use crate::error::Error;
+use crate::network::Network;
+use crate::rng::RngState;
+use crate::run_state::codec::{StateReader, StateWriter};
+use crate::run_state::finished;
+
+const KIND: &str = "ensemble";
+
+/// How far bagging got.
+pub(crate) struct BaggingProgress<M: Network> {
+    /// The hyperparameters of every member.
+    pub hyper: M::Hyper,
+    /// The generator after the last finished member's draws.
+    pub rng: RngState,
+    pub members: Vec<M>,
+    pub reports: Vec<MemberReport>,
+}
+
+pub(crate) fn save<M: Network>(
+    path: &Path,
+    cfg: &RunConfig,
+    base: &M::Hyper,
+    splits_hash: (usize, u64),
+    progress: &BaggingProgress<M>,
+) -> Result<(), Error> {
+    let mut out = StateWriter::default();
+    super::write_identity::<M>(&mut out, KIND);
+    super::write_hyper::<M>(&mut out, "hyper.", base);
+    super::write_hyper::<M>(&mut out, "members_hyper.", &progress.hyper);
+    super::write_config(&mut out, cfg);
+    out.u64s("run.data", &[splits_hash.0 as u64, splits_hash.1]);
+    out.rng("ensemble.rng", &progress.rng);
+    let seeds: Vec<u64> = progress
+        .reports
+        .iter()
+        .flat_map(|r| [r.seed, r.distinct_rows as u64])
+        .collect();
+    out.u64s("ensemble.members", &seeds);
+    for (i, (member, report)) in progress.members.iter().zip(&progress.reports).enumerate() {
+        finished::write(&mut out, &format!("member.{i}."), member, &report.report);
+    }
+    crate::atomic_file::write_atomically(path, &out.encode(path)?)
+}
+
+pub(crate) fn restore<M: Network>(
+    path: &Path,
+    cfg: &RunConfig,
+    base: &M::Hyper,
+    splits: &Splits,
+    models: usize,
+) -> Result<BaggingProgress<M>, Error> {
+    let bytes = super::read_state_file(path)?;
+    let input = StateReader::new(&bytes, path)?;
+    super::check_identity::<M>(&input, KIND)?;
+    super::check_config(&input, cfg)?;
+    super::check_data(&input, splits, super::fingerprint(splits))?;
+    super::check_hyper::<M>(&input, "hyper.", base)?;
+    let hyper = super::read_hyper::<M>(&input, "members_hyper.", base)?;
+    let rng = input.rng("ensemble.rng")?;
+    let seeds = input.u64s("ensemble.members")?;
+    if seeds.len() % 2 != 0 || seeds.len() / 2 > models {
+        return Err(input.error(format!(
+            "tensor `ensemble.members` holds {} values: not up to {models} (seed, rows) pairs",
+            seeds.len()
+        )));
+    }
+    let mut members = Vec::new();
+    let mut reports = Vec::new();
+    for (i, pair) in seeds.chunks_exact(2).enumerate() {
+        let mut member = M::new(hyper.clone(), pair[0]);
+        let report = finished::read(&input, &format!("member.{i}."), &mut member)?;
+        members.push(member);
+        reports.push(MemberReport {
+            seed: pair[0],
+            distinct_rows: pair[1] as usize,
+            report,
+        });
+    }
+    Ok(BaggingProgress {
+        hyper,
+        rng,
+        members,
+        reports,
+    })
+}

@@ -1,0 +1,216 @@
+//! The run-state file: everything a training run knows between two steps, so a run killed at
+//! any instant resumes to exactly the result it would have had.
+//!
+//! A state file is a safetensors file (readable by any safetensors tool) with named tensors:
+//!
+//! | tensor | dtype | what |
+//! |---|---|---|
+//! | `model.<name>` | F32/F64 | every tensor of the checkpoint (weights, batch-norm running statistics, preprocessing) |
+//! | `optimizer.<name>.<slot>` | F32/F64 | optimizer slots, PyTorch's names (`momentum_buffer`, `sum`, `square_avg`, `exp_avg`, `exp_avg_sq`) |
+//! | `last_good.<name>` | F32/F64 | the tensors at the end of the last complete epoch (divergence rolls back to them) |
+//! | `best.<name>` | F32/F64 | early stopping's best epoch (only with `restore_best`) |
+//! | `hyper.<name>` | F64 [1] | every hyperparameter of the run (after `--set`) |
+//! | `run.counters` | U64 [3] | the model's steps, epochs completed, dropout generator state |
+//! | `run.config` | U64 [4] | seed, epochs, max steps (2⁶⁴−1: none), early-stopping patience (0: none) |
+//! | `run.position` | U64 [5] | next epoch, an epoch in progress (0/1), its next batch, steps run, stopped after epoch (0: not) |
+//! | `run.order` | U64 [n] | the sample order of the epoch in progress (empty between epochs) |
+//! | `run.data` | U64 [2] | training samples and a fingerprint of them (a resume on other data is refused) |
+//! | `rng.sampling`, `rng.augment` | U64 [8] | generator states (seed, stream, position, cached normal) |
+//! | `run.epoch` | F64 [10] | the epoch in progress: start rate, loss, regularization loss, correct, steps, seconds, ‖g‖ sum, last, count |
+//! | `run.epoch_curvature` | F64 [n, 4] | its curvature checks so far |
+//! | `run.curvature_watch` | U64 [2] | the curvature warning's memory |
+//! | `run.stopper` | F64 [4] | early stopping: has a best, best epoch, best value, stale epochs |
+//! | `run.history`, `run.curvature` | F64 | the finished epochs' reports (the metrics lines are rewritten from them) |
+//!
+//! Metadata: `format` = `netc-run-state`, `state_version`, `kind` (`minibatch`), `model`,
+//! `spec_hash`, `netc_version`. Files are written with [`crate::atomic_file`], so a kill during
+//! a save leaves the previous state intact.
+
+pub(crate) mod codec;
+pub(crate) mod ensemble;
+pub(crate) mod finished;
+pub(crate) mod history;
+pub(crate) mod minibatch;
+pub(crate) mod search;
+
+use crate::config::RunConfig;
+use crate::data::Splits;
+use crate::error::Error;
+use crate::network::{Hyperparams, Network};
+use codec::{StateReader, StateWriter};
+
+/// The layout version of state files; a file of another version is refused.
+pub const STATE_VERSION: &str = "1";
+pub(crate) const FORMAT: &str = "netc-run-state";
+
+/// The bytes of a state file; refuses what is not a regular file (`/dev/zero` would be read
+/// until memory runs out).
+pub(crate) fn read_state_file(path: &std::path::Path) -> Result<Vec<u8>, crate::error::Error> {
+    let io = |source| crate::error::Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(codec::state_error(path, "not a regular file".into()));
+    }
+    crate::atomic_file::remove_stale_temporaries(path);
+    std::fs::read(path).map_err(io)
+}
+
+/// The metadata every state file starts with.
+pub(crate) fn write_identity<M: Network>(out: &mut StateWriter, kind: &str) {
+    out.meta("format", FORMAT);
+    out.meta("state_version", STATE_VERSION);
+    out.meta("kind", kind);
+    out.meta("model", M::META.name);
+    out.meta("spec_hash", M::META.spec_hash);
+    out.meta("netc_version", M::META.netc_version);
+}
+
+/// Refuses a file that is not a state file of this model, of this layout version, of `kind`.
+pub(crate) fn check_identity<M: Network>(input: &StateReader<'_>, kind: &str) -> Result<(), Error> {
+    if input.meta("format") != Some(FORMAT) {
+        return Err(input.error(
+            "not a netc run-state file (a weights checkpoint? those start a run with \
+             --init-weights; --resume takes the file written by --save-every or on a signal)",
+        ));
+    }
+    let version = input.meta("state_version").unwrap_or("?");
+    if version != STATE_VERSION {
+        return Err(input.error(format!(
+            "run-state layout version {version} (netc {}), this trainer reads version \
+             {STATE_VERSION} (netc {}): finish the run with the netc that started it",
+            input.meta("netc_version").unwrap_or("?"),
+            M::META.netc_version
+        )));
+    }
+    let (model, hash) = (
+        input.meta("model").unwrap_or("?"),
+        input.meta("spec_hash").unwrap_or("?"),
+    );
+    if hash != M::META.spec_hash {
+        return Err(input.error(format!(
+            "the run state is of model `{model}` (spec hash {hash}), this trainer is `{}` ({})",
+            M::META.name,
+            M::META.spec_hash
+        )));
+    }
+    match input.meta("kind") {
+        Some(saved) if saved == kind => Ok(()),
+        other => Err(input.error(format!(
+            "the run state is of a `{}` run, this run is a `{kind}` run",
+            other.unwrap_or("?")
+        ))),
+    }
+}
+
+/// Every hyperparameter under `prefix`, as F64 [1] tensors.
+pub(crate) fn write_hyper<M: Network>(out: &mut StateWriter, prefix: &str, hyper: &M::Hyper) {
+    for name in M::Hyper::names() {
+        out.f64s(
+            &format!("{prefix}{name}"),
+            vec![1],
+            &[hyper.get(name).unwrap_or(f64::NAN)],
+        );
+    }
+}
+
+/// A hyperparameter set saved by [`write_hyper`].
+pub(crate) fn read_hyper<M: Network>(
+    input: &StateReader<'_>,
+    prefix: &str,
+    base: &M::Hyper,
+) -> Result<M::Hyper, Error> {
+    let mut hyper = base.clone();
+    for name in M::Hyper::names() {
+        let (value, _) = input.f64s(&format!("{prefix}{name}"))?;
+        let value = value
+            .first()
+            .copied()
+            .ok_or_else(|| input.error(format!("tensor `{prefix}{name}` is empty")))?;
+        hyper.set(name, value)?;
+    }
+    Ok(hyper)
+}
+
+/// A resumed run is the run that was started: the same hyperparameters, bit for bit.
+pub(crate) fn check_hyper<M: Network>(
+    input: &StateReader<'_>,
+    prefix: &str,
+    now: &M::Hyper,
+) -> Result<(), Error> {
+    for name in M::Hyper::names() {
+        let (saved, _) = input.f64s(&format!("{prefix}{name}"))?;
+        let value = now.get(name).unwrap_or(f64::NAN);
+        if saved.first().map(|v| v.to_bits()) != Some(value.to_bits()) {
+            return Err(input.error(format!(
+                "hyperparameter `{name}` was {} in the saved run, {value} now: resume with the \
+                 flags the run was started with",
+                saved.first().copied().unwrap_or(f64::NAN)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `run.config`: seed, epochs, max steps, patience.
+pub(crate) fn write_config(out: &mut StateWriter, cfg: &RunConfig) {
+    out.u64s("run.config", &config_words(cfg));
+}
+
+fn config_words(cfg: &RunConfig) -> [u64; 4] {
+    [
+        cfg.seed,
+        cfg.epochs as u64,
+        cfg.max_steps.unwrap_or(u64::MAX),
+        cfg.early_stopping.map_or(0, |e| e.patience as u64),
+    ]
+}
+
+pub(crate) fn check_config(input: &StateReader<'_>, cfg: &RunConfig) -> Result<(), Error> {
+    let saved = input.u64_array::<4>("run.config")?;
+    let now = config_words(cfg);
+    if saved == now {
+        return Ok(());
+    }
+    let describe = |[seed, epochs, max_steps, patience]: [u64; 4]| {
+        let max_steps = match max_steps {
+            u64::MAX => "none".to_string(),
+            n => n.to_string(),
+        };
+        format!("seed {seed}, {epochs} epochs, max steps {max_steps}, patience {patience}")
+    };
+    Err(input.error(format!(
+        "the run was saved with {}; this run has {} (resume with the flags the run was \
+         started with)",
+        describe(saved),
+        describe(now)
+    )))
+}
+
+/// Refuses a resume on other training data than the run's.
+pub(crate) fn check_data(input: &StateReader<'_>, splits: &Splits, hash: u64) -> Result<(), Error> {
+    let [samples, saved] = input.u64_array("run.data")?;
+    if samples == splits.train.len() as u64 && saved == hash {
+        return Ok(());
+    }
+    Err(input.error(format!(
+        "the run was saved training on {samples} samples with fingerprint {saved:016x}; this \
+         run's training split has {} samples with fingerprint {hash:016x}: other data",
+        splits.train.len()
+    )))
+}
+
+/// A 64-bit hash of the training split (features and targets, in order): a multiply-rotate
+/// fold, fast, and any changed value changes it with overwhelming probability (it guards
+/// against mistakes, not against an adversary).
+pub(crate) fn fingerprint(splits: &Splits) -> u64 {
+    let mut hash: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut add = |word: u64| {
+        hash = (hash ^ word).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
+    };
+    splits.train.x.iter().for_each(|v| add(u64::from(v.to_bits())));
+    splits.train.labels.iter().for_each(|&l| add(u64::from(l)));
+    splits.train.targets.iter().for_each(|v| add(u64::from(v.to_bits())));
+    hash
+}
