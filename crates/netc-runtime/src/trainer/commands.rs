@@ -252,6 +252,16 @@ fn load_inputs<M: Network>(path: &Path, data: Option<&DataConfig>) -> Result<Arr
     }
     if let Some(scale) = data.map(|d| d.scale).filter(|&s| s != 1.0) {
         x *= scale;
+        // The loaders refuse NaN and infinite values; a huge scale can still overflow.
+        if let Some(((row, feature), value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::data(
+                path,
+                format!(
+                    "data row {row}, feature {feature}: the value is {value} after scaling by \
+                     {scale}; inputs must be finite numbers"
+                ),
+            ));
+        }
     }
     Ok(x)
 }
@@ -396,6 +406,48 @@ mod tests {
             batch_info::<LogReg>(&splits),
             "batches of 8: 2 steps per epoch over 21 training samples (5 dropped per epoch), 5 validation"
         );
+    }
+
+    #[test]
+    fn nan_inputs_and_weights_are_refused_naming_where() {
+        let input = temp_path("predict-nan.csv");
+        std::fs::write(&input, "label,a,b,c,d\n1,2,4,6,8\n0,2,nan,6,8\n").unwrap();
+        let mut data = spec_config(&input).data.unwrap();
+        let error = load_inputs::<LogReg>(&input, Some(&data)).unwrap_err();
+        let expected = format!("{}: line 3, column 3: `nan` is NaN", input.display());
+        assert!(error.to_string().starts_with(&expected), "{error}");
+        // Finite in the file, infinite once scaled.
+        std::fs::write(&input, "label,a,b,c,d\n1,2,4,6,8\n").unwrap();
+        data.scale = 1e38;
+        let error = load_inputs::<LogReg>(&input, Some(&data)).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("data row 0, feature 1: the value is inf after scaling by"),
+            "{error}"
+        );
+
+        // Weights with a NaN: refused by `predict`, `eval` and `train --init-weights`.
+        let csv = write_training_csv("trainer-nan-weights.csv", 40);
+        let weights = temp_path("trainer-nan.safetensors");
+        let mut model = LogReg::new(LogRegHyper::default(), 1);
+        model.tensors_mut()[0].data[5] = f32::NAN;
+        crate::checkpoint::save_checkpoint(&model, &weights).unwrap();
+        let w = weights.display();
+        for command in [
+            format!("predict --weights {w} --input {}", csv.display()),
+            format!("eval --weights {w}"),
+            format!("train --quiet --init-weights {w}"),
+        ] {
+            let error = run::<LogReg>(spec_config(&csv), LogRegHyper::default(), &args(&command))
+                .unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains("tensor `layers.0.weight` holds NaN at [1, 1]"),
+                "{command}: {error}"
+            );
+        }
     }
 
     #[test]
