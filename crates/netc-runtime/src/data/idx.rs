@@ -143,7 +143,12 @@ fn decode_idx(
         check_payload_size(available, expected, &dims, true)?;
     }
     // One byte more than promised is read, to tell trailing data from a file that ends.
-    let mut payload = Vec::with_capacity(expected.min(READ_AHEAD));
+    let reserve = if size.is_some() {
+        expected // checked against the file's size above
+    } else {
+        expected.min(READ_AHEAD)
+    };
+    let mut payload = Vec::with_capacity(reserve);
     reader
         .take(expected as u64 + 1)
         .read_to_end(&mut payload)

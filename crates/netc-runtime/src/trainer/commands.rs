@@ -10,7 +10,7 @@ use crate::config::{DataConfig, DataSource, RunConfig};
 use crate::data::{Dataset, Splits, load_csv_features, load_idx_features, load_splits};
 use crate::ensemble::{Ensemble, load_ensemble};
 use crate::error::Error;
-use crate::evaluate::{Evaluation, arg_max, evaluate, test_report};
+use crate::evaluate::{Evaluation, arg_max, check_dataset, evaluate, test_report};
 use crate::network::{Hyperparams, Network};
 use crate::report::group_thousands;
 use crate::trainer::apply::{apply_data_args, apply_train_args, no_data_block};
@@ -20,6 +20,7 @@ pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> R
     let (cfg, hyper) = apply_train_args::<M>(cfg, hyper, args)?;
     let data = cfg.data.as_ref().ok_or_else(no_data_block)?;
     let splits = load_splits(data, cfg.seed)?;
+    check_all::<M>(&splits)?;
     if args.batch_info {
         say!("{}", batch_info::<M>(&splits));
     }
@@ -76,6 +77,19 @@ pub fn eval<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &EvalArgs) -> Res
             100.0 * result.accuracy,
             result.loss
         );
+    }
+    Ok(())
+}
+
+/// Checks every split before any search or bagging starts, so a bad row is found once and
+/// named by its file and line, whichever bootstrap sample of the rows it would fall in (a
+/// member's sample is rewritten in place, without its rows' origins).
+fn check_all<M: Network>(splits: &Splits) -> Result<(), Error> {
+    check_dataset::<M>(&splits.train, "training")?;
+    for (data, role) in [(&splits.validation, "validation"), (&splits.test, "test")] {
+        if let Some(data) = data {
+            check_dataset::<M>(data, role)?;
+        }
     }
     Ok(())
 }
