@@ -22,7 +22,7 @@ enum Unit {
 
 impl Origin {
     /// Rows read from the lines `lines` (1-based, one per row) of one CSV file.
-    pub fn csv(path: &Path, lines: Vec<usize>) -> Origin {
+    pub(crate) fn csv(path: &Path, lines: Vec<usize>) -> Origin {
         Origin {
             features: path.to_path_buf(),
             targets: path.to_path_buf(),
@@ -32,7 +32,7 @@ impl Origin {
     }
 
     /// `rows` records of an IDX image file and its label file, in file order.
-    pub fn idx(images: &Path, labels: &Path, rows: usize) -> Origin {
+    pub(crate) fn idx(images: &Path, labels: &Path, rows: usize) -> Origin {
         Origin {
             features: images.to_path_buf(),
             targets: labels.to_path_buf(),
@@ -66,7 +66,7 @@ impl Origin {
     }
 
     /// The origin of the rows `indices`, in that order.
-    pub fn select(&self, indices: &[usize]) -> Origin {
+    pub(crate) fn select(&self, indices: &[usize]) -> Origin {
         Origin {
             records: indices.iter().map(|&i| self.records[i]).collect(),
             ..self.without_records()
