@@ -5,7 +5,7 @@
 //! diagnostics' wording is snapshotted by `check.rs`; the few error cases here prove the CLI
 //! shows them and exits 1.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -342,6 +342,8 @@ fn build_train_and_eval_xor_end_to_end() {
         "XOR is learned perfectly:\n{eval_out}"
     );
 
+    refuses_bad_files(&binary, &checkpoint, &run);
+
     // A second build with nothing changed rewrites no file and compiles nothing.
     let main_rs_mtime = std::fs::metadata(project.join("src/main.rs"))
         .and_then(|m| m.modified())
@@ -409,5 +411,73 @@ fn build_train_and_eval_xor_end_to_end() {
         last_line.starts_with("bench: ") && last_line.contains("samples/s"),
         "{}",
         bench.stdout
+    );
+}
+
+/// The built trainer refuses devices, NaN weights and bad rows with exit code 1 and an error
+/// naming the file (and its line), instead of reading forever or scoring garbage.
+fn refuses_bad_files(binary: &Path, checkpoint: &Path, run: &Path) {
+    let refused = |args: &[&OsStr], expected: &str| {
+        let outcome = Command::new(binary)
+            .args(args)
+            .current_dir(run)
+            .output()
+            .expect("run the trainer");
+        let stderr = String::from_utf8_lossy(&outcome.stderr);
+        assert_eq!(outcome.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: {stderr} lacks {expected:?}"
+        );
+    };
+    let os = OsStr::new;
+    let root = workspace_root();
+    let (data_dir, zero) = (root.as_os_str(), os("/dev/zero"));
+    let weights = checkpoint.as_os_str();
+    let device = "/dev/zero: a character device, not a regular file";
+    refused(&[os("train"), os("--train-csv"), zero], device);
+    let eval_zero = [
+        os("eval"),
+        os("--weights"),
+        zero,
+        os("--data-dir"),
+        data_dir,
+    ];
+    refused(&eval_zero, device);
+    let predict_zero = [os("predict"), os("--weights"), weights, os("--input"), zero];
+    refused(&predict_zero, device);
+
+    // The last stored value of the last tensor made NaN.
+    let mut bytes = std::fs::read(checkpoint).expect("the checkpoint");
+    let end = bytes.len();
+    bytes[end - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
+    let nan = run.join("nan.safetensors");
+    std::fs::write(&nan, bytes).unwrap();
+    let eval_nan = [
+        os("eval"),
+        os("--weights"),
+        nan.as_os_str(),
+        os("--data-dir"),
+        data_dir,
+    ];
+    refused(&eval_nan, "holds NaN at");
+
+    let bad = run.join("bad.csv");
+    std::fs::write(&bad, "x1,x2,label\n0,0,0\n0,1,1\n1,0,5\n").unwrap();
+    refused(
+        &[os("train"), os("--train-csv"), bad.as_os_str()],
+        &format!("{}: line 4: label 5 out of range", bad.display()),
+    );
+    std::fs::write(&bad, "x1,x2\nnan,1\n").unwrap();
+    let predict_nan = [
+        os("predict"),
+        os("--weights"),
+        weights,
+        os("--input"),
+        bad.as_os_str(),
+    ];
+    refused(
+        &predict_nan,
+        &format!("{}: line 2, column 1: `nan` is NaN", bad.display()),
     );
 }

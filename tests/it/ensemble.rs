@@ -362,6 +362,59 @@ fn a_diverging_member_keeps_the_finished_ones() {
     assert!(outputs.iter().all(|v| v.is_finite()), "{outputs:?}");
 }
 
+/// A bad row is named by its file and line even when the first member's bootstrap sample
+/// misses it and a later member's draws it (each member's sample is rewritten in place).
+#[test]
+fn a_bad_row_is_named_by_its_line_whichever_member_draws_it() {
+    const ROWS: usize = 64;
+    let bad = 5;
+    let draws = |rng: &mut rt::Rng| {
+        let _member_seed = rng.next_u64();
+        (0..ROWS).map(|_| rng.below(ROWS)).collect::<Vec<_>>()
+    };
+    let seed = (0..1_000u64)
+        .find(|&seed| {
+            let mut rng = rt::Rng::new(seed, rt::streams::ENSEMBLE);
+            let (first, second) = (draws(&mut rng), draws(&mut rng));
+            !first.contains(&bad) && second.contains(&bad)
+        })
+        .expect("such a seed exists (probability ≈ 0.37 · 0.63 each)");
+    let dir = scratch_dir("bad-row");
+    let path = dir.join("train.csv");
+    let mut text = String::from("label,pixels…\n");
+    for row in 0..ROWS {
+        let label = if row == bad { 10 } else { row % 10 };
+        text += &format!("{label}{}\n", ",0.5".repeat(49));
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut cfg = bagging::run_config();
+    cfg.seed = seed;
+    cfg.data = Some(rt::DataConfig {
+        train: rt::DataSource::Csv {
+            path: path.clone(),
+            label_column: 0,
+            header: true,
+        },
+        test: None,
+        validation: rt::ValidationSplit::None,
+        scale: 1.0,
+        base_dir: None,
+    });
+    let args: Vec<String> = ["train", "--quiet", "--epochs", "1"]
+        .map(String::from)
+        .to_vec();
+    let error = rt::trainer::run::<bagging::Model>(cfg, Default::default(), &args)
+        .expect_err("label 10 is refused");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}: line {}: label 10 out of range: the model has 10 outputs, so labels go from 0 to 9",
+            path.display(),
+            bad + 2
+        )
+    );
+}
+
 netc::net! {
     model searched_bagging {
         input 7x7x1

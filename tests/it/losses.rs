@@ -186,6 +186,45 @@ fn mse_on_a_class_label_with_one_unit_regresses_the_label() {
     );
 }
 
+/// `loss mse` with one output unit on a CSV label column regresses the label as a number,
+/// so labels are not capped at the two of a yes/no unit: 0..=4 here, t = x1 + 2·x2.
+#[test]
+fn mse_on_a_csv_label_column_takes_labels_beyond_one() {
+    let dir = crate::support::scratch_dir("losses", "mse-labels");
+    let path = dir.join("labels.csv");
+    let mut text = String::from("x1,x2,label\n");
+    for i in 0..30 {
+        let (x1, x2) = (i % 3, i / 3 % 2);
+        text += &format!("{x1},{x2},{}\n", x1 + 2 * x2);
+    }
+    std::fs::write(&path, text).unwrap();
+    let cfg = rt::RunConfig {
+        epochs: 300,
+        verbose: false,
+        data: Some(rt::DataConfig {
+            train: rt::DataSource::Csv {
+                path,
+                label_column: -1,
+                header: true,
+            },
+            test: None,
+            validation: rt::ValidationSplit::None,
+            scale: 1.0,
+            base_dir: None,
+        }),
+        ..mse_one::run_config()
+    };
+    let splits = rt::load_splits(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
+    assert_eq!(splits.train.labels.iter().max(), Some(&4));
+    let (mut model, _) = mse_one::train_with(&cfg).expect("labels 0..=4 are targets, not classes");
+    let evaluation = mse_one::evaluate(&mut model, &splits.train).unwrap();
+    assert_eq!(
+        evaluation.accuracy, 1.0,
+        "every output rounds to its label: {evaluation:?}"
+    );
+    assert!(evaluation.rmse.unwrap() < 0.1, "{evaluation:?}");
+}
+
 #[test]
 fn multi_label_logistic_gradient_is_sigma_minus_t_per_unit() {
     assert_eq!(

@@ -55,10 +55,7 @@ pub fn load_checkpoint<M: Network>(model: &mut M, path: &Path) -> Result<(), Err
 
 /// The file's bytes, after checking that its metadata (if any) names this model's spec.
 pub(crate) fn read_checkpoint<M: Network>(path: &Path) -> Result<Vec<u8>, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = crate::input_file::read(path)?;
     if let Some(metadata) = checkpoint_metadata(&bytes, path)? {
         check_identity::<M>(&metadata, path)?;
     }
@@ -119,9 +116,44 @@ pub(crate) fn matching_tensors<'d, M: Network>(
                 ),
             ));
         }
+        refuse_non_finite::<M::Float>(view.data(), view.shape(), &name, path)?;
         sources.push(view.data());
     }
     Ok(sources)
+}
+
+/// Errors on the first NaN or infinite value of tensor `name`: such weights give NaN
+/// outputs, or plausible ones (relu maps NaN to 0), never a usable model.
+fn refuse_non_finite<F: Scalar>(
+    data: &[u8],
+    shape: &[usize],
+    name: &str,
+    path: &Path,
+) -> Result<(), Error> {
+    let values = data
+        .chunks_exact(F::BYTES)
+        .map(|le| F::read_le(le).to_f64());
+    match values.enumerate().find(|(_, v)| !v.is_finite()) {
+        Some((at, value)) => Err(checkpoint_error(
+            path,
+            format!(
+                "tensor `{name}` holds {value} at {:?}: weights must be finite numbers (the \
+                 run that saved them may have diverged; use an earlier checkpoint)",
+                multi_index(at, shape)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Row-major flat index `at` as one index per dimension of `shape`.
+fn multi_index(mut at: usize, shape: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (slot, &size) in index.iter_mut().zip(shape).rev() {
+        *slot = at % size.max(1);
+        at /= size.max(1);
+    }
+    index
 }
 
 /// Errors on the first tensor of `file` not named in `expected` (`whole`: what they make up).
@@ -329,6 +361,49 @@ mod tests {
             load_checkpoint(&mut LogReg::new(LogRegHyper::default(), 3), &path).unwrap_err();
         assert!(
             error.to_string().contains("not a safetensors file"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn nan_and_infinite_weights_are_refused_naming_the_tensor() {
+        let path = temp_path("non-finite.safetensors");
+        for (bad, shown) in [
+            (f32::NAN, "NaN"),
+            (f32::INFINITY, "inf"),
+            (f32::NEG_INFINITY, "-inf"),
+        ] {
+            let mut weight = vec![0.5f32; 12];
+            weight[6] = bad; // row 1, column 2 of the 3 × 4 weight
+            let bytes = |values: &[f32]| values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            write_raw(
+                &path,
+                &[
+                    ("layers.0.weight", Dtype::F32, vec![3, 4], bytes(&weight)),
+                    ("layers.0.bias", Dtype::F32, vec![3], bytes(&[0.0; 3])),
+                ],
+            );
+            let mut model = LogReg::new(LogRegHyper::default(), 3);
+            let before = weights(&model);
+            let error = load_checkpoint(&mut model, &path).unwrap_err();
+            let expected = format!(
+                "{}: tensor `layers.0.weight` holds {shown} at [1, 2]: weights must be finite",
+                path.display()
+            );
+            assert!(error.to_string().starts_with(&expected), "{error}");
+            assert_eq!(before, weights(&model), "untouched");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_as_the_weights_file_is_refused() {
+        let mut model = LogReg::new(LogRegHyper::default(), 3);
+        let error = load_checkpoint(&mut model, Path::new("/dev/zero")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("/dev/zero: a character device, not a regular file"),
             "{error}"
         );
     }

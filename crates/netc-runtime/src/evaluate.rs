@@ -234,109 +234,134 @@ fn is_correct(kind: OutputKind, outputs: &[f32], target: &[f32], label: Option<u
     }
 }
 
-/// Errors unless `data` has `M::INPUT` features and every label is below `M::OUTPUT`.
+/// Errors unless `data` has `M::INPUT` features, finite values and targets the model trains
+/// on: class labels it has outputs for, or value rows of its width.
 pub(crate) fn check_dataset<M: Network>(data: &Dataset, role: &str) -> Result<(), Error> {
     if data.features() != M::INPUT {
-        return Err(dataset_error(
-            role,
-            format!(
+        return Err(Error::Data {
+            path: file_of(data, role, Part::Features),
+            message: format!(
                 "samples have {} features, the model `{}` takes {}",
                 data.features(),
                 M::META.name,
                 M::INPUT
             ),
-        ));
+        });
     }
     check_targets::<M>(data, role)?;
     check_finite(data, role)?;
-    let classes = if M::OUTPUT == 1 { 2 } else { M::OUTPUT };
-    if let Some(&label) = data.labels.iter().find(|&&l| l as usize >= classes) {
-        return Err(dataset_error(
-            role,
-            format!(
-                "label {label} out of range: the model has {} outputs",
-                M::OUTPUT
+    let Some(classes) = label_bound::<M>() else {
+        return Ok(());
+    };
+    if let Some(row) = data.labels.iter().position(|&l| l as usize >= classes) {
+        return Err(Error::Data {
+            path: file_of(data, role, Part::Targets),
+            message: format!(
+                "{}: label {} out of range: the model has {} outputs, so labels go from 0 to {}",
+                place_of(data, row),
+                data.labels[row],
+                M::OUTPUT,
+                classes - 1
             ),
-        ));
+        });
     }
     Ok(())
 }
 
+/// The labels a model takes are below this bound: one per output unit (softmax, one-vs-all),
+/// 0 and 1 for a single logistic unit (yes/no); `None` for a single mse unit, which regresses
+/// the label as a number (`loss mse` on a CSV label column).
+fn label_bound<M: Network>() -> Option<usize> {
+    match (M::OUTPUT_KIND, M::OUTPUT) {
+        (OutputKind::Linear, 1) => None,
+        (OutputKind::Logistic, 1) => Some(2),
+        (_, outputs) => Some(outputs),
+    }
+}
+
 /// Errors on a NaN or infinite feature or target value: it would poison the weights (a NaN
 /// input through relu still gives a finite loss, so divergence checks would not see it).
+/// Loaders refuse such values already; this catches data built in memory or overflowed by
+/// `scale`.
 fn check_finite(data: &Dataset, role: &str) -> Result<(), Error> {
-    let width = data.features().max(1);
-    if let Some((at, value)) = data.x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(dataset_error(
-            role,
-            format!(
-                "sample {}, feature {}: the value is {value}",
-                at / width,
-                at % width
-            ),
-        ));
-    }
-    let width = data.target_width().max(1);
-    if let Some((at, value)) = data
-        .targets
-        .iter()
-        .enumerate()
-        .find(|(_, v)| !v.is_finite())
-    {
-        return Err(dataset_error(
-            role,
-            format!(
-                "sample {}, target {}: the value is {value}",
-                at / width,
-                at % width
-            ),
-        ));
+    for (matrix, part, what) in [
+        (&data.x, Part::Features, "feature"),
+        (&data.targets, Part::Targets, "target"),
+    ] {
+        let width = matrix.ncols().max(1);
+        if let Some((at, value)) = matrix.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::Data {
+                path: file_of(data, role, part),
+                message: format!(
+                    "{}, {what} {}: the value is {value}; data must be finite numbers",
+                    place_of(data, at / width),
+                    at % width
+                ),
+            });
+        }
     }
     Ok(())
+}
+
+/// Which file of a dataset an error is about.
+#[derive(Clone, Copy)]
+enum Part {
+    Features,
+    Targets,
+}
+
+/// The file of `data`'s features or targets, or `<role data>` for data built in memory.
+fn file_of(data: &Dataset, role: &str, part: Part) -> PathBuf {
+    match (data.origin(), part) {
+        (Some(origin), Part::Features) => origin.features_file().to_path_buf(),
+        (Some(origin), Part::Targets) => origin.targets_file().to_path_buf(),
+        (None, _) => PathBuf::from(format!("<{role} data>")),
+    }
+}
+
+/// Row `row`'s place in its file (`line 17`, `record 1234`), or `sample 3` for data built in
+/// memory. Never the row's index in a split: that changes with the seed.
+fn place_of(data: &Dataset, row: usize) -> String {
+    match data.origin() {
+        Some(origin) => origin.place(row),
+        None => format!("sample {row}"),
+    }
 }
 
 /// Errors unless the dataset's kind of targets is the one the model trains on: value rows of
 /// width `M::OUTPUT` for a [`TargetKind::Values`] model (0/1 for logistic), class labels
 /// otherwise.
 fn check_targets<M: Network>(data: &Dataset, role: &str) -> Result<(), Error> {
+    let error = |message| Error::Data {
+        path: file_of(data, role, Part::Targets),
+        message,
+    };
     match (M::TARGET_KIND, data.has_value_targets()) {
         (TargetKind::Classes, false) => Ok(()),
-        (TargetKind::Classes, true) => Err(dataset_error(
-            role,
-            format!(
-                "the data has {} target columns, but the model `{}` trains on one class label per sample (write `label=` instead of `targets=`)",
-                data.target_width(),
-                M::META.name
-            ),
-        )),
-        (TargetKind::Values, false) => Err(dataset_error(
-            role,
-            format!(
-                "the model `{}` trains on {} target values per sample, but the data has class labels (write `targets=` in the csv source)",
-                M::META.name,
-                M::OUTPUT
-            ),
-        )),
-        (TargetKind::Values, true) if data.target_width() != M::OUTPUT => Err(dataset_error(
-            role,
-            format!(
-                "the data has {} target columns, the model `{}` has {} outputs",
-                data.target_width(),
-                M::META.name,
-                M::OUTPUT
-            ),
-        )),
+        (TargetKind::Classes, true) => Err(error(format!(
+            "the data has {} target columns, but the model `{}` trains on one class label per sample (write `label=` instead of `targets=`)",
+            data.target_width(),
+            M::META.name
+        ))),
+        (TargetKind::Values, false) => Err(error(format!(
+            "the model `{}` trains on {} target values per sample, but the data has class labels (write `targets=` in the csv source)",
+            M::META.name,
+            M::OUTPUT
+        ))),
+        (TargetKind::Values, true) if data.target_width() != M::OUTPUT => Err(error(format!(
+            "the data has {} target columns, the model `{}` has {} outputs",
+            data.target_width(),
+            M::META.name,
+            M::OUTPUT
+        ))),
         (TargetKind::Values, true) => {
             let binary = |t: &f32| *t == 0.0 || *t == 1.0;
             match data.targets.iter().position(|t| !binary(t)) {
-                Some(at) if M::OUTPUT_KIND == OutputKind::Logistic => Err(dataset_error(
-                    role,
-                    format!(
-                        "sample {}: target {} is not 0 or 1, as multi-label logistic targets must be",
-                        at / M::OUTPUT,
-                        data.targets.iter().nth(at).copied().unwrap_or_default()
-                    ),
-                )),
+                Some(at) if M::OUTPUT_KIND == OutputKind::Logistic => Err(error(format!(
+                    "{}: target {} is not 0 or 1, as multi-label logistic targets must be",
+                    place_of(data, at / M::OUTPUT),
+                    data.targets.iter().nth(at).copied().unwrap_or_default()
+                ))),
                 _ => Ok(()),
             }
         }
@@ -504,6 +529,45 @@ mod tests {
                 .contains("samples have 2 features, the model `logreg` takes 4"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_bad_row_is_named_by_its_file_line_whatever_the_split() {
+        // 30 rows of 4 features and a label from line 3 on (after a header and a blank line); line 18 has
+        // label 3, which a 3-class model cannot take.
+        let mut text = String::from("a,b,c,d,label\n\n");
+        for row in 0..30 {
+            let label = if row == 15 { 3 } else { row % 3 };
+            text += &format!("{row},1,2,3,{label}\n");
+        }
+        let path = crate::test_model::temp_path("bad-row.csv");
+        std::fs::write(&path, text).unwrap();
+        let cfg = crate::config::DataConfig {
+            train: crate::config::DataSource::Csv {
+                path: path.clone(),
+                label_column: -1,
+                header: true,
+            },
+            test: None,
+            validation: crate::config::ValidationSplit::Count(10),
+            scale: 1.0,
+            base_dir: None,
+        };
+        let expected = format!(
+            "{}: line 18: label 3 out of range: the model has 3 outputs, so labels go from 0 to 2",
+            path.display()
+        );
+        let mut model = LogReg::new(LogRegHyper::zero_init(), 0);
+        for seed in 0..6 {
+            let splits = crate::data::load_splits(&cfg, seed).unwrap();
+            let validation = splits.validation.unwrap();
+            let errors: Vec<String> = [&splits.train, &validation]
+                .into_iter()
+                .filter_map(|data| evaluate(&mut model, data).err())
+                .map(|e| e.to_string())
+                .collect();
+            assert_eq!(errors, std::slice::from_ref(&expected), "seed {seed}");
+        }
     }
 
     #[test]

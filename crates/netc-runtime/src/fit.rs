@@ -549,7 +549,10 @@ fn check_splits<M: Network>(splits: &Splits) -> Result<(), Error> {
     }
     if splits.train.len() < M::BATCH {
         return Err(Error::Data {
-            path: "<training data>".into(),
+            path: splits
+                .train
+                .origin()
+                .map_or("<training data>".into(), |o| o.features_file().to_path_buf()),
             message: format!(
                 "{} samples is less than one batch: the model `{}` trains on batches of {}",
                 splits.train.len(),

@@ -47,6 +47,7 @@ mod fit;
 pub mod full_batch;
 pub mod gemm;
 pub mod init;
+mod input_file;
 pub mod interrupt;
 pub mod monitor;
 pub mod network;

@@ -27,6 +27,17 @@ pub(crate) fn predict_by<M: Network>(
             M::INPUT
         )));
     }
+    if let Some(at) = x.iter().position(|v| !v.is_finite()) {
+        return Err(Error::Data {
+            path: "<predict input>".into(),
+            message: format!(
+                "sample {}, feature {}: the value is {}; inputs must be finite numbers",
+                at / M::INPUT,
+                at % M::INPUT,
+                x[at]
+            ),
+        });
+    }
     let rows = x.len() / M::INPUT;
     let mut out = vec![0.0; rows * M::OUTPUT];
     for (inputs, outputs) in x
@@ -49,6 +60,23 @@ mod tests {
         let out = predict(&mut model, &[0.5; 4 * 11]).unwrap();
         assert_eq!(out.len(), 11 * 3);
         assert!(out.iter().all(|&p| (p - 1.0 / 3.0).abs() < 1e-6));
+    }
+
+    #[test]
+    fn refuses_nan_and_infinite_inputs_naming_sample_and_feature() {
+        let mut model = LogReg::new(LogRegHyper::zero_init(), 0);
+        for (bad, shown) in [(f32::NAN, "NaN"), (f32::NEG_INFINITY, "-inf")] {
+            let mut x = [0.5; 4 * 3];
+            x[9] = bad;
+            let error = predict(&mut model, &x).unwrap_err().to_string();
+            assert_eq!(
+                error,
+                format!(
+                    "<predict input>: sample 2, feature 1: the value is {shown}; inputs must be \
+                     finite numbers"
+                )
+            );
+        }
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! column or a run of value-target columns. Blank lines are skipped; quoting is not supported
 //! (numbers only).
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use ndarray::Array2;
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Origin};
 use crate::error::Error;
 
 /// Loads a labelled CSV. `label_column` counts from 0, or from the end when negative (−1 is the
@@ -39,7 +40,7 @@ pub fn load_csv(path: &Path, label_column: i64, header: bool) -> Result<Dataset,
     }
     let x = Array2::from_shape_vec((labels.len(), columns - 1), x)
         .map_err(|e| Error::data(path, e.to_string()))?;
-    Dataset::new(x, labels)
+    Ok(Dataset::new(x, labels)?.with_origin(Origin::csv(path, table.lines())))
 }
 
 /// Loads a CSV with value targets: columns `first..=last` (counted from 0, or from the end when
@@ -87,7 +88,7 @@ pub fn load_csv_targets(
         .map_err(|e| Error::data(path, e.to_string()))?;
     let targets = Array2::from_shape_vec((rows, width), targets)
         .map_err(|e| Error::data(path, e.to_string()))?;
-    Dataset::with_targets(x, targets)
+    Ok(Dataset::with_targets(x, targets)?.with_origin(Origin::csv(path, table.lines())))
 }
 
 /// Loads an unlabelled CSV (for `predict`): every column is a feature.
@@ -105,33 +106,40 @@ struct Table {
     rows: Vec<(usize, Vec<f32>)>,
 }
 
+impl Table {
+    /// Every row's line number, in row order.
+    fn lines(&self) -> Vec<usize> {
+        self.rows.iter().map(|(line, _)| *line).collect()
+    }
+}
+
+/// The longest line read. A file without line breaks (a binary file, a device) would otherwise
+/// be read whole as one line; a CSV line this long would hold some 400,000 numbers.
+const MAX_LINE_BYTES: usize = 4 << 20;
+
 fn read_table(path: &Path, header: bool) -> Result<Table, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let (file, _) = crate::input_file::open(path)?;
+    let mut reader = BufReader::new(file);
     let mut columns = None;
     let mut rows = Vec::new();
-    let skip = usize::from(header);
-    for (index, line) in text.lines().enumerate().skip(skip) {
-        let line_number = index + 1;
-        if line.trim().is_empty() {
+    let mut line = Vec::new();
+    for line_number in 1.. {
+        if !read_line(&mut reader, &mut line, path, line_number)? {
+            break;
+        }
+        if line_number == 1 && header {
             continue;
         }
-        let mut row = Vec::new();
-        for (c, field) in line.split(',').enumerate() {
-            let field = field.trim();
-            let value: f32 = field.parse().map_err(|_| {
-                Error::data(
-                    path,
-                    format!(
-                        "line {line_number}, column {}: `{field}` is not a number",
-                        c + 1
-                    ),
-                )
-            })?;
-            row.push(value);
+        let text = std::str::from_utf8(&line).map_err(|_| {
+            Error::data(
+                path,
+                format!("line {line_number} is not UTF-8 text: is this a CSV file?"),
+            )
+        })?;
+        if text.trim().is_empty() {
+            continue;
         }
+        let row = parse_row(text, path, line_number)?;
         match columns {
             None => columns = Some(row.len()),
             Some(expected) if expected != row.len() => {
@@ -149,6 +157,63 @@ fn read_table(path: &Path, header: bool) -> Result<Table, Error> {
     }
     let columns = columns.ok_or_else(|| Error::data(path, "no data rows"))?;
     Ok(Table { columns, rows })
+}
+
+/// Reads the next line (without its line break) into `line`; false at the end of the file.
+fn read_line(
+    reader: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    path: &Path,
+    line_number: usize,
+) -> Result<bool, Error> {
+    line.clear();
+    let read = Read::by_ref(reader)
+        .take(MAX_LINE_BYTES as u64 + 2) // room for a "\r\n" after a longest line
+        .read_until(b'\n', line)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+    }
+    if line.len() > MAX_LINE_BYTES {
+        return Err(Error::data(
+            path,
+            format!(
+                "line {line_number} is longer than {} MiB, the most a CSV line may have: is \
+                 this a CSV file?",
+                MAX_LINE_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(read > 0)
+}
+
+/// The comma-separated values of one line; each must be a finite number.
+fn parse_row(text: &str, path: &Path, line_number: usize) -> Result<Vec<f32>, Error> {
+    let mut row = Vec::new();
+    for (c, field) in text.split(',').enumerate() {
+        let field = field.trim();
+        let at = || format!("line {line_number}, column {}", c + 1);
+        let value: f32 = field
+            .parse()
+            .map_err(|_| Error::data(path, format!("{}: `{field}` is not a number", at())))?;
+        if !value.is_finite() {
+            return Err(Error::data(
+                path,
+                format!(
+                    "{}: `{field}` is {value} as a 32-bit float: values must be finite numbers",
+                    at()
+                ),
+            ));
+        }
+        row.push(value);
+    }
+    Ok(row)
 }
 
 fn resolve_column(column: i64, columns: usize) -> Option<usize> {
@@ -257,6 +322,77 @@ mod tests {
             let error = load_csv_targets(&path, first, last, false).unwrap_err();
             assert!(error.to_string().contains(expected), "{error}");
         }
+    }
+
+    #[test]
+    fn nan_and_infinite_values_are_refused_naming_line_and_column() {
+        for (field, shown) in [("nan", "NaN"), ("-inf", "-inf"), ("1e39", "inf")] {
+            let text = format!("1,2,0\n\n3,{field},1\n");
+            let error = load_csv(&write_csv("non-finite", &text), -1, false).unwrap_err();
+            assert!(
+                error.to_string().contains(&format!(
+                    "line 3, column 2: `{field}` is {shown} as a 32-bit float: values must be finite"
+                )),
+                "{error}"
+            );
+        }
+        let error = load_csv_features(&write_csv("non-finite-x", "1,NaN\n"), false).unwrap_err();
+        assert!(
+            error.to_string().contains("line 1, column 2: `NaN`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_line_longer_than_the_cap_is_refused_stating_the_cap() {
+        let mut text = "1,".repeat(MAX_LINE_BYTES / 2 + 1);
+        text.push_str("0\n");
+        let path = write_csv("long-line", &format!("1,0\n{text}"));
+        let error = load_csv(&path, -1, false).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("line 2 is longer than 4 MiB, the most a CSV line may have"),
+            "{error}"
+        );
+        // A line of exactly the cap, with a Windows line break, is read.
+        let mut text = "0,".repeat(MAX_LINE_BYTES / 2 - 1);
+        text.push_str("01\r\n");
+        assert_eq!(text.len(), MAX_LINE_BYTES + 2);
+        let x = load_csv_features(&write_csv("longest-line", &text), false).unwrap();
+        assert_eq!(x.ncols(), MAX_LINE_BYTES / 2);
+    }
+
+    #[test]
+    fn binary_files_and_devices_are_refused() {
+        let path = write_csv("binary", "1,2\n");
+        std::fs::write(&path, b"1,2\n\xff\xfe,3\n").unwrap();
+        let error = load_csv_features(&path, false).unwrap_err();
+        assert!(
+            error.to_string().contains("line 2 is not UTF-8 text"),
+            "{error}"
+        );
+        if cfg!(unix) {
+            let error = load_csv(Path::new("/dev/zero"), -1, false).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("/dev/zero: a character device, not a regular file"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn rows_remember_their_lines() {
+        let path = write_csv("origin", "a,b\n1,0\n\n2,1\r\n3,0\n");
+        let data = load_csv(&path, -1, true).unwrap();
+        let origin = data.origin().expect("loaded from a file");
+        assert_eq!(origin.features_file(), path);
+        let places: Vec<String> = (0..3).map(|row| origin.place(row)).collect();
+        assert_eq!(places, ["line 2", "line 4", "line 5"]);
+        let targets = load_csv_targets(&path, -1, -1, true).unwrap();
+        assert_eq!(targets.origin().unwrap().place(1), "line 4");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use ndarray::{Array2, Axis};
 
+use crate::data::Origin;
 use crate::error::Error;
 
 /// `n` samples: features row-major in `x` (n × features) and the targets, one of
@@ -17,6 +18,8 @@ pub struct Dataset {
     pub labels: Vec<u32>,
     /// Value targets, n × width; n × 0 when the dataset has class labels.
     pub targets: Array2<f32>,
+    /// Each row's file and line or record, when it was loaded from files (errors name it).
+    pub(crate) origin: Option<Origin>,
 }
 
 impl Dataset {
@@ -26,7 +29,12 @@ impl Dataset {
             return Err(mismatch(x.nrows(), labels.len(), "labels", "label"));
         }
         let targets = Array2::zeros((x.nrows(), 0));
-        Ok(Dataset { x, labels, targets })
+        Ok(Dataset {
+            x,
+            labels,
+            targets,
+            origin: None,
+        })
     }
 
     /// A dataset with value targets (one row of `width ≥ 1` values per sample). Errors when
@@ -50,7 +58,23 @@ impl Dataset {
             x,
             labels: Vec::new(),
             targets,
+            origin: None,
         })
+    }
+
+    /// The dataset with each row's origin (one record per row, from the loader that read it).
+    pub(super) fn with_origin(self, origin: Origin) -> Dataset {
+        debug_assert_eq!(origin.rows(), self.len(), "one origin record per row");
+        Dataset {
+            origin: Some(origin),
+            ..self
+        }
+    }
+
+    /// Where the rows came from (the files, and each row's line or record); `None` for data
+    /// built in memory.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
     }
 
     pub fn len(&self) -> usize {
@@ -86,6 +110,7 @@ impl Dataset {
             x: self.x.select(Axis(0), indices),
             labels,
             targets: self.targets.select(Axis(0), indices),
+            origin: self.origin.as_ref().map(|o| o.select(indices)),
         }
     }
 }

@@ -2,12 +2,12 @@
 //! the values big-endian. Files may be gzipped; that is detected by the gzip magic bytes
 //! `1f 8b`, never by the file name.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use ndarray::Array2;
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Origin};
 use crate::error::Error;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -43,12 +43,13 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
         if value < 0.0 || value.fract() != 0.0 || value > u32::MAX as f32 {
             return Err(Error::data(
                 labels,
-                format!("label {i} is {value}: labels must be class indices (0, 1, 2, …)"),
+                format!("record {i}: label {value} is not a class index (0, 1, 2, …)"),
             ));
         }
         class_labels.push(value as u32);
     }
-    Dataset::new(x, class_labels)
+    let rows = class_labels.len();
+    Ok(Dataset::new(x, class_labels)?.with_origin(Origin::idx(images, labels, rows)))
 }
 
 /// Loads an IDX file of samples only (for `predict`): n × features, the first dimension is n.
@@ -70,27 +71,47 @@ struct IdxArray {
     values: Vec<f32>,
 }
 
+/// Reads an IDX file, raw or gzipped (any number of gzip members, as `cat a.gz b.gz` makes).
+/// Never reads more than the header promises: a raw file's size is checked against the
+/// header before its data is read, and decompression stops one byte past the promised size,
+/// so a gzip bomb or trailing data is an error, not an exhausted memory.
 fn read_idx(path: &Path) -> Result<IdxArray, Error> {
-    let raw = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let bytes = if raw.starts_with(&GZIP_MAGIC) {
-        let mut decoded = Vec::new();
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut decoded)
-            .map_err(|e| Error::data(path, format!("corrupt gzip data: {e}")))?;
-        decoded
+    let (file, size) = crate::input_file::open(path)?;
+    let mut reader = BufReader::new(file);
+    let starts_gzipped = reader
+        .fill_buf()
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .starts_with(&GZIP_MAGIC);
+    let result = if starts_gzipped {
+        decode_idx(flate2::bufread::MultiGzDecoder::new(reader), None, |e| {
+            format!("corrupt gzip data: {e}")
+        })
     } else {
-        raw
+        decode_idx(reader, Some(size), |e| format!("cannot read the file: {e}"))
     };
-    parse_idx(&bytes).map_err(|message| Error::data(path, message))
+    result.map_err(|message| Error::data(path, message))
 }
 
+/// Parses an IDX file held in memory (raw).
+#[cfg(test)]
 fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
-    let header = bytes
-        .get(..4)
-        .ok_or("too short for an IDX file (no 4-byte magic number)")?;
+    decode_idx(bytes, Some(bytes.len() as u64), |e| e.to_string())
+}
+
+/// Decodes an IDX stream of `size` bytes (`None`: unknown until read, as for decompressed
+/// data); `read_error` words a failed read.
+fn decode_idx(
+    mut reader: impl Read,
+    size: Option<u64>,
+    read_error: impl Fn(std::io::Error) -> String,
+) -> Result<IdxArray, String> {
+    let mut header = [0u8; 4];
+    if read_up_to(&mut reader, &mut header).map_err(&read_error)? < 4 {
+        return Err("too short for an IDX file (no 4-byte magic number)".to_string());
+    }
     if header[0] != 0 || header[1] != 0 {
         return Err(format!(
             "not an IDX file: magic number {:02x} {:02x} {:02x} {:02x}, expected 00 00 <type> <dimensions>",
@@ -102,10 +123,12 @@ fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
     if ndims == 0 {
         return Err("IDX file with 0 dimensions".to_string());
     }
-    let dims_end = 4 + 4 * ndims;
-    let dim_bytes = bytes
-        .get(4..dims_end)
-        .ok_or_else(|| format!("truncated: the header promises {ndims} dimension sizes"))?;
+    let mut dim_bytes = vec![0u8; 4 * ndims];
+    if read_up_to(&mut reader, &mut dim_bytes).map_err(&read_error)? < dim_bytes.len() {
+        return Err(format!(
+            "truncated: the header promises {ndims} dimension sizes"
+        ));
+    }
     let dims: Vec<usize> = dim_bytes
         .chunks_exact(4)
         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
@@ -113,25 +136,92 @@ fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
     let expected = dims
         .iter()
         .try_fold(element.size(), |acc, &d| acc.checked_mul(d))
+        .filter(|&bytes| u64::try_from(bytes).is_ok_and(|b| b < u64::MAX))
         .ok_or_else(|| format!("dimensions {dims:?} are too large"))?;
-    let payload = &bytes[dims_end..];
-    if payload.len() < expected {
-        return Err(format!(
-            "truncated: dimensions {dims:?} need {expected} bytes of data, the file has {}",
-            payload.len()
-        ));
+    if let Some(size) = size {
+        let available = size.saturating_sub(4 + 4 * ndims as u64);
+        check_payload_size(available, expected, &dims, true)?;
     }
-    if payload.len() > expected {
-        return Err(format!(
-            "{} unexpected bytes after the {expected} bytes of data for dimensions {dims:?}",
-            payload.len() - expected
-        ));
-    }
-    let values = payload
-        .chunks_exact(element.size())
-        .map(|c| element.decode(c))
-        .collect();
+    // One byte more than promised is read, to tell trailing data from a file that ends.
+    let reserve = if size.is_some() {
+        expected // checked against the file's size above
+    } else {
+        expected.min(READ_AHEAD)
+    };
+    let mut payload = Vec::with_capacity(reserve);
+    reader
+        .take(expected as u64 + 1)
+        .read_to_end(&mut payload)
+        .map_err(&read_error)?;
+    check_payload_size(payload.len() as u64, expected, &dims, false)?;
+    let values = decode_values(&payload, element, &dims)?;
     Ok(IdxArray { dims, values })
+}
+
+/// Bytes reserved before decompressing: what the header promises, up to this much; the rest
+/// grows as data arrives, so a header promising more than the stream holds allocates little.
+const READ_AHEAD: usize = 64 << 20;
+
+/// Errors unless `available` bytes of data are the `expected` ones. `exact`: `available` is
+/// the whole rest of the file (a raw file's size), not just what was read.
+fn check_payload_size(
+    available: u64,
+    expected: usize,
+    dims: &[usize],
+    exact: bool,
+) -> Result<(), String> {
+    let expected = expected as u64;
+    if available < expected {
+        return Err(format!(
+            "truncated: dimensions {dims:?} need {expected} bytes of data, the file has {available}"
+        ));
+    }
+    if available > expected {
+        let extra = if exact {
+            format!("{} ", available - expected)
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "{extra}unexpected bytes after the {expected} bytes of data for dimensions \
+             {dims:?}: is this file damaged, or two files in one?"
+        ));
+    }
+    Ok(())
+}
+
+/// The values as f32, refusing a NaN or infinite one (a float file may hold them, and f64
+/// values beyond f32's range become infinite) with its record: the index along the first
+/// dimension.
+fn decode_values(payload: &[u8], element: ElementType, dims: &[usize]) -> Result<Vec<f32>, String> {
+    let per_record: usize = dims[1..].iter().product();
+    let mut values = Vec::with_capacity(payload.len() / element.size());
+    for (at, bytes) in payload.chunks_exact(element.size()).enumerate() {
+        let value = element.decode(bytes);
+        if !value.is_finite() {
+            return Err(format!(
+                "record {}, value {}: {value} as a 32-bit float: values must be finite numbers",
+                at / per_record.max(1),
+                at % per_record.max(1)
+            ));
+        }
+        values.push(value);
+    }
+    Ok(values)
+}
+
+/// Fills as much of `buffer` as the stream holds; the count read.
+fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 #[derive(Clone, Copy)]
@@ -230,7 +320,7 @@ mod tests {
             &write(&dir, "l2", &gzip(&labels)),
         )
         .unwrap();
-        assert_eq!(raw, gz);
+        assert_eq!((&raw.x, &raw.labels), (&gz.x, &gz.labels));
         assert_eq!((raw.len(), raw.features()), (3, 4));
         assert_eq!(raw.labels, vec![2, 0, 1]);
         assert_eq!(raw.x.row(2).to_vec(), vec![255.0, 254.0, 253.0, 252.0]);
@@ -259,6 +349,112 @@ mod tests {
                 other => panic!("expected a data error containing {expected:?}, got {other:?}"),
             }
         }
+    }
+
+    /// The error message of loading `images` (with 2 matching labels).
+    fn load_error(dir: &Path, images: &[u8]) -> String {
+        let labels = write(dir, "labels", &idx_bytes(&[2], &[0, 1]));
+        let images = write(dir, "images", images);
+        match load_idx(&images, &labels) {
+            Err(Error::Data { message, .. }) => message,
+            other => panic!("expected a data error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_member_of_a_multi_member_gzip_is_read() {
+        let dir = temp_dir("members");
+        let images = idx_bytes(&[3, 2], &[1, 2, 3, 4, 5, 6]);
+        // `cat a.gz b.gz`: a valid gzip file of two members, split inside the data.
+        let mut two_members = gzip(&images[..10]);
+        two_members.extend(gzip(&images[10..]));
+        let labels = write(&dir, "l", &idx_bytes(&[3], &[0, 1, 2]));
+        let data = load_idx(&write(&dir, "i", &two_members), &labels).unwrap();
+        assert_eq!(data.x, ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    }
+
+    #[test]
+    fn decompression_stops_at_what_the_header_promises() {
+        let dir = temp_dir("bomb");
+        // A header promising 2 × 2 bytes, followed by 16 MiB of zeros (16 KiB compressed).
+        let mut bomb = idx_bytes(&[2, 2], &[1, 2, 3, 4]);
+        bomb.resize(bomb.len() + (16 << 20), 0);
+        let compressed = gzip(&bomb);
+        assert!(compressed.len() < 1 << 18);
+        let message = load_error(&dir, &compressed);
+        assert!(
+            message.starts_with("unexpected bytes after the 4 bytes of data for dimensions [2, 2]"),
+            "{message}"
+        );
+        // Garbage after the last gzip member is not a member: an error, not ignored.
+        let mut trailing = gzip(&idx_bytes(&[2, 2], &[1, 2, 3, 4]));
+        trailing.extend(b"garbage after the gzip data");
+        let message = load_error(&dir, &trailing);
+        assert!(message.starts_with("corrupt gzip data"), "{message}");
+    }
+
+    #[test]
+    fn a_raw_file_is_sized_against_its_header_before_its_data_is_read() {
+        let dir = temp_dir("sparse");
+        // 1 GiB that holds no data (sparse): the size alone refuses it.
+        let path = write(&dir, "images", &idx_bytes(&[2, 2], &[1, 2, 3, 4]));
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(1 << 30)
+            .unwrap();
+        let labels = write(&dir, "labels", &idx_bytes(&[2], &[0, 1]));
+        let error = load_idx(&path, &labels).unwrap_err().to_string();
+        let extra = (1u64 << 30) - 12 - 4;
+        assert!(
+            error.contains(&format!("{extra} unexpected bytes after the 4 bytes")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn non_finite_float_values_are_refused_naming_the_record() {
+        let dir = temp_dir("nan");
+        let mut images = vec![0, 0, 0x0D, 2, 0, 0, 0, 2, 0, 0, 0, 2];
+        for value in [1.0f32, 2.0, 3.0, f32::NAN] {
+            images.extend(value.to_be_bytes());
+        }
+        let message = load_error(&dir, &images);
+        assert!(
+            message.starts_with("record 1, value 1: NaN as a 32-bit float: values must be finite"),
+            "{message}"
+        );
+        // An f64 beyond f32's range would become infinite.
+        let mut images = vec![0, 0, 0x0E, 1, 0, 0, 0, 2];
+        for value in [1.0f64, 1e300] {
+            images.extend(value.to_be_bytes());
+        }
+        let message = load_error(&dir, &images);
+        assert!(message.starts_with("record 1, value 0: inf"), "{message}");
+    }
+
+    #[test]
+    fn devices_are_refused_and_rows_remember_their_records() {
+        let dir = temp_dir("origin");
+        let labels = write(&dir, "labels", &idx_bytes(&[3], &[0, 1, 2]));
+        if cfg!(unix) {
+            let error = load_idx(Path::new("/dev/urandom"), &labels).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("/dev/urandom: a character device, not a regular file"),
+                "{error}"
+            );
+        }
+        let images = write(&dir, "images", &idx_bytes(&[3, 1], &[7, 8, 9]));
+        let data = load_idx(&images, &labels).unwrap();
+        let origin = data.select(&[2]).origin().cloned().unwrap();
+        assert_eq!(origin.place(0), "record 2");
+        assert_eq!(
+            (origin.features_file(), origin.targets_file()),
+            (images.as_path(), labels.as_path())
+        );
     }
 
     #[test]

@@ -117,7 +117,12 @@ fn keep_rows(data: Dataset, kept: &[usize]) -> Dataset {
     if !data.x.is_standard_layout() || !data.targets.is_standard_layout() {
         return data.select(kept);
     }
-    let Dataset { x, labels, targets } = data;
+    let Dataset {
+        x,
+        labels,
+        targets,
+        origin,
+    } = data;
     let mut labels = labels;
     if !labels.is_empty() {
         for (j, &i) in kept.iter().enumerate() {
@@ -129,6 +134,7 @@ fn keep_rows(data: Dataset, kept: &[usize]) -> Dataset {
         x: keep_matrix_rows(x, kept),
         labels,
         targets: keep_matrix_rows(targets, kept),
+        origin: origin.map(|o| o.keep(kept)),
     }
 }
 

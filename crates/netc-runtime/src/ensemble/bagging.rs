@@ -280,6 +280,8 @@ fn copy_rows(source: &Dataset, indices: &[usize], target: &mut Dataset) {
     for (label, &i) in target.labels.iter_mut().zip(indices) {
         *label = source.labels[i];
     }
+    // Errors about a row name its file and line, also in a later member's sample.
+    target.origin = source.origin.as_ref().map(|o| o.select(indices));
 }
 
 fn distinct(indices: &[usize], rows: usize) -> usize {

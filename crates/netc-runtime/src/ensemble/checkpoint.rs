@@ -98,3 +98,33 @@ pub fn load_ensemble<M: Network>(
     )?;
     Ensemble::new(members, config.vote)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ensemble::Vote;
+    use crate::test_model::{LogReg, LogRegHyper, temp_path};
+
+    #[test]
+    fn a_nan_weight_in_any_member_is_refused_naming_its_tensor() {
+        let mut members: Vec<LogReg> = (0..2)
+            .map(|seed| LogReg::new(LogRegHyper::default(), seed))
+            .collect();
+        members[1].tensors_mut()[1].data[2] = f32::NAN;
+        let config = EnsembleConfig {
+            models: 2,
+            vote: Vote::Average,
+        };
+        let path = temp_path("ensemble-nan.safetensors");
+        save_ensemble(&Ensemble::new(members, config.vote).unwrap(), &path).unwrap();
+        let error = load_ensemble::<LogReg>(&LogRegHyper::default(), config, &path)
+            .err()
+            .expect("refused");
+        assert!(
+            error
+                .to_string()
+                .contains("tensor `members.1.layers.0.bias` holds NaN at [2]"),
+            "{error}"
+        );
+    }
+}

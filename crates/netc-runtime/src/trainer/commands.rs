@@ -10,7 +10,7 @@ use crate::config::{DataConfig, DataSource, RunConfig};
 use crate::data::{Dataset, Splits, load_csv_features, load_idx_features, load_splits};
 use crate::ensemble::{Ensemble, load_ensemble};
 use crate::error::Error;
-use crate::evaluate::{Evaluation, arg_max, evaluate, test_report};
+use crate::evaluate::{Evaluation, arg_max, check_dataset, evaluate, test_report};
 use crate::network::{Hyperparams, Network};
 use crate::report::group_thousands;
 use crate::trainer::apply::{apply_data_args, apply_train_args, no_data_block};
@@ -22,6 +22,7 @@ pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> R
     crate::interrupt::install();
     let data = cfg.data.as_ref().ok_or_else(no_data_block)?;
     let splits = load_splits(data, cfg.seed)?;
+    check_all::<M>(&splits)?;
     if args.batch_info {
         say!("{}", batch_info::<M>(&splits));
     }
@@ -78,6 +79,19 @@ pub fn eval<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &EvalArgs) -> Res
             100.0 * result.accuracy,
             result.loss
         );
+    }
+    Ok(())
+}
+
+/// Checks every split before any search or bagging starts, so a bad row is found once and
+/// named by its file and line, whichever bootstrap sample of the rows it would fall in (a
+/// member's sample is rewritten in place, without its rows' origins).
+fn check_all<M: Network>(splits: &Splits) -> Result<(), Error> {
+    check_dataset::<M>(&splits.train, "training")?;
+    for (data, role) in [(&splits.validation, "validation"), (&splits.test, "test")] {
+        if let Some(data) = data {
+            check_dataset::<M>(data, role)?;
+        }
     }
     Ok(())
 }
@@ -254,6 +268,16 @@ fn load_inputs<M: Network>(path: &Path, data: Option<&DataConfig>) -> Result<Arr
     }
     if let Some(scale) = data.map(|d| d.scale).filter(|&s| s != 1.0) {
         x *= scale;
+        // The loaders refuse NaN and infinite values; a huge scale can still overflow.
+        if let Some(((row, feature), value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::data(
+                path,
+                format!(
+                    "data row {row}, feature {feature}: the value is {value} after scaling by \
+                     {scale}; inputs must be finite numbers"
+                ),
+            ));
+        }
     }
     Ok(x)
 }
@@ -399,6 +423,48 @@ mod tests {
             batch_info::<LogReg>(&splits),
             "batches of 8: 2 steps per epoch over 21 training samples (5 dropped per epoch), 5 validation"
         );
+    }
+
+    #[test]
+    fn nan_inputs_and_weights_are_refused_naming_where() {
+        let input = temp_path("predict-nan.csv");
+        std::fs::write(&input, "label,a,b,c,d\n1,2,4,6,8\n0,2,nan,6,8\n").unwrap();
+        let mut data = spec_config(&input).data.unwrap();
+        let error = load_inputs::<LogReg>(&input, Some(&data)).unwrap_err();
+        let expected = format!("{}: line 3, column 3: `nan` is NaN", input.display());
+        assert!(error.to_string().starts_with(&expected), "{error}");
+        // Finite in the file, infinite once scaled.
+        std::fs::write(&input, "label,a,b,c,d\n1,2,4,6,8\n").unwrap();
+        data.scale = 1e38;
+        let error = load_inputs::<LogReg>(&input, Some(&data)).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("data row 0, feature 1: the value is inf after scaling by"),
+            "{error}"
+        );
+
+        // Weights with a NaN: refused by `predict`, `eval` and `train --init-weights`.
+        let csv = write_training_csv("trainer-nan-weights.csv", 40);
+        let weights = temp_path("trainer-nan.safetensors");
+        let mut model = LogReg::new(LogRegHyper::default(), 1);
+        model.tensors_mut()[0].data[5] = f32::NAN;
+        crate::checkpoint::save_checkpoint(&model, &weights).unwrap();
+        let w = weights.display();
+        for command in [
+            format!("predict --weights {w} --input {}", csv.display()),
+            format!("eval --weights {w}"),
+            format!("train --quiet --init-weights {w}"),
+        ] {
+            let error = run::<LogReg>(spec_config(&csv), LogRegHyper::default(), &args(&command))
+                .unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains("tensor `layers.0.weight` holds NaN at [1, 1]"),
+                "{command}: {error}"
+            );
+        }
     }
 
     #[test]
