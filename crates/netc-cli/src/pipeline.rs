@@ -38,6 +38,7 @@ pub fn codegen_options(spec: &CheckedSpec) -> netc_codegen::Options {
     netc_codegen::Options {
         runtime_path: syn::parse_quote!(::netc::__private),
         source_name: spec.file.name.clone(),
+        ..netc_codegen::Options::default()
     }
 }
 
