@@ -25,9 +25,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         let generated = netc_sema::check(&src)
             .map_err(|d| format!("sema: {}", render_plain(&src, &d)))
             .and_then(|net| {
+                let defaults = netc_codegen::Options::default();
                 let options = netc_codegen::Options {
                     source_name: src.name.clone(),
-                    ..netc_codegen::Options::default()
+                    unroll_budget: if spec.stack.looped() {
+                        0
+                    } else {
+                        defaults.unroll_budget
+                    },
+                    ..defaults
                 };
                 netc_codegen::generate_source(&net, &options)
                     .map_err(|d| format!("codegen: {}", render_plain(&src, &d)))

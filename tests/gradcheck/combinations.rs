@@ -34,11 +34,14 @@ impl Activation {
 /// The layer-type axis. Every stack has four hidden dense layers, one per activation, and
 /// the output layer. "Unrolled" stacks keep
 /// every layer at ≤ 16 units and inputs (straight-line code), "gemm" stacks have every layer
-/// over 16 inputs or units (the GEMM path).
+/// over 16 inputs or units (the GEMM path). "Looped" stacks have the unrolled shapes but are
+/// generated with no unroll budget: tiny layers on the GEMM path, as a model past the budget
+/// gets them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stack {
     DenseUnrolled,
     DenseGemm,
+    DenseLooped,
     /// `dropout` after the input and after the first hidden dense layer.
     DropoutUnrolled,
     DropoutGemm,
@@ -48,24 +51,31 @@ pub enum Stack {
 }
 
 impl Stack {
-    pub const ALL: [Stack; 6] = [
+    pub const ALL: [Stack; 7] = [
         Stack::DenseUnrolled,
         Stack::DenseGemm,
         Stack::DropoutUnrolled,
         Stack::DropoutGemm,
         Stack::BatchnormUnrolled,
         Stack::BatchnormGemm,
+        Stack::DenseLooped,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
             Stack::DenseUnrolled => "dense_unrolled",
             Stack::DenseGemm => "dense_gemm",
+            Stack::DenseLooped => "dense_looped",
             Stack::DropoutUnrolled => "dropout_unrolled",
             Stack::DropoutGemm => "dropout_gemm",
             Stack::BatchnormUnrolled => "batchnorm_unrolled",
             Stack::BatchnormGemm => "batchnorm_gemm",
         }
+    }
+
+    /// Generated with an unroll budget of 0.
+    pub fn looped(self) -> bool {
+        self == Stack::DenseLooped
     }
 
     fn gemm(self) -> bool {

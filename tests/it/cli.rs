@@ -121,6 +121,39 @@ fn a_missing_spec_is_one_clear_line() {
 }
 
 #[test]
+fn devices_directories_and_oversized_specs_are_refused_before_reading() {
+    let big = scratch_dir("oversized").join("big.net");
+    std::fs::write(&big, "#".repeat(netc_syntax::MAX_SPEC_BYTES as usize + 1)).unwrap();
+    let big = big.display().to_string();
+    let mut cases = vec![
+        ("../specs".to_string(), "not a regular file"),
+        (
+            big,
+            "is larger than 1048576 bytes (1 MiB), the limit for a spec file",
+        ),
+    ];
+    #[cfg(unix)]
+    cases.extend([
+        ("/dev/zero".to_string(), "not a regular file"),
+        ("/dev/urandom".to_string(), "not a regular file"),
+    ]);
+    for (path, reason) in cases {
+        for command in ["check", "emit", "build"] {
+            let outcome = netc([command, path.as_str()]);
+            assert_eq!(outcome.code, 1, "{command} {path}");
+            assert!(
+                outcome
+                    .stderr
+                    .starts_with(&format!("error: cannot read {path}: "))
+                    && outcome.stderr.contains(reason),
+                "{command} {path}: {}",
+                outcome.stderr
+            );
+        }
+    }
+}
+
+#[test]
 fn emit_prints_what_generate_source_returns() {
     let outcome = netc(["emit", "../specs/xor.net"]);
     assert_eq!(outcome.code, 0, "stderr:\n{}", outcome.stderr);

@@ -186,3 +186,38 @@ ensemble bagging 5 vote=majority
         );
     }
 }
+
+/// The largest model the checker accepts, of the widest layers that unroll (16 units), makes
+/// bounded code: past the unroll budget small layers take the GEMM path. Without a budget
+/// (every layer unrolled, as before the budget existed) the same spec is over the bound.
+#[test]
+fn the_largest_small_layer_model_generates_bounded_code() {
+    let layers = netc_sema::MAX_LAYERS;
+    let mut text = String::from("model deep {\n    input 16\n");
+    for _ in 1..layers {
+        text.push_str("    dense 16 relu\n");
+    }
+    text.push_str("    dense 2\n    loss softmax\n}\ntrain { optimizer adam }\n");
+    let src = SourceFile::new("deep.net", text);
+    let net = netc_sema::check(&src).unwrap_or_else(|d| panic!("{}", render_plain(&src, &d)));
+    let lines = |unroll_budget| {
+        let opts = Options {
+            unroll_budget,
+            ..options(&src)
+        };
+        generate_source(&net, &opts)
+            .expect("generates")
+            .lines()
+            .count()
+    };
+    let bounded = lines(netc_codegen::UNROLL_BUDGET);
+    assert!(
+        bounded < 400 * layers,
+        "{bounded} lines for {layers} layers: more than 400 per layer"
+    );
+    let unbounded = lines(usize::MAX);
+    assert!(
+        unbounded > 400 * layers,
+        "every layer unrolled: {unbounded} lines (the bound would not catch a lost budget)"
+    );
+}

@@ -15,9 +15,10 @@ pub struct CheckedSpec {
     pub network: Network,
 }
 
-/// Reads `path` into a [`SourceFile`] named exactly as the user wrote the path.
+/// Reads `path` into a [`SourceFile`] named exactly as the user wrote the path; only a
+/// regular file of at most [`netc_syntax::MAX_SPEC_BYTES`].
 pub fn read_spec(path: &Path) -> Result<SourceFile, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+    let text = netc_syntax::read_spec_text(path).map_err(|source| CliError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -37,6 +38,7 @@ pub fn codegen_options(spec: &CheckedSpec) -> netc_codegen::Options {
     netc_codegen::Options {
         runtime_path: syn::parse_quote!(::netc::__private),
         source_name: spec.file.name.clone(),
+        ..netc_codegen::Options::default()
     }
 }
 

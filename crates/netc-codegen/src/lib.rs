@@ -35,6 +35,7 @@ use netc_sema::ir;
 use netc_syntax::{Diagnostic, SourceFile};
 use proc_macro2::TokenStream;
 
+pub use plan::{UNROLL_BUDGET, UNROLL_MAX};
 pub use spec_hash::spec_hash;
 
 /// How generated code is emitted.
@@ -44,6 +45,9 @@ pub struct Options {
     pub runtime_path: syn::Path,
     /// Shown in the `@generated` header of [`generate_source`].
     pub source_name: String,
+    /// Multiply-adds per sample that small layers may spend on unrolled code, in spec order
+    /// ([`UNROLL_BUDGET`] by default; 0 puts every layer on the GEMM path).
+    pub unroll_budget: usize,
 }
 
 impl Default for Options {
@@ -51,6 +55,7 @@ impl Default for Options {
         Options {
             runtime_path: syn::parse_quote!(::netc::__private),
             source_name: "<inline>".to_owned(),
+            unroll_budget: plan::UNROLL_BUDGET,
         }
     }
 }

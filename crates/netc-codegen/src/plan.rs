@@ -7,8 +7,13 @@ use netc_syntax::{Diagnostic, ErrorCode};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-/// Layers with at most this many units and inputs get fully unrolled straight-line code.
+/// Layers with at most this many units and inputs get fully unrolled straight-line code...
 pub const UNROLL_MAX: usize = 16;
+/// ...while the model's unrolled multiply-adds (inputs × units, summed in spec order) stay
+/// within this budget; later small layers take the GEMM path (same results). Unrolled code
+/// is ~3·in·out terms per layer (forward, weight and input gradients): 768 for a 16 × 16
+/// layer, where the GEMM path is a few loops. 1,024 = four 16 × 16 layers.
+pub const UNROLL_BUDGET: usize = 1024;
 /// The spec's `preprocess`, if it has one.
 pub fn preprocess(net: &ir::Network) -> Option<ir::PreprocessKind> {
     net.data
@@ -136,6 +141,7 @@ impl<'n> Plan<'n> {
         let mut input_dropout = None;
         let dropout_names = crate::dropout::field_names(net);
         let mut after_dropout = false;
+        let mut unroll_budget = opts.unroll_budget;
         for (spec_index, layer) in net.model.layers.iter().enumerate() {
             let was_dropout = std::mem::replace(
                 &mut after_dropout,
@@ -173,6 +179,13 @@ impl<'n> Plan<'n> {
             } = layer.kind
             {
                 let i = dense.len();
+                let macs = layer.inputs * layer.outputs;
+                let unrolled = layer.outputs <= UNROLL_MAX
+                    && layer.inputs <= UNROLL_MAX
+                    && macs <= unroll_budget;
+                if unrolled {
+                    unroll_budget -= macs;
+                }
                 dense.push(DensePlan {
                     spec_index,
                     inputs: layer.inputs,
@@ -180,7 +193,7 @@ impl<'n> Plan<'n> {
                     activation,
                     init,
                     bias_init,
-                    unrolled: layer.outputs <= UNROLL_MAX && layer.inputs <= UNROLL_MAX,
+                    unrolled,
                     in_const: format_ident!("L{}_IN", i),
                     out_const: format_ident!("L{}_OUT", i),
                     w: format_ident!("w{}", i),

@@ -161,6 +161,42 @@ fn generated_source_parses_for_small_and_big_layers() {
 }
 
 #[test]
+fn small_layers_unroll_only_within_the_budget() {
+    // Six 16→16 layers of 256 multiply-adds each: the budget of 1,024 unrolls the first four.
+    let net = network("deep", &[16; 7], ir::Activation::Relu, ir::LossKind::Mse);
+    assert_eq!(crate::UNROLL_BUDGET, 4 * 16 * 16);
+    let compact: String = generate_source(&net, &Options::default())
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    for unrolled in 0..4 {
+        assert!(
+            !compact.contains(&format!("blas::nt(rows,L{unrolled}_OUT")),
+            "layer {unrolled} is within the budget: unrolled"
+        );
+    }
+    for looped in 4..6 {
+        assert!(
+            compact.contains(&format!("blas::nt(rows,L{looped}_OUT,L{looped}_IN")),
+            "layer {looped} is past the budget: GEMM"
+        );
+    }
+    let none = Options {
+        unroll_budget: 0,
+        ..Options::default()
+    };
+    let compact: String = generate_source(&net, &none)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert!(
+        compact.contains("blas::nt(rows,L0_OUT,L0_IN"),
+        "budget 0: GEMM"
+    );
+    assert!(!compact.contains("]*xr[0]"), "budget 0: nothing unrolled");
+}
+
+#[test]
 fn generation_is_deterministic() {
     let net = network(
         "xor",

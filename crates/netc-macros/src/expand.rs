@@ -38,11 +38,16 @@ fn include(path: &syn::LitStr) -> TokenStream {
         );
     };
     let full: PathBuf = PathBuf::from(manifest_dir).join(&written);
-    let text = match std::fs::read_to_string(&full) {
+    let text = match netc_syntax::read_spec_text(&full) {
         Ok(text) => text,
         Err(error) => {
-            let diagnostic = Diagnostic::error(ErrorCode::Io, format!("cannot read spec `{written}`: {error}"))
-                .with_note("the path is relative to the calling crate's manifest directory (CARGO_MANIFEST_DIR)");
+            let mut diagnostic = Diagnostic::error(
+                ErrorCode::Io,
+                format!("cannot read spec `{written}`: {error}"),
+            );
+            if error.kind() == std::io::ErrorKind::NotFound {
+                diagnostic = diagnostic.with_note("the path is relative to the calling crate's manifest directory (CARGO_MANIFEST_DIR)");
+            }
             let src = SourceFile::new(written, String::new());
             return error_at(path.span(), &render_plain(&src, &[diagnostic]));
         }

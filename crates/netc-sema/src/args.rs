@@ -269,10 +269,17 @@ pub(crate) fn wrong_kind(ctx: &mut Ctx, value: &Value, what: &str, expected: &st
     );
 }
 
-/// A finite number, as written.
+/// A finite number, as written (recorded for the precision check).
 pub(crate) fn number_value(ctx: &mut Ctx, number: &Number, what: &str) -> Option<f64> {
     let value = number.to_f64();
     if value.is_finite() {
+        let sign = if number.negative { "-" } else { "" };
+        ctx.reals.push(crate::precision::Real {
+            value,
+            text: format!("{sign}{}", number.text),
+            span: number.span,
+            what: what.to_string(),
+        });
         Some(value)
     } else {
         ctx.error(

@@ -5,6 +5,8 @@ use netc_syntax::{Diagnostic, ErrorCode, Span};
 #[derive(Default)]
 pub(crate) struct Ctx {
     pub diags: Vec<Diagnostic>,
+    /// Every real number read, checked against the model's precision once it is known.
+    pub reals: Vec<crate::precision::Real>,
 }
 
 impl Ctx {

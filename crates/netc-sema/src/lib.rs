@@ -7,6 +7,7 @@
 //! first. `summary.rs` prints the result for people and snapshots.
 
 mod args;
+mod consistency;
 mod ctx;
 mod data;
 pub mod ir;
@@ -14,6 +15,7 @@ mod items;
 mod limits;
 mod model;
 mod names;
+mod precision;
 mod search;
 mod spec;
 mod summary;
@@ -23,7 +25,7 @@ mod train;
 
 use netc_syntax::{Diagnostic, SourceFile, ast};
 
-pub use limits::{MAX_FEATURES, MAX_PARAMS, NEWTON_MAX_PARAMS};
+pub use limits::{MAX_FEATURES, MAX_LAYERS, MAX_PARAMS, NEWTON_MAX_PARAMS};
 pub use summary::summary;
 
 /// Checks one parsed file and lowers it to the IR, or returns every error found (sorted by

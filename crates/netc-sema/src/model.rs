@@ -7,7 +7,7 @@ use crate::args::{self, Args, Signature};
 use crate::ctx::Ctx;
 use crate::ir::{Activation, Init, Input, Layer, LayerKind, Loss, LossKind, Model};
 use crate::items::Items;
-use crate::limits::{MAX_FEATURES, MAX_PARAMS};
+use crate::limits::{MAX_FEATURES, MAX_LAYERS, MAX_PARAMS};
 use crate::names::{CARGO_RESERVED, RUST_KEYWORDS, lookup, suggest, unknown};
 use crate::summary::thousands;
 
@@ -41,6 +41,21 @@ const INIT_WORDS: &[(&str, Init)] = &[
     ("uniform", Init::Uniform { a: 0.05 }),
 ];
 
+/// Reported once, at the first layer past the limit; later layers are not read.
+fn too_many_layers(ctx: &mut Ctx, span: Span) {
+    ctx.report(
+        Diagnostic::error(
+            ErrorCode::TooLarge,
+            format!("a model has at most {MAX_LAYERS} layers (dense, dropout and batchnorm)"),
+        )
+        .with_primary(span, format!("layer {} of the model", MAX_LAYERS + 1))
+        .with_note(
+            "the limit keeps the generated trainer's code, and its build, bounded \
+             (every layer is code of its own)",
+        ),
+    );
+}
+
 pub(crate) fn analyze(ctx: &mut Ctx, block: &Block) -> Option<Model> {
     let BlockKind::Model { name } = &block.kind else {
         return None;
@@ -53,6 +68,7 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: &Block) -> Option<Model> {
     let mut features: Option<usize> = None;
     let mut shapes_ok = true;
     let mut dense_written = false;
+    let mut layer_items = 0usize;
 
     for item in &block.items {
         match item.name.name.as_str() {
@@ -94,6 +110,14 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: &Block) -> Option<Model> {
                 loss = read_loss(ctx, item);
             }
             "dense" | "dropout" | "batchnorm" => {
+                layer_items += 1;
+                if layer_items > MAX_LAYERS {
+                    if layer_items == MAX_LAYERS + 1 {
+                        too_many_layers(ctx, item.span);
+                    }
+                    shapes_ok = false;
+                    continue;
+                }
                 dense_written |= item.name.name == "dense";
                 if loss.is_some() {
                     ctx.error(

@@ -5,7 +5,7 @@ use netc_syntax::{Diagnostic, ErrorCode, Span};
 
 use crate::ctx::Ctx;
 use crate::ir;
-use crate::{data, model, search, train};
+use crate::{consistency, data, model, precision, search, train};
 
 /// More errors than this are cut off: nobody reads the 51st, and rendering them all
 /// would make a garbage input slow to report.
@@ -38,6 +38,10 @@ pub(crate) fn analyze(file: &File) -> Result<ir::Network, Vec<Diagnostic>> {
     let ensemble = blocks
         .ensemble
         .map(|block| search::analyze_ensemble(&mut ctx, block, model.as_ref()));
+    precision::check(&mut ctx, &train.precision);
+    if let Some(Some(data)) = &data {
+        consistency::check(&mut ctx, &train, data);
+    }
 
     match (ctx.diags.is_empty(), model, data, search, ensemble) {
         (true, Some(model), data, search, ensemble) => Ok(ir::Network {

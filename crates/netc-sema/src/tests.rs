@@ -160,3 +160,51 @@ fn diagnostics_are_capped() {
             .any(|n| n.contains("more errors not shown"))
     );
 }
+
+#[test]
+fn reals_must_be_normal_numbers_of_the_model_precision() {
+    let with = |setting: &str, precision: &str| {
+        let src = format!(
+            "model m {{ input 4 dense 2 loss softmax }} train {{ {setting} precision {precision} }}"
+        );
+        check(&SourceFile::new("t.net", src)).map(|_| ())
+    };
+    let refused = |setting: &str, precision: &str| {
+        let diags = with(setting, precision).expect_err(setting);
+        assert_eq!(diags.len(), 1, "{setting}");
+        assert_eq!(diags[0].code, ErrorCode::OutOfRange, "{setting}");
+        assert!(
+            diags[0].message.contains(&format!("in {precision}")),
+            "{}",
+            diags[0].message
+        );
+    };
+    // f32: normal from 1.1754944e-38 to 3.4028235e38.
+    with("learning_rate 1.2e-38", "f32").expect("normal");
+    refused("learning_rate 1e-38", "f32"); // subnormal
+    refused("learning_rate 1e-50", "f32"); // 0
+    refused("learning_rate 3.5e38", "f32"); // infinity
+    with("learning_rate 3.4e38", "f32").expect("normal");
+    // f64 holds all of these; only its own subnormals and underflows are refused.
+    with("learning_rate 1e-50", "f64").expect("normal in f64");
+    refused("learning_rate 1e-310", "f64");
+    // A written zero is a zero, whatever its exponent.
+    with("regularize l2(0e-400) l1(0.0)", "f32").expect("zero is zero");
+    refused("regularize l2(1e-400)", "f64"); // non-zero digits, 0 even as f64
+}
+
+#[test]
+fn a_model_has_at_most_max_layers_layers() {
+    let model = |layers: usize| {
+        let mut text = String::from("model m { input 4 ");
+        for _ in 1..layers {
+            text.push_str("dense 4 relu ");
+        }
+        text.push_str("dense 2 loss softmax }");
+        text
+    };
+    check_ir(&model(crate::MAX_LAYERS));
+    check_error(&model(crate::MAX_LAYERS + 1), &[ErrorCode::TooLarge]);
+    // Far past the limit: still one error, at the first layer too many.
+    check_error(&model(10 * crate::MAX_LAYERS), &[ErrorCode::TooLarge]);
+}

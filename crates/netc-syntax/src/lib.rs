@@ -8,6 +8,7 @@ pub mod ast;
 mod convert;
 pub mod diagnostic;
 mod parser;
+pub mod read;
 pub mod render;
 pub mod span;
 #[cfg(test)]
@@ -15,5 +16,6 @@ mod tests;
 
 pub use diagnostic::{Diagnostic, ErrorCode, Label, Severity};
 pub use parser::{MAX_NESTING, parse};
+pub use read::{MAX_SPEC_BYTES, read_spec_text};
 pub use render::{render_ansi, render_plain};
 pub use span::{SourceFile, Span, Spanned};

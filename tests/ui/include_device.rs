@@ -1,0 +1,3 @@
+netc::net!(include "/dev/zero");
+
+fn main() {}
