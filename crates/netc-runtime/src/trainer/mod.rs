@@ -108,6 +108,8 @@ mod tests {
             "eval",
             "predict --weights w.safetensors",
             "bench --seconds 0",
+            "bench --seconds 1e20",
+            "train --epochs 1000000000",
         ];
         let mut text = String::new();
         for line in lines {
