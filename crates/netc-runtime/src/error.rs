@@ -17,6 +17,9 @@ pub enum Error {
     Usage(String),
     /// A checkpoint does not fit this model (other spec hash, missing tensor, wrong shape).
     Checkpoint { path: PathBuf, message: String },
+    /// The run needs more memory than it may use (`--max-memory`, or what is available);
+    /// raised before allocating, or when a fallible allocation fails.
+    Memory(String),
     /// The loss became NaN or infinite.
     Diverged {
         epoch: usize,
@@ -40,7 +43,7 @@ impl fmt::Display for Error {
         match self {
             Error::Io { path, source } => write!(f, "{}: {}", path.display(), source),
             Error::Data { path, message } => write!(f, "{}: {}", path.display(), message),
-            Error::Usage(message) => write!(f, "{message}"),
+            Error::Usage(message) | Error::Memory(message) => write!(f, "{message}"),
             Error::Checkpoint { path, message } => write!(f, "{}: {}", path.display(), message),
             Error::Diverged {
                 epoch,

@@ -8,6 +8,7 @@ use std::path::Path;
 use ndarray::Array2;
 
 use crate::data::Dataset;
+use crate::data::alloc::vec_with_capacity;
 use crate::error::Error;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -38,7 +39,7 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
             ),
         ));
     }
-    let mut class_labels = Vec::with_capacity(label_array.values.len());
+    let mut class_labels = vec_with_capacity(label_array.values.len(), labels)?;
     for (i, &value) in label_array.values.iter().enumerate() {
         if value < 0.0 || value.fract() != 0.0 || value > u32::MAX as f32 {
             return Err(Error::data(
@@ -127,10 +128,12 @@ fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
             payload.len() - expected
         ));
     }
-    let values = payload
-        .chunks_exact(element.size())
-        .map(|c| element.decode(c))
-        .collect();
+    let count = expected / element.size();
+    let mut values = Vec::new();
+    values.try_reserve_exact(count).map_err(|_| {
+        format!("cannot allocate {count} values (dimensions {dims:?}): the data does not fit in memory")
+    })?;
+    values.extend(payload.chunks_exact(element.size()).map(|c| element.decode(c)));
     Ok(IdxArray { dims, values })
 }
 

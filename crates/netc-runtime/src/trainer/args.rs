@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use netc_limits::{BENCH_MAX_SECONDS, BENCH_RUNS, EPOCHS, Limit, PATIENCE, THREADS};
 
 use crate::error::Error;
+use crate::trainer::memory::parse_size;
 
 /// One trainer invocation.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +54,8 @@ pub struct TrainArgs {
     pub no_early_stopping: bool,
     /// `--threads N`: threads per large matrix product (else `NETC_THREADS`, else 1).
     pub threads: Option<usize>,
+    /// `--max-memory SIZE` in bytes: refuse a run needing more (else what is available).
+    pub max_memory: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -100,6 +103,9 @@ train flags:
   --no-early-stopping     train every epoch despite the spec's early_stopping
   --threads N             threads per large matrix product; same results for any N
                           [default: $NETC_THREADS, else 1]
+  --max-memory SIZE       refuse to start a run whose model and data need more than SIZE
+                          bytes (K, M, G, T: powers of 1024, e.g. 512M, 8G)
+                          [default: the memory available, MemAvailable on Linux]
 
 data flags (train and eval):
   --data-dir DIR          resolve relative data paths against DIR
@@ -140,6 +146,7 @@ const TRAIN_FLAGS: &[&str] = &[
     "--patience",
     "--no-early-stopping",
     "--threads",
+    "--max-memory",
 ];
 const DATA_FLAGS: &[&str] = &[
     "--data-dir",
@@ -200,6 +207,10 @@ fn parse_train(flags: &mut Flags) -> Result<TrainArgs, Error> {
             "--patience" => args.patience = Some(flags.limited(&flag, &PATIENCE)?),
             "--no-early-stopping" => args.no_early_stopping = true,
             "--threads" => args.threads = Some(flags.limited(&flag, &THREADS)?),
+            "--max-memory" => {
+                let size = parse_size(&flags.value(&flag)?);
+                args.max_memory = Some(size.map_err(|e| Error::Usage(format!("{flag}: {e}")))?);
+            }
             _ => parse_data_flag(&flag, flags, &mut args.data)?,
         }
     }
@@ -398,7 +409,7 @@ mod tests {
             "train --epochs 3 --seed=9 --max-steps 100 --batch-info --data-dir d \
              --train-images ti --train-labels tl --test-images si --test-labels sl \
              --set learning_rate=0.1 --set momentum=0.9 --init-weights w0 --checkpoint c \
-             --metrics m --quiet --patience 4 --no-early-stopping --threads 2",
+             --metrics m --quiet --patience 4 --no-early-stopping --threads 2 --max-memory 8G",
         )
         .unwrap();
         let expected = TrainArgs {
@@ -422,6 +433,7 @@ mod tests {
             patience: Some(4),
             no_early_stopping: true,
             threads: Some(2),
+            max_memory: Some(8 << 30),
         };
         assert_eq!(command, Command::Train(expected));
         assert_eq!(
@@ -562,6 +574,10 @@ mod tests {
             "{max:?}"
         );
         assert!(parse("bench --seconds 3600").is_ok());
+        assert_eq!(
+            usage_error("train --max-memory 8X"),
+            "--max-memory: `8X` is not a size: write bytes or e.g. 512M, 8G"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod args;
 pub mod commands;
+pub mod memory;
 
 use std::process::ExitCode;
 
@@ -55,8 +56,7 @@ pub fn run<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &[String]) -> Resu
             threads,
         } => {
             use_threads(threads);
-            commands::bench::<M>(hyper, seconds, runs);
-            Ok(())
+            commands::bench::<M>(hyper, seconds, runs)
         }
         Command::Hyper => {
             say!("{}", commands::hyper_listing(&hyper).trim_end());
