@@ -131,9 +131,15 @@ fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
     let count = expected / element.size();
     let mut values = Vec::new();
     values.try_reserve_exact(count).map_err(|_| {
-        format!("cannot allocate {count} values (dimensions {dims:?}): the data does not fit in memory")
+        format!(
+            "cannot allocate {count} values (dimensions {dims:?}): the data does not fit in memory"
+        )
     })?;
-    values.extend(payload.chunks_exact(element.size()).map(|c| element.decode(c)));
+    values.extend(
+        payload
+            .chunks_exact(element.size())
+            .map(|c| element.decode(c)),
+    );
     Ok(IdxArray { dims, values })
 }
 

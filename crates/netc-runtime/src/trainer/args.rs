@@ -570,7 +570,13 @@ mod tests {
         );
         let max = parse("train --epochs 1000000 --patience 1000000").unwrap();
         assert!(
-            matches!(max, Command::Train(TrainArgs { epochs: Some(1_000_000), .. })),
+            matches!(
+                max,
+                Command::Train(TrainArgs {
+                    epochs: Some(1_000_000),
+                    ..
+                })
+            ),
             "{max:?}"
         );
         assert!(parse("bench --seconds 3600").is_ok());

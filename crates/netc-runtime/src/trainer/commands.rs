@@ -18,7 +18,11 @@ use crate::trainer::args::{EvalArgs, PredictArgs, TrainArgs};
 use crate::trainer::memory::{Budget, data_bytes, models_bytes};
 
 fn models_needing(ensemble: bool) -> &'static str {
-    if ensemble { "the ensemble's models" } else { "the model" }
+    if ensemble {
+        "the ensemble's models"
+    } else {
+        "the model"
+    }
 }
 
 pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> Result<(), Error> {

@@ -62,7 +62,11 @@ pub fn models_bytes<M: Network>() -> u64 {
 /// The loaded data, plus the bootstrap copy of the training split an ensemble makes.
 pub fn data_bytes<M: Network>(splits: &Splits) -> u64 {
     let copies = if M::ENSEMBLE.is_some() { 2 } else { 1 };
-    let sets = [Some(&splits.train), splits.validation.as_ref(), splits.test.as_ref()];
+    let sets = [
+        Some(&splits.train),
+        splits.validation.as_ref(),
+        splits.test.as_ref(),
+    ];
     let train = dataset_bytes(&splits.train).saturating_mul(copies - 1);
     sets.into_iter()
         .flatten()
@@ -98,14 +102,20 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "M" | "MB" | "MIB" => 20,
         "G" | "GB" | "GIB" => 30,
         "T" | "TB" | "TIB" => 40,
-        _ => return Err(format!("`{trimmed}` is not a size: write bytes or e.g. 512M, 8G")),
+        _ => {
+            return Err(format!(
+                "`{trimmed}` is not a size: write bytes or e.g. 512M, 8G"
+            ));
+        }
     };
     let value: f64 = number
         .parse()
         .map_err(|_| format!("`{trimmed}` is not a size: write bytes or e.g. 512M, 8G"))?;
     let size = value * (1u64 << shift) as f64;
     if !(size >= 1.0 && size < u64::MAX as f64) {
-        return Err(format!("`{trimmed}` is not a size between 1 byte and 16 EiB"));
+        return Err(format!(
+            "`{trimmed}` is not a size between 1 byte and 16 EiB"
+        ));
     }
     Ok(size as u64)
 }
@@ -166,8 +176,14 @@ mod tests {
             "not enough memory for the model and its data: 4.0 TB needed, but --max-memory is \
              536.9 MB; use a smaller batch or model, or raise --max-memory"
         );
-        let error = Budget::Available(1 << 30).check(u64::MAX, "the model").unwrap_err();
-        assert!(error.to_string().contains("available memory (MemAvailable) is 1.1 GB"));
+        let error = Budget::Available(1 << 30)
+            .check(u64::MAX, "the model")
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("available memory (MemAvailable) is 1.1 GB")
+        );
     }
 
     #[test]
