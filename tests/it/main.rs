@@ -11,6 +11,7 @@ mod ensemble;
 mod formulas;
 mod fuzz;
 mod gradcheck;
+mod limits;
 mod losses;
 mod optimizers;
 mod parse;

@@ -58,6 +58,14 @@ pub fn module(plan: &Plan) -> TokenStream {
     let optimizer_fns = optimizer::helper_fns(plan);
     let dropout_fns = dropout::helper_fns(plan);
     let precision = crate::plan::precision_items(net);
+    // The buffers this model allocates (exactly what sema's estimate counts, a test holds
+    // them equal) plus the full-batch solver's vectors, which only sema estimates.
+    let memory = netc_sema::memory::estimate(net);
+    let model_bytes = proc_macro2::Literal::u64_unsuffixed(
+        model::buffer_values(plan)
+            .saturating_mul(memory.float_bytes)
+            .saturating_add(memory.solver),
+    );
     quote! {
         #[allow(clippy::all, clippy::pedantic, dead_code, unused_parens, non_upper_case_globals)]
         pub mod #name {
@@ -88,6 +96,7 @@ pub fn module(plan: &Plan) -> TokenStream {
                 const OUTPUT: usize = OUTPUT;
                 const BATCH: usize = BATCH;
                 const TRAIN_FLOPS_PER_SAMPLE: u64 = #train_flops;
+                const MODEL_BYTES: u64 = #model_bytes;
                 const META: rt::ModelMeta = rt::ModelMeta {
                     name: #name_str,
                     spec_hash: #spec_hash,

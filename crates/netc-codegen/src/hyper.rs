@@ -12,7 +12,7 @@ pub struct Field {
     pub default: TokenStream,
     /// Condition on `value: f64` that must hold, and the message when it does not.
     pub valid: TokenStream,
-    pub expected: &'static str,
+    pub expected: String,
 }
 
 impl Field {
@@ -21,14 +21,14 @@ impl Field {
         name: impl Into<String>,
         default: f64,
         valid: TokenStream,
-        expected: &'static str,
+        expected: impl Into<String>,
     ) -> Field {
         Field {
             name: name.into(),
             ty: quote!(F),
             default: float_lit(default),
             valid,
-            expected,
+            expected: expected.into(),
         }
     }
 
@@ -61,7 +61,7 @@ pub fn hyper(plan: &Plan) -> TokenStream {
     let types: Vec<_> = fields.iter().map(|f| &f.ty).collect();
     let defaults: Vec<_> = fields.iter().map(|f| &f.default).collect();
     let valid: Vec<_> = fields.iter().map(|f| &f.valid).collect();
-    let expected: Vec<_> = fields.iter().map(|f| f.expected).collect();
+    let expected: Vec<_> = fields.iter().map(|f| f.expected.as_str()).collect();
     quote! {
         /// Scalar hyperparameters; `Default` holds the spec's values.
         #[derive(Clone, Debug, PartialEq)]
@@ -118,18 +118,22 @@ fn fields(plan: &Plan) -> Vec<Field> {
         ty: quote!(F),
         default: float_lit(train.learning_rate.base),
         valid: quote!(value > 0.0),
-        expected: "a number > 0",
+        expected: "a number > 0".to_owned(),
     }];
     fields.extend(crate::optimizer::hyper_fields(plan));
     fields.extend(crate::schedule::hyper_fields(plan));
     fields.extend(crate::regularize::hyper_fields(plan));
     fields.extend(crate::dropout::hyper_fields(plan));
+    // The same range as the spec's `epochs` and the trainer's `--epochs` (one shared table).
+    let epochs = netc_limits::EPOCHS;
+    let min = proc_macro2::Literal::f64_unsuffixed(epochs.min as f64);
+    let max = proc_macro2::Literal::f64_unsuffixed(epochs.max as f64);
     fields.push(Field {
         name: "epochs".to_owned(),
         ty: quote!(usize),
         default: usize_lit(train.epochs),
-        valid: quote!(value >= 1.0 && value.fract() == 0.0 && value <= 1e9),
-        expected: "a whole number >= 1",
+        valid: quote!(value >= #min && value.fract() == 0.0 && value <= #max),
+        expected: format!("a whole number {}", epochs.range_text()),
     });
     fields
 }

@@ -13,6 +13,8 @@ pub(crate) struct Buffer {
     field: Ident,
     ty: TokenStream,
     init: TokenStream,
+    /// Values it holds (of the model's float type).
+    len: usize,
 }
 
 /// A `rows × cols` buffer (`cols` may be 1-D when `rows` is `None`).
@@ -41,12 +43,14 @@ pub(crate) fn buffer(
             field: field.clone(),
             ty,
             init: inline_init,
+            len,
         }
     } else {
         Buffer {
             field: field.clone(),
             ty: quote!(::std::boxed::Box<#ty>),
             init: boxed_init,
+            len,
         }
     }
 }
@@ -116,6 +120,12 @@ fn all_buffers(plan: &Plan) -> Vec<Buffer> {
         buffers.extend(crate::batchnorm::buffers(plan, layer));
     }
     buffers
+}
+
+/// Values (of the float type) in every buffer of the model: what sema's memory estimate
+/// counts as parameters and activations, held to it by a test.
+pub(crate) fn buffer_values(plan: &Plan) -> u64 {
+    all_buffers(plan).iter().map(|b| b.len as u64).sum()
 }
 
 /// `pub struct Model`, its inherent helpers, and the allocation helpers it uses.

@@ -23,7 +23,8 @@ pub fn preprocess(net: &ir::Network) -> Option<ir::PreprocessKind> {
 }
 
 /// `batch full`: rows per `gradient` call when the runtime sums the whole training set.
-pub const FULL_BATCH_CHUNK: usize = 256;
+/// Sema's memory estimate sizes the buffers by the same constant.
+pub const FULL_BATCH_CHUNK: usize = netc_sema::memory::FULL_BATCH_CHUNK;
 /// Buffers up to this many floats live inline in the model struct; larger ones are boxed
 /// (a large inline array would be built on the stack in `new`).
 pub const INLINE_MAX: usize = 4096;

@@ -338,3 +338,39 @@ fn idents(tokens: proc_macro2::TokenStream) -> Vec<String> {
         })
         .collect()
 }
+
+/// Sema's memory estimate (what `netc check` prints and `MODEL_BYTES` carries) counts exactly
+/// the buffers the generated model allocates, for every spec and every accepted corpus file.
+#[test]
+fn memory_estimate_matches_the_generated_buffers() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let mut checked = 0;
+    for dir in ["specs", "tests/corpus/ok"] {
+        let mut paths: Vec<_> = std::fs::read_dir(format!("{root}/{dir}"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "net"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let file = netc_syntax::SourceFile::new(path.display().to_string(), text);
+            let Ok(net) = netc_sema::check(&file) else {
+                continue;
+            };
+            let Ok(plan) = crate::plan::Plan::new(&net, &Options::default()) else {
+                continue;
+            };
+            let memory = netc_sema::memory::estimate(&net);
+            let generated = crate::model::buffer_values(&plan) * memory.float_bytes;
+            assert_eq!(
+                memory.parameters + memory.activations,
+                generated,
+                "{}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} specs checked");
+}

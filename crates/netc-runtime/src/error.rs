@@ -22,6 +22,9 @@ pub enum Error {
         signal: i32,
         state: Option<PathBuf>,
     },
+    /// The run needs more memory than it may use (`--max-memory`, or what is available);
+    /// raised before allocating, or when a fallible allocation fails.
+    Memory(String),
     /// The loss became NaN or infinite.
     Diverged {
         epoch: usize,
@@ -45,7 +48,7 @@ impl fmt::Display for Error {
         match self {
             Error::Io { path, source } => write!(f, "{}: {}", path.display(), source),
             Error::Data { path, message } => write!(f, "{}: {}", path.display(), message),
-            Error::Usage(message) => write!(f, "{message}"),
+            Error::Usage(message) | Error::Memory(message) => write!(f, "{message}"),
             Error::Checkpoint { path, message } => write!(f, "{}: {}", path.display(), message),
             Error::Interrupted { signal, state } => {
                 let name = match signal {

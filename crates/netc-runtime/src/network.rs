@@ -133,6 +133,9 @@ pub trait Network: Sized {
     const BATCH: usize;
     /// Training FLOPs per sample (for GFLOP/s reports).
     const TRAIN_FLOPS_PER_SAMPLE: u64;
+    /// Bytes one model needs to train besides the data (its buffers and a full-batch solver's
+    /// vectors; `netc check` prints it): the trainer refuses a run that cannot fit.
+    const MODEL_BYTES: u64;
     const META: ModelMeta;
     const OUTPUT_KIND: OutputKind;
     /// The targets `train_step` takes: class labels (default) or `OUTPUT` values per sample.

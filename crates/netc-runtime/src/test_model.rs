@@ -102,6 +102,8 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
     const OUTPUT: usize = 3;
     const BATCH: usize = 8;
     const TRAIN_FLOPS_PER_SAMPLE: u64 = 6 * 12;
+    // 15 f32 parameters and their gradients, 3 outputs for 8 rows.
+    const MODEL_BYTES: u64 = (2 * 15 + 8 * 3) * 4;
     const META: ModelMeta = if OTHER {
         ModelMeta {
             name: "other",
@@ -375,6 +377,7 @@ impl Network for Scripted {
     const OUTPUT: usize = 2;
     const BATCH: usize = 2;
     const TRAIN_FLOPS_PER_SAMPLE: u64 = 1;
+    const MODEL_BYTES: u64 = 0;
     const META: ModelMeta = ModelMeta {
         name: "scripted",
         spec_hash: "5c21e7ed",

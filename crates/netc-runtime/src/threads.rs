@@ -14,7 +14,7 @@ use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 /// The most threads [`set_threads`] accepts (larger requests are clamped).
-pub const MAX_THREADS: usize = 16;
+pub const MAX_THREADS: usize = netc_limits::THREADS.max as usize;
 
 /// The environment variable read (once) when [`set_threads`] was not called.
 pub const THREADS_VAR: &str = "NETC_THREADS";

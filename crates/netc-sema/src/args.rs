@@ -334,6 +334,11 @@ pub(crate) fn count(ctx: &mut Ctx, value: &Value, what: &str, min: u64, max: u64
     integer(ctx, number, what, min, max)
 }
 
+/// A whole number within one of the shared limits (`netc_limits`), named as it names itself.
+pub(crate) fn limited(ctx: &mut Ctx, value: &Value, limit: &crate::limits::Limit) -> Option<u64> {
+    count(ctx, value, limit.what, limit.min, limit.max)
+}
+
 pub(crate) fn integer(
     ctx: &mut Ctx,
     number: &Number,

@@ -13,6 +13,7 @@ mod data;
 pub mod ir;
 mod items;
 mod limits;
+pub mod memory;
 mod model;
 mod names;
 mod precision;

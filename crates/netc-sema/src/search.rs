@@ -65,7 +65,7 @@ pub(crate) fn analyze_search(
                     &mut search.coarse_epochs,
                     epochs,
                     "coarse epochs",
-                    1_000_000,
+                    crate::limits::EPOCHS.max,
                 );
             }
             "fine" => {
@@ -82,7 +82,7 @@ pub(crate) fn analyze_search(
                     &mut search.fine_epochs,
                     epochs,
                     "fine epochs",
-                    1_000_000,
+                    crate::limits::EPOCHS.max,
                 );
             }
             _ => {

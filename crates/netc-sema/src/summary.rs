@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use crate::ir::*;
+use crate::memory::human_bytes;
 
 pub fn summary(net: &Network) -> String {
     let mut out = String::new();
@@ -31,7 +32,53 @@ pub fn summary(net: &Network) -> String {
             thousands(models * net.model.total_params as u64)
         );
     }
+    memory_block(&mut out, net);
     out
+}
+
+/// What training needs in memory besides the data set (the trainer adds the data's size and
+/// refuses a run that cannot fit).
+fn memory_block(out: &mut String, net: &Network) {
+    let memory = crate::memory::estimate(net);
+    let (b, f) = (memory.float_bytes, memory.float_bytes * 8);
+    let slots = match memory.copies - 2 {
+        0 => String::new(),
+        1 => ", 1 optimizer slot".to_string(),
+        n => format!(", {n} optimizer slots"),
+    };
+    out.push_str("
+memory (estimate, besides the data set):
+");
+    let _ = writeln!(
+        out,
+        "  parameters:  {} (each value ×{}: itself, its gradient{slots}; f{f})",
+        human_bytes(memory.parameters),
+        memory.copies,
+    );
+    let _ = writeln!(
+        out,
+        "  activations: {} ({} rows of {b}-byte values)",
+        human_bytes(memory.activations),
+        memory.batch
+    );
+    if memory.solver > 0 {
+        let _ = writeln!(out, "  solver:      {}", human_bytes(memory.solver));
+    }
+    let model = memory.model();
+    match &net.ensemble {
+        Some(ensemble) => {
+            let models = ensemble.models as u64;
+            let _ = writeln!(
+                out,
+                "  total:       {} ({models} models × {})",
+                human_bytes(model.saturating_mul(models)),
+                human_bytes(model)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  total:       {}", human_bytes(model));
+        }
+    }
 }
 
 /// `1234567` → `1,234,567`.

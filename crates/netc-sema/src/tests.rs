@@ -131,6 +131,33 @@ fn huge_sizes_are_errors() {
     );
 }
 
+/// The spec refuses what the trainer's flags and `--set` refuse (one table, `netc_limits`),
+/// naming the limit.
+#[test]
+fn counts_are_held_to_the_shared_limits() {
+    for (src, message) in [
+        (
+            "model m { input 4 dense 2 loss softmax } train { epochs 1000000000 }",
+            "epochs must be at most 1,000,000, found 1000000000",
+        ),
+        (
+            "model m { input 4 dense 2 loss softmax } train { batch 1000001 }",
+            "the batch size must be at most 1,000,000, found 1000001",
+        ),
+    ] {
+        let file = SourceFile::new("test.net", src);
+        let diags = check(&file).expect_err("expected errors");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, ErrorCode::OutOfRange);
+        assert_eq!(diags[0].message, message);
+    }
+    // Counts are written as integers in a spec: `1e9` is refused as not one.
+    check_error(
+        "model m { input 4 dense 2 loss softmax } train { epochs 1e9 }",
+        &[ErrorCode::OutOfRange],
+    );
+}
+
 #[test]
 fn every_construct_of_the_issue_lands_in_the_ir() {
     insta::assert_snapshot!(check_ir(

@@ -8,7 +8,7 @@ use crate::args::{self, Args, Signature};
 use crate::ctx::Ctx;
 use crate::ir::*;
 use crate::items::{Items, Written};
-use crate::limits::NEWTON_MAX_PARAMS;
+use crate::limits::{self, NEWTON_MAX_PARAMS};
 use crate::names::{lookup, unknown};
 use crate::summary::thousands;
 
@@ -114,7 +114,7 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: Option<&Block>, model: Option<&Model
         match name {
             "epochs" => {
                 if let Some(v) = single(ctx, item, "a number of epochs") {
-                    train.epochs = args::count(ctx, v, "epochs", 1, 1_000_000)
+                    train.epochs = args::limited(ctx, v, &limits::EPOCHS)
                         .map_or(train.epochs, |n| n as usize);
                 }
             }
@@ -211,7 +211,7 @@ fn batch(ctx: &mut Ctx, value: &Value) -> Option<BatchSize> {
                 );
                 return None;
             }
-            args::count(ctx, value, "the batch size", 1, 1_000_000)
+            args::limited(ctx, value, &limits::BATCH)
                 .map(|n| BatchSize::Size(n as usize))
         }
         _ => {
@@ -617,7 +617,7 @@ fn early_stopping(ctx: &mut Ctx, item: &Item) -> Option<EarlyStopping> {
         &Signature::with_named(1, &["patience", "monitor", "min_delta"]),
     );
     let patience = args.get("patience").map_or(Some(5), |v| {
-        args::count(ctx, v, "patience", 1, 1_000_000).map(|n| n as usize)
+        args::limited(ctx, v, &limits::PATIENCE).map(|n| n as usize)
     });
     let monitor = args.get("monitor").map_or(Some(Metric::ValLoss), |v| {
         args::word(ctx, v, "the metric").and_then(|(w, s)| lookup(ctx, METRICS, w, s, "metric"))

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use ndarray::Array2;
 
+use crate::data::alloc::vec_with_capacity;
 use crate::data::{Dataset, Origin};
 use crate::error::Error;
 
@@ -21,8 +22,8 @@ pub fn load_csv(path: &Path, label_column: i64, header: bool) -> Result<Dataset,
             format!("label column {label_column} does not exist: the file has {columns} columns"),
         )
     })?;
-    let mut x = Vec::with_capacity(table.rows.len() * (columns - 1));
-    let mut labels = Vec::with_capacity(table.rows.len());
+    let mut x = vec_with_capacity(table.rows.len() * (columns - 1), path)?;
+    let mut labels = vec_with_capacity(table.rows.len(), path)?;
     for (line, row) in &table.rows {
         for (c, &value) in row.iter().enumerate() {
             if c != label_index {
@@ -78,8 +79,8 @@ pub fn load_csv_targets(
         ));
     }
     let rows = table.rows.len();
-    let mut x = Vec::with_capacity(rows * (columns - width));
-    let mut targets = Vec::with_capacity(rows * width);
+    let mut x = vec_with_capacity(rows * (columns - width), path)?;
+    let mut targets = vec_with_capacity(rows * width, path)?;
     for (_, row) in &table.rows {
         x.extend(row[..start].iter().chain(&row[end + 1..]));
         targets.extend_from_slice(&row[start..=end]);
@@ -95,7 +96,8 @@ pub fn load_csv_targets(
 pub fn load_csv_features(path: &Path, header: bool) -> Result<Array2<f32>, Error> {
     let table = read_table(path, header)?;
     let rows = table.rows.len();
-    let values = table.rows.into_iter().flat_map(|(_, row)| row).collect();
+    let mut values = vec_with_capacity(rows * table.columns, path)?;
+    values.extend(table.rows.into_iter().flat_map(|(_, row)| row));
     Array2::from_shape_vec((rows, table.columns), values)
         .map_err(|e| Error::data(path, e.to_string()))
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use ndarray::Array2;
 
+use crate::data::alloc::vec_with_capacity;
 use crate::data::{Dataset, Origin};
 use crate::error::Error;
 
@@ -38,7 +39,7 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
             ),
         ));
     }
-    let mut class_labels = Vec::with_capacity(label_array.values.len());
+    let mut class_labels = vec_with_capacity(label_array.values.len(), labels)?;
     for (i, &value) in label_array.values.iter().enumerate() {
         if value < 0.0 || value.fract() != 0.0 || value > u32::MAX as f32 {
             return Err(Error::data(
@@ -148,7 +149,10 @@ fn decode_idx(
     } else {
         expected.min(READ_AHEAD)
     };
-    let mut payload = Vec::with_capacity(reserve);
+    let mut payload = Vec::new();
+    payload.try_reserve_exact(reserve).map_err(|_| {
+        format!("cannot allocate {reserve} bytes (dimensions {dims:?}): the data does not fit in memory")
+    })?;
     reader
         .take(expected as u64 + 1)
         .read_to_end(&mut payload)
@@ -195,7 +199,11 @@ fn check_payload_size(
 /// dimension.
 fn decode_values(payload: &[u8], element: ElementType, dims: &[usize]) -> Result<Vec<f32>, String> {
     let per_record: usize = dims[1..].iter().product();
-    let mut values = Vec::with_capacity(payload.len() / element.size());
+    let count = payload.len() / element.size();
+    let mut values = Vec::new();
+    values.try_reserve_exact(count).map_err(|_| {
+        format!("cannot allocate {count} values (dimensions {dims:?}): the data does not fit in memory")
+    })?;
     for (at, bytes) in payload.chunks_exact(element.size()).enumerate() {
         let value = element.decode(bytes);
         if !value.is_finite() {

@@ -1,5 +1,6 @@
 //! Loading, splitting and batching training data.
 
+mod alloc;
 mod batcher;
 mod csv;
 mod dataset;

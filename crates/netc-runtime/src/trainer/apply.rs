@@ -21,7 +21,7 @@ pub fn apply_train_args<M: Network>(
     for (name, value) in &args.set {
         hyper.set(name, *value)?;
         if name == EPOCHS {
-            cfg.epochs = whole_number(name, *value)?;
+            cfg.epochs = epochs(*value)?;
         }
     }
     if let Some(epochs) = args.epochs {
@@ -173,12 +173,16 @@ fn pair(
     }
 }
 
-fn whole_number(name: &str, value: f64) -> Result<usize, Error> {
-    if value >= 0.0 && value.fract() == 0.0 && value <= usize::MAX as f64 {
+/// `--set epochs=N`, held to the spec's range (the model's own `Hyper::set` should agree; this
+/// keeps the run's per-epoch bookkeeping bounded whatever a model accepts).
+fn epochs(value: f64) -> Result<usize, Error> {
+    let limit = netc_limits::EPOCHS;
+    if limit.contains_f64(value) {
         Ok(value as usize)
     } else {
         Err(Error::Usage(format!(
-            "`{name}` must be a whole number, not {value}"
+            "`epochs` must be a whole number {}, not {value}",
+            limit.range_text()
         )))
     }
 }
@@ -213,6 +217,19 @@ mod tests {
             early_stopping: None,
             monitor: MonitorConfig::default(),
             save: SaveConfig::default(),
+        }
+    }
+
+    /// `--set epochs=1e9` once set 10⁹ epochs and aborted reserving a report per epoch.
+    #[test]
+    fn set_epochs_is_held_to_the_shared_limit() {
+        assert_eq!(epochs(1e6).unwrap(), 1_000_000);
+        for value in [1e9, 0.0, 2.5, f64::INFINITY] {
+            let error = epochs(value).unwrap_err().to_string();
+            assert!(
+                error.contains("`epochs` must be a whole number between 1 and 1000000"),
+                "{error}"
+            );
         }
     }
 

@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
+use netc_limits::{BENCH_MAX_SECONDS, BENCH_RUNS, EPOCHS, Limit, PATIENCE, THREADS};
+
 use crate::error::Error;
-use crate::threads::MAX_THREADS;
+use crate::trainer::memory::parse_size;
 
 /// One trainer invocation (parsed once per process, so the size of `Train` does not matter).
 #[allow(clippy::large_enum_variant)]
@@ -60,6 +62,8 @@ pub struct TrainArgs {
     pub state: Option<PathBuf>,
     /// `--resume FILE`: continue the run saved there.
     pub resume: Option<PathBuf>,
+    /// `--max-memory SIZE` in bytes: refuse a run needing more (else what is available).
+    pub max_memory: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -113,6 +117,9 @@ train flags:
                           [default: the --resume file, else <model>.state.safetensors]
   --resume FILE           continue the run saved there, to exactly the result the
                           uninterrupted run would have had (same flags as its start)
+  --max-memory SIZE       refuse to start a run whose model and data need more than SIZE
+                          bytes (K, M, G, T: powers of 1024, e.g. 512M, 8G)
+                          [default: the memory available, MemAvailable on Linux]
 
 data flags (train and eval):
   --data-dir DIR          resolve relative data paths against DIR
@@ -156,6 +163,7 @@ const TRAIN_FLAGS: &[&str] = &[
     "--save-every",
     "--state",
     "--resume",
+    "--max-memory",
 ];
 const DATA_FLAGS: &[&str] = &[
     "--data-dir",
@@ -204,7 +212,7 @@ fn parse_train(flags: &mut Flags) -> Result<TrainArgs, Error> {
     let valid: Vec<&str> = TRAIN_FLAGS.iter().chain(DATA_FLAGS).copied().collect();
     while let Some(flag) = flags.next_flag(&valid)? {
         match flag.as_str() {
-            "--epochs" => args.epochs = Some(flags.number(&flag)?),
+            "--epochs" => args.epochs = Some(flags.limited(&flag, &EPOCHS)?),
             "--seed" => args.seed = Some(flags.number(&flag)?),
             "--max-steps" => args.max_steps = Some(flags.number(&flag)?),
             "--batch-info" => args.batch_info = true,
@@ -213,12 +221,16 @@ fn parse_train(flags: &mut Flags) -> Result<TrainArgs, Error> {
             "--checkpoint" => args.checkpoint = Some(flags.path(&flag)?),
             "--metrics" => args.metrics = Some(flags.path(&flag)?),
             "--quiet" => args.quiet = true,
-            "--patience" => args.patience = Some(flags.number(&flag)?),
+            "--patience" => args.patience = Some(flags.limited(&flag, &PATIENCE)?),
             "--no-early-stopping" => args.no_early_stopping = true,
-            "--threads" => args.threads = Some(thread_count(flags, &flag)?),
             "--save-every" => args.save_every = Some(save_interval(flags, &flag)?),
             "--state" => args.state = Some(flags.path(&flag)?),
             "--resume" => args.resume = Some(flags.path(&flag)?),
+            "--threads" => args.threads = Some(flags.limited(&flag, &THREADS)?),
+            "--max-memory" => {
+                let size = parse_size(&flags.value(&flag)?);
+                args.max_memory = Some(size.map_err(|e| Error::Usage(format!("{flag}: {e}")))?);
+            }
             _ => parse_data_flag(&flag, flags, &mut args.data)?,
         }
     }
@@ -290,31 +302,21 @@ fn parse_bench(flags: &mut Flags) -> Result<Command, Error> {
     while let Some(flag) = flags.next_flag(BENCH_FLAGS)? {
         match flag.as_str() {
             "--seconds" => seconds = flags.number(&flag)?,
-            "--threads" => threads = Some(thread_count(flags, &flag)?),
-            _ => runs = flags.number(&flag)?,
+            "--threads" => threads = Some(flags.limited(&flag, &THREADS)?),
+            _ => runs = flags.limited(&flag, &BENCH_RUNS)?,
         }
     }
-    if !(seconds.is_finite() && seconds > 0.0) || runs == 0 {
-        return Err(Error::Usage(
-            "bench needs --seconds > 0 and --runs ≥ 1".into(),
-        ));
+    // `!(…)` so NaN is refused too; the cap keeps the timer's `Duration` representable.
+    if !(seconds > 0.0 && seconds <= BENCH_MAX_SECONDS) {
+        return Err(Error::Usage(format!(
+            "--seconds must be > 0 and at most {BENCH_MAX_SECONDS}, got {seconds}"
+        )));
     }
     Ok(Command::Bench {
         seconds,
         runs,
         threads,
     })
-}
-
-/// `--threads N` with 1 ≤ N ≤ `MAX_THREADS`.
-fn thread_count(flags: &mut Flags, flag: &str) -> Result<usize, Error> {
-    let threads: usize = flags.number(flag)?;
-    if !(1..=MAX_THREADS).contains(&threads) {
-        return Err(Error::Usage(format!(
-            "{flag} must be between 1 and {MAX_THREADS}, got {threads}"
-        )));
-    }
-    Ok(threads)
 }
 
 fn parse_data_flag(flag: &str, flags: &mut Flags, data: &mut DataArgs) -> Result<(), Error> {
@@ -418,6 +420,19 @@ impl<'a> Flags<'a> {
             .parse()
             .map_err(|_| Error::Usage(format!("{flag}: `{value}` is not a valid number")))
     }
+
+    /// A whole number within one of the shared limits (the spec's own range for the value).
+    fn limited<T: TryFrom<u64>>(&mut self, flag: &str, limit: &Limit) -> Result<T, Error> {
+        let value: u64 = self.number(flag)?;
+        if !limit.contains(value) {
+            return Err(Error::Usage(format!(
+                "{flag} must be {}, got {value}",
+                limit.range_text()
+            )));
+        }
+        // In range means it fits: every limit's maximum is far below `usize::MAX`.
+        T::try_from(value).map_err(|_| Error::Usage(format!("{flag}: {value} is too large")))
+    }
 }
 
 #[cfg(test)]
@@ -443,7 +458,7 @@ mod tests {
              --train-images ti --train-labels tl --test-images si --test-labels sl \
              --set learning_rate=0.1 --set momentum=0.9 --init-weights w0 --checkpoint c \
              --metrics m --quiet --patience 4 --no-early-stopping --threads 2 \
-             --save-every 50 steps --state s --resume r",
+             --save-every 50 steps --state s --resume r --max-memory 8G",
         )
         .unwrap();
         let expected = TrainArgs {
@@ -470,6 +485,7 @@ mod tests {
             save_every: Some(crate::config::Interval::Steps(50)),
             state: Some("s".into()),
             resume: Some("r".into()),
+            max_memory: Some(8 << 30),
         };
         assert_eq!(command, Command::Train(expected));
         assert_eq!(
@@ -563,7 +579,10 @@ mod tests {
             usage_error("predict --weights w --input i --epochs 2")
                 .starts_with("unknown flag `--epochs` for `predict`")
         );
-        assert!(usage_error("bench --runs 0").contains("--runs ≥ 1"));
+        assert_eq!(
+            usage_error("bench --runs 0"),
+            "--runs must be between 1 and 1000, got 0"
+        );
         assert_eq!(
             usage_error("bench --threads 0"),
             "--threads must be between 1 and 16, got 0"
@@ -573,6 +592,50 @@ mod tests {
             "--threads must be between 1 and 16, got 17"
         );
         assert!(usage_error("hyper extra").starts_with("unexpected argument `extra` for `hyper`"));
+    }
+
+    /// Flags share the spec's limits (`netc_limits`): a value out of range is a usage error
+    /// naming the range, before anything allocates or overflows (`--epochs 1e9` once aborted
+    /// reserving a report per epoch; `--seconds 1e20` panicked in `Duration::from_secs_f64`).
+    #[test]
+    fn counts_out_of_the_shared_limits_are_usage_errors() {
+        assert_eq!(
+            usage_error("train --epochs 1000000000"),
+            "--epochs must be between 1 and 1000000, got 1000000000"
+        );
+        assert_eq!(
+            usage_error("train --epochs 0"),
+            "--epochs must be between 1 and 1000000, got 0"
+        );
+        assert_eq!(
+            usage_error("train --patience 2000000"),
+            "--patience must be between 1 and 1000000, got 2000000"
+        );
+        assert_eq!(
+            usage_error("bench --seconds 1e20"),
+            "--seconds must be > 0 and at most 3600, got 100000000000000000000"
+        );
+        assert!(usage_error("bench --seconds NaN").starts_with("--seconds must be > 0"));
+        assert_eq!(
+            usage_error("bench --runs 1001"),
+            "--runs must be between 1 and 1000, got 1001"
+        );
+        let max = parse("train --epochs 1000000 --patience 1000000").unwrap();
+        assert!(
+            matches!(
+                max,
+                Command::Train(TrainArgs {
+                    epochs: Some(1_000_000),
+                    ..
+                })
+            ),
+            "{max:?}"
+        );
+        assert!(parse("bench --seconds 3600").is_ok());
+        assert_eq!(
+            usage_error("train --max-memory 8X"),
+            "--max-memory: `8X` is not a size: write bytes or e.g. 512M, 8G"
+        );
     }
 
     #[test]

@@ -15,14 +15,28 @@ use crate::network::{Hyperparams, Network};
 use crate::report::group_thousands;
 use crate::trainer::apply::{apply_data_args, apply_train_args, no_data_block};
 use crate::trainer::args::{EvalArgs, PredictArgs, TrainArgs};
+use crate::trainer::memory::{Budget, data_bytes, models_bytes};
+
+fn models_needing(ensemble: bool) -> &'static str {
+    if ensemble {
+        "the ensemble's models"
+    } else {
+        "the model"
+    }
+}
 
 pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> Result<(), Error> {
     let (cfg, hyper) = apply_train_args::<M>(cfg, hyper, args)?;
     // From here a SIGINT/SIGTERM saves the run state and stops at the next step boundary.
     crate::interrupt::install();
     let data = cfg.data.as_ref().ok_or_else(no_data_block)?;
+    // Measured before loading, so the data's share is not already gone from it.
+    let budget = Budget::new(args.max_memory);
+    budget.check(models_bytes::<M>(), models_needing(M::ENSEMBLE.is_some()))?;
     let splits = load_splits(data, cfg.seed)?;
     check_all::<M>(&splits)?;
+    let needed = models_bytes::<M>().saturating_add(data_bytes::<M>(&splits));
+    budget.check(needed, "the model and its data")?;
     if args.batch_info {
         say!("{}", batch_info::<M>(&splits));
     }
@@ -138,6 +152,7 @@ enum Predictor<M: Network> {
 
 impl<M: Network> Predictor<M> {
     fn load(hyper: M::Hyper, seed: u64, weights: &Path) -> Result<Predictor<M>, Error> {
+        Budget::new(None).check(models_bytes::<M>(), models_needing(M::ENSEMBLE.is_some()))?;
         match M::ENSEMBLE {
             Some(config) => load_ensemble(&hyper, config, weights).map(Predictor::Ensemble),
             None => {
@@ -170,7 +185,8 @@ impl<M: Network> Predictor<M> {
     }
 }
 
-pub fn bench<M: Network>(hyper: M::Hyper, seconds: f64, runs: usize) {
+pub fn bench<M: Network>(hyper: M::Hyper, seconds: f64, runs: usize) -> Result<(), Error> {
+    Budget::new(None).check(M::MODEL_BYTES, "the model")?;
     let threads = crate::threads::threads();
     if threads > 1 {
         // Only when not the default, so the single-threaded output stays as it was.
@@ -185,6 +201,7 @@ pub fn bench<M: Network>(hyper: M::Hyper, seconds: f64, runs: usize) {
         );
     }
     say!("{}", report.summary_line(seconds));
+    Ok(())
 }
 
 /// `name = value`, one line per hyperparameter.
@@ -400,6 +417,39 @@ mod tests {
         assert!(
             matches!(&error, Error::Usage(m) if m.contains("no data block")),
             "{error:?}"
+        );
+    }
+
+    /// A run that cannot fit is refused before anything is allocated: the model's own figure
+    /// before the data is read (the data file here does not exist), then model plus data.
+    #[test]
+    fn a_run_over_max_memory_is_refused_before_allocating() {
+        let missing = spec_config(Path::new("no/such/file.csv"));
+        let error = run::<LogReg>(
+            missing,
+            LogRegHyper::default(),
+            &args("train --quiet --max-memory 100"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "not enough memory for the model: 216 B needed, but --max-memory is 100 B; use a \
+             smaller batch or model, or raise --max-memory"
+        );
+        let csv = write_training_csv("trainer-memory.csv", 120);
+        let error = run::<LogReg>(
+            spec_config(&csv),
+            LogRegHyper::default(),
+            &args("train --quiet --max-memory 1K"),
+        )
+        .unwrap_err();
+        assert!(matches!(error, Error::Memory(_)), "{error:?}");
+        // 216 B of model, 120 rows × (4 features + label) × 4 B of data.
+        assert!(
+            error
+                .to_string()
+                .starts_with("not enough memory for the model and its data: 2.6 kB needed, but --max-memory is 1.0 kB"),
+            "{error}"
         );
     }
 

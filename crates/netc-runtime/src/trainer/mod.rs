@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod args;
 pub mod commands;
+pub mod memory;
 
 use std::process::ExitCode;
 
@@ -60,8 +61,7 @@ pub fn run<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &[String]) -> Resu
             threads,
         } => {
             use_threads(threads);
-            commands::bench::<M>(hyper, seconds, runs);
-            Ok(())
+            commands::bench::<M>(hyper, seconds, runs)
         }
         Command::Hyper => {
             say!("{}", commands::hyper_listing(&hyper).trim_end());
@@ -113,6 +113,8 @@ mod tests {
             "eval",
             "predict --weights w.safetensors",
             "bench --seconds 0",
+            "bench --seconds 1e20",
+            "train --epochs 1000000000",
         ];
         let mut text = String::new();
         for line in lines {
