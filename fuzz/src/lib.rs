@@ -90,35 +90,3 @@ pub fn check_diagnostics(src: &netc_syntax::SourceFile, diagnostics: &[netc_synt
     let _ = netc_syntax::render_plain(src, diagnostics);
     let _ = netc_syntax::render_ansi(src, diagnostics);
 }
-
-/// Known bug, reported and left to the runtime's owner (`artifacts-found/README.md`):
-/// `load_idx_features` multiplies the sizes after the first without overflow checks, so an
-/// IDX file whose first size is 0 (or with a 0 after the overflowing ones) and whose other
-/// sizes overflow `usize` panics in a build with overflow checks (and in one without, returns
-/// a wrapped column count). True for exactly those files (gzipped or not), so the target skips
-/// them and fuzzing goes on; delete this filter once the loader checks that product.
-pub fn known_idx_features_overflow(bytes: &[u8]) -> bool {
-    use std::io::Read;
-    let decoded;
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        if flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).is_err() {
-            return false;
-        }
-        decoded = out;
-        &decoded[..]
-    } else {
-        bytes
-    };
-    let Some(&ndims) = bytes.get(3) else {
-        return false;
-    };
-    let Some(sizes) = bytes.get(4..4 + 4 * usize::from(ndims)) else {
-        return false;
-    };
-    let dims: Vec<usize> = sizes
-        .chunks_exact(4)
-        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
-        .collect();
-    dims.len() > 1 && dims[1..].iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).is_none()
-}

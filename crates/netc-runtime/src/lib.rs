@@ -51,6 +51,7 @@ mod input_file;
 pub mod interrupt;
 pub mod monitor;
 pub mod network;
+pub mod output_lock;
 mod predict;
 pub mod preprocess;
 pub mod report;

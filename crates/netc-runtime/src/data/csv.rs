@@ -31,7 +31,8 @@ pub fn load_csv(path: &Path, label_column: i64, header: bool) -> Result<Dataset,
             }
         }
         let label = row[label_index];
-        if label < 0.0 || label.fract() != 0.0 || label > u32::MAX as f32 {
+        // `u32::MAX as f32` rounds up to 2³², itself one past the largest label.
+        if label < 0.0 || label.fract() != 0.0 || label >= u32::MAX as f32 {
             return Err(Error::data(
                 path,
                 format!("line {line}: label {label} is not a class index (0, 1, 2, …)"),

@@ -41,7 +41,8 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
     }
     let mut class_labels = vec_with_capacity(label_array.values.len(), labels)?;
     for (i, &value) in label_array.values.iter().enumerate() {
-        if value < 0.0 || value.fract() != 0.0 || value > u32::MAX as f32 {
+        // `u32::MAX as f32` rounds up to 2³², itself one past the largest label.
+        if value < 0.0 || value.fract() != 0.0 || value >= u32::MAX as f32 {
             return Err(Error::data(
                 labels,
                 format!("record {i}: label {value} is not a class index (0, 1, 2, …)"),
@@ -138,6 +139,12 @@ fn decode_idx(
         .iter()
         .try_fold(element.size(), |acc, &d| acc.checked_mul(d))
         .filter(|&bytes| u64::try_from(bytes).is_ok_and(|b| b < u64::MAX))
+        .ok_or_else(|| format!("dimensions {dims:?} are too large"))?;
+    // A zero among the sizes makes the total 0 whatever the others are: one record (every
+    // size after the first) must fit on its own too.
+    dims.iter()
+        .skip(1)
+        .try_fold(element.size(), |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| format!("dimensions {dims:?} are too large"))?;
     if let Some(size) = size {
         let available = size.saturating_sub(4 + 4 * ndims as u64);
@@ -484,6 +491,18 @@ mod tests {
         }
         let huge = idx_bytes(&[u32::MAX, u32::MAX, u32::MAX], &[]);
         assert!(parse_idx(&huge).err().unwrap().contains("too large"));
+    }
+
+    /// Found by `fuzz/` (target `idx`): no rows, but the size of one record overflows; the
+    /// features' product used to panic (overflow checks) or wrap (release builds).
+    #[test]
+    fn zero_rows_of_an_overflowing_record_size_are_refused() {
+        let bytes = [
+            0x00, 0x00, 0x0b, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x63, 0x60, 0xe0,
+            0x60, 0x66, 0x60, 0x00, 0x95, 0xe0,
+        ];
+        let error = parse_idx(&bytes).err().expect("refused");
+        assert!(error.contains("too large"), "{error}");
     }
 
     #[test]

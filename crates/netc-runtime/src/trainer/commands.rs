@@ -27,6 +27,12 @@ fn models_needing(ensemble: bool) -> &'static str {
 
 pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> Result<(), Error> {
     let (cfg, hyper) = apply_train_args::<M>(cfg, hyper, args)?;
+    // One live run per checkpoint: a second one is refused instead of overwriting the first's.
+    let _lock = cfg
+        .checkpoint_path
+        .as_deref()
+        .map(crate::output_lock::OutputLock::take)
+        .transpose()?;
     // From here a SIGINT/SIGTERM saves the run state and stops at the next step boundary.
     crate::interrupt::install();
     let data = cfg.data.as_ref().ok_or_else(no_data_block)?;
