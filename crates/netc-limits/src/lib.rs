@@ -82,6 +82,25 @@ pub const FEATURES: Limit = Limit {
 /// Largest model, in trainable parameters.
 pub const MAX_PARAMS: u64 = 1_000_000_000;
 
+/// `4.1 MB`, `4.0 TB`: decimal units, as `free` and `/usr/bin/time` readers expect. The one
+/// way sizes are written, so `netc check`'s estimate and the trainer's memory refusal agree.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64;
+    let mut unit = "B";
+    for next in UNITS {
+        if value < 1000.0 {
+            break;
+        }
+        value /= 1000.0;
+        unit = next;
+    }
+    format!("{value:.1} {unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,23 +119,7 @@ pub fn estimate(net: &Network) -> Memory {
     }
 }
 
-/// `4.1 MB`, `4.0 TB`: decimal units, as `free` and `/usr/bin/time` readers expect.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
-    if bytes < 1000 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64;
-    let mut unit = "B";
-    for next in UNITS {
-        if value < 1000.0 {
-            break;
-        }
-        value /= 1000.0;
-        unit = next;
-    }
-    format!("{value:.1} {unit}")
-}
+pub use netc_limits::human_bytes;
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,6 @@ use crate::ensemble::MemberReport;
 use crate::error::Error;
 use crate::network::Network;
 use crate::rng::RngState;
-use crate::run_state::codec::{StateReader, StateWriter};
 use crate::run_state::finished;
 
 const KIND: &str = "ensemble";
@@ -33,12 +32,8 @@ pub(crate) fn save<M: Network>(
     splits_hash: (usize, u64),
     progress: &BaggingProgress<M>,
 ) -> Result<(), Error> {
-    let mut out = StateWriter::default();
-    super::write_identity::<M>(&mut out, KIND);
-    super::write_hyper::<M>(&mut out, "hyper.", base);
+    let mut out = super::write_run_header::<M>(KIND, cfg, base, splits_hash);
     super::write_hyper::<M>(&mut out, "members_hyper.", &progress.hyper);
-    super::write_config(&mut out, cfg);
-    out.u64s("run.data", &[splits_hash.0 as u64, splits_hash.1]);
     out.rng("ensemble.rng", &progress.rng);
     let seeds: Vec<u64> = progress
         .reports
@@ -60,11 +55,7 @@ pub(crate) fn restore<M: Network>(
     models: usize,
 ) -> Result<BaggingProgress<M>, Error> {
     let bytes = super::read_state_file(path)?;
-    let input = StateReader::new(&bytes, path)?;
-    super::check_identity::<M>(&input, KIND)?;
-    super::check_config(&input, cfg)?;
-    super::check_data(&input, splits, super::fingerprint(splits))?;
-    super::check_hyper::<M>(&input, "hyper.", base)?;
+    let input = super::open_run_state::<M>(&bytes, path, KIND, cfg, base, splits)?;
     let hyper = super::read_hyper::<M>(&input, "members_hyper.", base)?;
     let rng = input.rng("ensemble.rng")?;
     let seeds = input.u64s("ensemble.members")?;

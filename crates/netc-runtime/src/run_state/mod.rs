@@ -104,6 +104,40 @@ pub(crate) fn check_identity<M: Network>(input: &StateReader<'_>, kind: &str) ->
     }
 }
 
+/// The start of a whole-run state (search, ensemble): identity, the run's hyperparameters,
+/// settings and training data.
+pub(crate) fn write_run_header<M: Network>(
+    kind: &str,
+    cfg: &RunConfig,
+    base: &M::Hyper,
+    splits_hash: (usize, u64),
+) -> StateWriter {
+    let mut out = StateWriter::default();
+    write_identity::<M>(&mut out, kind);
+    write_hyper::<M>(&mut out, "hyper.", base);
+    write_config(&mut out, cfg);
+    out.u64s("run.data", &[splits_hash.0 as u64, splits_hash.1]);
+    out
+}
+
+/// Reads a state file written with [`write_run_header`] and refuses one of another model,
+/// kind, layout, settings, hyperparameters or data. `bytes` keeps the file's contents.
+pub(crate) fn open_run_state<'d, M: Network>(
+    bytes: &'d [u8],
+    path: &std::path::Path,
+    kind: &str,
+    cfg: &RunConfig,
+    base: &M::Hyper,
+    splits: &Splits,
+) -> Result<StateReader<'d>, Error> {
+    let input = StateReader::new(bytes, path)?;
+    check_identity::<M>(&input, kind)?;
+    check_config(&input, cfg)?;
+    check_data(&input, splits, fingerprint(splits))?;
+    check_hyper::<M>(&input, "hyper.", base)?;
+    Ok(input)
+}
+
 /// Every hyperparameter under `prefix`, as F64 [1] tensors.
 pub(crate) fn write_hyper<M: Network>(out: &mut StateWriter, prefix: &str, hyper: &M::Hyper) {
     for name in M::Hyper::names() {

@@ -11,7 +11,6 @@ use crate::error::Error;
 use crate::network::Network;
 use crate::report::Report;
 use crate::rng::RngState;
-use crate::run_state::codec::{StateReader, StateWriter};
 use crate::run_state::finished;
 use crate::search::Trial;
 
@@ -36,11 +35,7 @@ pub(crate) fn save<M: Network>(
     splits_hash: (usize, u64),
     progress: &SearchProgress<M>,
 ) -> Result<(), Error> {
-    let mut out = StateWriter::default();
-    super::write_identity::<M>(&mut out, KIND);
-    super::write_hyper::<M>(&mut out, "hyper.", base);
-    super::write_config(&mut out, cfg);
-    out.u64s("run.data", &[splits_hash.0 as u64, splits_hash.1]);
+    let mut out = super::write_run_header::<M>(KIND, cfg, base, splits_hash);
     out.rng("search.rng", &progress.rng);
     let width = progress.trials.first().map_or(0, |t| t.values.len()) + 2;
     let rows: Vec<f64> = progress
@@ -78,11 +73,7 @@ pub(crate) fn restore<M: Network>(
     configure: impl Fn(&[f64]) -> Result<M::Hyper, Error>,
 ) -> Result<SearchProgress<M>, Error> {
     let bytes = super::read_state_file(path)?;
-    let input = StateReader::new(&bytes, path)?;
-    super::check_identity::<M>(&input, KIND)?;
-    super::check_config(&input, cfg)?;
-    super::check_data(&input, splits, super::fingerprint(splits))?;
-    super::check_hyper::<M>(&input, "hyper.", base)?;
+    let input = super::open_run_state::<M>(&bytes, path, KIND, cfg, base, splits)?;
     let rng = input.rng("search.rng")?;
     let (rows, shape) = input.f64s("search.trials")?;
     let width = params + 2;

@@ -47,8 +47,8 @@ impl Budget {
         Err(Error::Memory(format!(
             "not enough memory for {what}: {} needed, but {source} is {}; use a smaller batch \
              or model, or {hint}",
-            bytes(needed),
-            bytes(limit)
+            netc_limits::human_bytes(needed),
+            netc_limits::human_bytes(limit)
         )))
     }
 }
@@ -118,23 +118,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         ));
     }
     Ok(size as u64)
-}
-
-/// `4.1 GB` (decimal units, like `netc check`'s summary).
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    let (mut value, mut unit) = (n as f64, "B");
-    for next in UNITS {
-        if value < 1000.0 {
-            break;
-        }
-        value /= 1000.0;
-        unit = next;
-    }
-    format!("{value:.1} {unit}")
 }
 
 #[cfg(test)]
