@@ -28,7 +28,12 @@ fn build_trainer(spec: &str, project: &Path) -> PathBuf {
     ];
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
     let code = netc_cli::run(argv, &mut stdout, &mut stderr);
-    assert_eq!(code, 0, "build failed:\n{}", String::from_utf8_lossy(&stderr));
+    assert_eq!(
+        code,
+        0,
+        "build failed:\n{}",
+        String::from_utf8_lossy(&stderr)
+    );
     PathBuf::from(String::from_utf8(stdout).expect("UTF-8").trim_end())
 }
 
@@ -110,7 +115,9 @@ fn saved(state: &Path) -> Option<Vec<u8>> {
 fn kill_and_resume(spec: &str, group: &str, flags: &[&str]) {
     let dir = crate::support::scratch_dir("durable", group);
     let binary = build_trainer(spec, &dir.join("project"));
-    let reference = train(&binary, &dir, "reference", &[]).output().expect("run");
+    let reference = train(&binary, &dir, "reference", &[])
+        .output()
+        .expect("run");
     assert!(
         reference.status.success(),
         "{}",
@@ -167,7 +174,10 @@ fn kill_and_resume(spec: &str, group: &str, flags: &[&str]) {
         started.elapsed().as_secs_f64()
     );
     assert!(kills >= KILLS, "only {kills} kills: the run is too short");
-    assert!(resumes > 0, "no kill came after a save: nothing was resumed");
+    assert!(
+        resumes > 0,
+        "no kill came after a save: nothing was resumed"
+    );
     let weights = |name: &str| std::fs::read(dir.join(format!("{name}.safetensors"))).unwrap();
     assert!(
         weights("killed") == weights("reference"),
@@ -201,7 +211,11 @@ fn a_killed_search_resumes_bit_identical() {
 /// Bagging resumes at member granularity: the same members and ensemble file.
 #[test]
 fn a_killed_bagging_run_resumes_bit_identical() {
-    kill_and_resume("../specs/bagging.net", "bagging", &["--save-every", "1", "epochs"]);
+    kill_and_resume(
+        "../specs/bagging.net",
+        "bagging",
+        &["--save-every", "1", "epochs"],
+    );
 }
 
 #[test]
@@ -229,9 +243,14 @@ fn a_sigint_saves_the_state_and_a_resume_is_refused_with_other_settings() {
     assert!(state.is_file());
 
     let state_arg = state.to_string_lossy().into_owned();
-    let other_seed = train(&binary, &dir, "run", &["--seed", "6", "--resume", &state_arg])
-        .output()
-        .expect("run");
+    let other_seed = train(
+        &binary,
+        &dir,
+        "run",
+        &["--seed", "6", "--resume", &state_arg],
+    )
+    .output()
+    .expect("run");
     assert_eq!(other_seed.status.code(), Some(1));
     let message = String::from_utf8_lossy(&other_seed.stderr);
     assert!(

@@ -18,10 +18,7 @@ pub enum Error {
     /// A checkpoint does not fit this model (other spec hash, missing tensor, wrong shape).
     Checkpoint { path: PathBuf, message: String },
     /// A SIGINT/SIGTERM stopped the run; its state was saved to `state` (if a path was set).
-    Interrupted {
-        signal: i32,
-        state: Option<PathBuf>,
-    },
+    Interrupted { signal: i32, state: Option<PathBuf> },
     /// The run needs more memory than it may use (`--max-memory`, or what is available);
     /// raised before allocating, or when a fallible allocation fails.
     Memory(String),
@@ -63,7 +60,10 @@ impl fmt::Display for Error {
                          `train --resume {0}`",
                         path.display()
                     ),
-                    None => write!(f, "interrupted by {name} (no run-state path: nothing saved)"),
+                    None => write!(
+                        f,
+                        "interrupted by {name} (no run-state path: nothing saved)"
+                    ),
                 }
             }
             Error::Diverged {

@@ -115,7 +115,10 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             say!(
                 "resumed {} at epoch {}, step {} (saved state {})",
                 M::META.name,
-                epoch_loop.current.as_ref().map_or(run.next_epoch, |c| c.epoch),
+                epoch_loop
+                    .current
+                    .as_ref()
+                    .map_or(run.next_epoch, |c| c.epoch),
                 epoch_loop.steps_run,
                 path.display()
             );
@@ -133,12 +136,16 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             metrics.append(report)?;
         }
     }
-    let save = |model: &M, epoch_loop: &EpochLoop<'_, M::Float>, run: &RunProgress<M::Float>| {
-        match &cfg.save.state_path {
-            Some(path) => crate::run_state::minibatch::save(path, model, cfg, splits, epoch_loop, run),
+    let save =
+        |model: &M, epoch_loop: &EpochLoop<'_, M::Float>, run: &RunProgress<M::Float>| match &cfg
+            .save
+            .state_path
+        {
+            Some(path) => {
+                crate::run_state::minibatch::save(path, model, cfg, splits, epoch_loop, run)
+            }
             None => Ok(()),
-        }
-    };
+        };
     loop {
         if epoch_loop.current.is_none() {
             if run.stopped_after.is_some()
@@ -154,7 +161,9 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
                 save(model, &epoch_loop, &run)?;
                 continue;
             }
-            Pause::Interrupted(signal) => return Err(interrupted(signal, cfg, save(model, &epoch_loop, &run))),
+            Pause::Interrupted(signal) => {
+                return Err(interrupted(signal, cfg, save(model, &epoch_loop, &run)));
+            }
             Pause::EpochDone {
                 epoch,
                 learning_rate,
@@ -549,10 +558,9 @@ fn check_splits<M: Network>(splits: &Splits) -> Result<(), Error> {
     }
     if splits.train.len() < M::BATCH {
         return Err(Error::Data {
-            path: splits
-                .train
-                .origin()
-                .map_or("<training data>".into(), |o| o.features_file().to_path_buf()),
+            path: splits.train.origin().map_or("<training data>".into(), |o| {
+                o.features_file().to_path_buf()
+            }),
             message: format!(
                 "{} samples is less than one batch: the model `{}` trains on batches of {}",
                 splits.train.len(),
@@ -579,7 +587,11 @@ fn diverged<M: Network>(
         e => format!("the weights from the end of epoch {}", e - 1),
     };
     // Never over the checkpoint: it may hold an earlier run's good result.
-    let saved = match cfg.checkpoint_path.as_deref().map(crate::checkpoint::last_good_path) {
+    let saved = match cfg
+        .checkpoint_path
+        .as_deref()
+        .map(crate::checkpoint::last_good_path)
+    {
         Some(path) => match save_checkpoint(model, &path) {
             Ok(()) => format!(
                 "; {from} were saved to {} (the checkpoint was left as it was)",
@@ -787,7 +799,11 @@ mod tests {
         assert_eq!(weights(&model), initial);
         assert!(!checkpoint.exists(), "the checkpoint path is never written");
         let mut reloaded = LogReg::new(hyper, 99);
-        load_checkpoint(&mut reloaded, &crate::checkpoint::last_good_path(&checkpoint)).unwrap();
+        load_checkpoint(
+            &mut reloaded,
+            &crate::checkpoint::last_good_path(&checkpoint),
+        )
+        .unwrap();
         assert_eq!(weights(&reloaded), initial);
     }
 

@@ -41,9 +41,8 @@ impl RngState {
     /// Eight words: the 32-byte seed, the stream, the word position (low, high), and the
     /// cached normal (bit 32 set when present, its f32 bits below).
     pub fn to_words(&self) -> [u64; 8] {
-        let seed = |i: usize| {
-            u64::from_le_bytes(self.seed[8 * i..8 * i + 8].try_into().unwrap_or([0; 8]))
-        };
+        let seed =
+            |i: usize| u64::from_le_bytes(self.seed[8 * i..8 * i + 8].try_into().unwrap_or([0; 8]));
         let spare = self
             .spare_normal
             .map_or(0, |z| (1u64 << 32) | u64::from(z.to_bits()));

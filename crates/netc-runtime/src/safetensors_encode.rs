@@ -41,7 +41,10 @@ pub(crate) struct RawTensor {
 }
 
 /// [`encode`] for tensors of mixed dtypes (run-state files).
-pub(crate) fn encode_raw(tensors: &[RawTensor], metadata: &[(&str, &str)]) -> Result<Vec<u8>, String> {
+pub(crate) fn encode_raw(
+    tensors: &[RawTensor],
+    metadata: &[(&str, &str)],
+) -> Result<Vec<u8>, String> {
     let headers: Vec<Entry<'_>> = tensors
         .iter()
         .map(|t| Entry {

@@ -9,7 +9,8 @@ use crate::data::Dataset;
 use crate::error::Error;
 use crate::init::{Init, fill};
 use crate::network::{
-    Counters, Hyperparams, Masks, ModelMeta, Network, OutputKind, StepStats, Targets, TensorMut, TensorRef,
+    Counters, Hyperparams, Masks, ModelMeta, Network, OutputKind, StepStats, Targets, TensorMut,
+    TensorRef,
 };
 use crate::rng::{Rng, streams};
 

@@ -133,9 +133,8 @@ mod tests {
     #[test]
     fn parameters_count_their_gradient_and_optimizer_slots() {
         // 4·3 + 3 = 15 params; Adam keeps value, gradient, m, v.
-        let adam = memory_of(
-            "model m { input 4 dense 3 loss softmax } train { batch 2 optimizer adam }",
-        );
+        let adam =
+            memory_of("model m { input 4 dense 3 loss softmax } train { batch 2 optimizer adam }");
         assert_eq!(adam.parameters, 15 * 4 * 4);
         // y and dz of the one layer, 2 rows of 3.
         assert_eq!(adam.activations, 2 * 2 * 3 * 4);
@@ -158,7 +157,10 @@ mod tests {
         // batchnorm: γ, β ×3 copies, and 5 statistics vectors of 3.
         assert_eq!(m.parameters, (params * 3 + 2 * 3 * 3 + 5 * 3) * 4);
         // one input mask (5×4), y and dz of both dense layers, x̂ and output of batchnorm.
-        assert_eq!(m.activations, (5 * 4 + 5 * 2 * 3 + 5 * 2 * 2 + 5 * 2 * 3) * 4);
+        assert_eq!(
+            m.activations,
+            (5 * 4 + 5 * 2 * 3 + 5 * 2 * 2 + 5 * 2 * 3) * 4
+        );
     }
 
     /// `input 4 dense 1000000 batch 1000000` passed every check, then aborted allocating

@@ -46,9 +46,11 @@ fn memory_block(out: &mut String, net: &Network) {
         1 => ", 1 optimizer slot".to_string(),
         n => format!(", {n} optimizer slots"),
     };
-    out.push_str("
+    out.push_str(
+        "
 memory (estimate, besides the data set):
-");
+",
+    );
     let _ = writeln!(
         out,
         "  parameters:  {} (each value ×{}: itself, its gradient{slots}; f{f})",
@@ -394,7 +396,11 @@ fn train(out: &mut String, t: &Train) {
     let _ = writeln!(out, "  precision:      {precision}");
     let _ = writeln!(out, "  seed:           {}", t.seed);
     if let Some(every) = t.save_every {
-        let _ = writeln!(out, "  save_every:     {} (the whole run state, resumable)", duration(every));
+        let _ = writeln!(
+            out,
+            "  save_every:     {} (the whole run state, resumable)",
+            duration(every)
+        );
     }
 }
 

@@ -114,8 +114,8 @@ pub(crate) fn analyze(ctx: &mut Ctx, block: Option<&Block>, model: Option<&Model
         match name {
             "epochs" => {
                 if let Some(v) = single(ctx, item, "a number of epochs") {
-                    train.epochs = args::limited(ctx, v, &limits::EPOCHS)
-                        .map_or(train.epochs, |n| n as usize);
+                    train.epochs =
+                        args::limited(ctx, v, &limits::EPOCHS).map_or(train.epochs, |n| n as usize);
                 }
             }
             "batch" => {
@@ -211,8 +211,7 @@ fn batch(ctx: &mut Ctx, value: &Value) -> Option<BatchSize> {
                 );
                 return None;
             }
-            args::limited(ctx, value, &limits::BATCH)
-                .map(|n| BatchSize::Size(n as usize))
+            args::limited(ctx, value, &limits::BATCH).map(|n| BatchSize::Size(n as usize))
         }
         _ => {
             args::wrong_kind(ctx, value, "the batch size", "a number or `full`");

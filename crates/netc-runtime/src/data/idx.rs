@@ -158,7 +158,9 @@ fn decode_idx(
     };
     let mut payload = Vec::new();
     payload.try_reserve_exact(reserve).map_err(|_| {
-        format!("cannot allocate {reserve} bytes (dimensions {dims:?}): the data does not fit in memory")
+        format!(
+            "cannot allocate {reserve} bytes (dimensions {dims:?}): the data does not fit in memory"
+        )
     })?;
     reader
         .take(expected as u64 + 1)
@@ -209,7 +211,9 @@ fn decode_values(payload: &[u8], element: ElementType, dims: &[usize]) -> Result
     let count = payload.len() / element.size();
     let mut values = Vec::new();
     values.try_reserve_exact(count).map_err(|_| {
-        format!("cannot allocate {count} values (dimensions {dims:?}): the data does not fit in memory")
+        format!(
+            "cannot allocate {count} values (dimensions {dims:?}): the data does not fit in memory"
+        )
     })?;
     for (at, bytes) in payload.chunks_exact(element.size()).enumerate() {
         let value = element.decode(bytes);

@@ -64,13 +64,8 @@ pub fn train_ensemble<M: Network>(
     );
     let resumed = match &cfg.save.resume {
         Some(path) => {
-            let progress = crate::run_state::ensemble::restore::<M>(
-                path,
-                cfg,
-                &hyper,
-                splits,
-                config.models,
-            )?;
+            let progress =
+                crate::run_state::ensemble::restore::<M>(path, cfg, &hyper, splits, config.models)?;
             if cfg.verbose {
                 say!(
                     "resumed bagging after {} of {} members ({})",
@@ -156,9 +151,7 @@ pub fn train_ensemble<M: Network>(
         }
     }
     let BaggingProgress {
-        members,
-        reports,
-        ..
+        members, reports, ..
     } = progress;
 
     let mut ensemble = Ensemble::new(members, config.vote)?;
@@ -244,7 +237,11 @@ fn member_failed<M: Network>(
     };
     let count = finished.len();
     // Beside the checkpoint, never over it (it may hold an earlier run's whole ensemble).
-    let saved = match cfg.checkpoint_path.as_deref().map(crate::checkpoint::last_good_path) {
+    let saved = match cfg
+        .checkpoint_path
+        .as_deref()
+        .map(crate::checkpoint::last_good_path)
+    {
         Some(path) if count > 0 => {
             match Ensemble::new(finished, config.vote).and_then(|e| save_ensemble(&e, &path)) {
                 Ok(()) => format!(

@@ -26,13 +26,17 @@ impl StateWriter {
 
     pub fn u64s(&mut self, name: &str, values: &[u64]) {
         self.raw(name, "U64", vec![values.len()], 8, |out| {
-            values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()))
+            values
+                .iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()))
         });
     }
 
     pub fn f64s(&mut self, name: &str, shape: Vec<usize>, values: &[f64]) {
         self.raw(name, "F64", shape, 8, |out| {
-            values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()))
+            values
+                .iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()))
         });
     }
 
@@ -152,9 +156,12 @@ impl<'d> StateReader<'d> {
     /// Exactly `N` U64 values.
     pub fn u64_array<const N: usize>(&self, name: &str) -> Result<[u64; N], Error> {
         let values = self.u64s(name)?;
-        values
-            .try_into()
-            .map_err(|v: Vec<u64>| self.error(format!("tensor `{name}` has {} values, expected {N}", v.len())))
+        values.try_into().map_err(|v: Vec<u64>| {
+            self.error(format!(
+                "tensor `{name}` has {} values, expected {N}",
+                v.len()
+            ))
+        })
     }
 
     /// F64 values and the tensor's shape.
@@ -179,7 +186,11 @@ impl<'d> StateReader<'d> {
         prefix: &str,
         like: &[TensorRef<'_, T>],
     ) -> Result<Vec<Vec<T>>, Error> {
-        let dtype = if T::BYTES == 8 { Dtype::F64 } else { Dtype::F32 };
+        let dtype = if T::BYTES == 8 {
+            Dtype::F64
+        } else {
+            Dtype::F32
+        };
         like.iter()
             .map(|tensor| {
                 let name = format!("{prefix}{}", tensor.name);

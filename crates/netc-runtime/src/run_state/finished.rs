@@ -13,7 +13,10 @@ pub(crate) fn write<M: Network>(out: &mut StateWriter, prefix: &str, model: &M, 
     out.floats(&format!("{prefix}model."), &model.tensors());
     out.floats(&format!("{prefix}optimizer."), &model.optimizer_state());
     let c = model.counters();
-    out.u64s(&format!("{prefix}counters"), &[c.steps, c.epochs, c.dropout]);
+    out.u64s(
+        &format!("{prefix}counters"),
+        &[c.steps, c.epochs, c.dropout],
+    );
     history::write(out, &format!("{prefix}run"), &report.epochs);
     let mut present = 0u64;
     let mut opt = |v: Option<f64>, bit: u64| {

@@ -38,7 +38,10 @@ pub(crate) fn write(out: &mut StateWriter, name: &str, epochs: &[EpochReport]) {
         let gn_last = e.grad_norm.map_or(0.0, |g| f64::from(g.last));
         let es = e.early_stopping;
         let _ = opt(es.map(|_| 0.0), EARLY_STOPPING);
-        let es_best_epoch = opt(es.and_then(|s| s.best_epoch).map(|b| b as f64), ES_BEST_EPOCH);
+        let es_best_epoch = opt(
+            es.and_then(|s| s.best_epoch).map(|b| b as f64),
+            ES_BEST_EPOCH,
+        );
         let es_best = opt(es.and_then(|s| s.best).map(f64::from), ES_BEST);
         rows.extend_from_slice(&[
             e.epoch as f64,
@@ -64,7 +67,11 @@ pub(crate) fn write(out: &mut StateWriter, name: &str, epochs: &[EpochReport]) {
             curvature.extend_from_slice(&[c.step as f64, c.learning_rate, c.g_g, c.g_h_g]);
         }
     }
-    out.f64s(&format!("{name}.history"), vec![epochs.len(), COLUMNS], &rows);
+    out.f64s(
+        &format!("{name}.history"),
+        vec![epochs.len(), COLUMNS],
+        &rows,
+    );
     write_curvature(out, &format!("{name}.curvature"), &curvature);
 }
 
@@ -81,7 +88,10 @@ pub(crate) fn curvature_rows(checks: &[CurvatureCheck]) -> Vec<f64> {
         .collect()
 }
 
-pub(crate) fn read_curvature(input: &StateReader<'_>, name: &str) -> Result<Vec<CurvatureCheck>, Error> {
+pub(crate) fn read_curvature(
+    input: &StateReader<'_>,
+    name: &str,
+) -> Result<Vec<CurvatureCheck>, Error> {
     let (flat, _) = input.f64s(name)?;
     Ok(flat
         .chunks_exact(CURVATURE_COLUMNS)

@@ -36,7 +36,10 @@ pub(crate) fn save<M: Network>(
     }
     super::write_hyper::<M>(&mut out, "hyper.", model.hyper());
     let counters = model.counters();
-    out.u64s("run.counters", &[counters.steps, counters.epochs, counters.dropout]);
+    out.u64s(
+        "run.counters",
+        &[counters.steps, counters.epochs, counters.dropout],
+    );
     super::write_config(&mut out, cfg);
     let current = epoch_loop.current.as_ref();
     out.u64s(
@@ -50,7 +53,12 @@ pub(crate) fn save<M: Network>(
         ],
     );
     let order: Vec<u64> = match current {
-        Some(_) => epoch_loop.batcher.order().iter().map(|&i| i as u64).collect(),
+        Some(_) => epoch_loop
+            .batcher
+            .order()
+            .iter()
+            .map(|&i| i as u64)
+            .collect(),
         None => Vec::new(),
     };
     out.u64s("run.order", &order);
@@ -124,8 +132,13 @@ pub(crate) fn restore<M: Network>(
     let optimizer = input.float_copies("optimizer.", &model.optimizer_state())?;
     super::check_hyper::<M>(&input, "hyper.", model.hyper())?;
     let [steps, model_epochs, dropout] = input.u64_array("run.counters")?;
-    let [next_epoch, in_progress, next_batch, steps_run, stopped_after] =
-        input.u64_array("run.position")?;
+    let [
+        next_epoch,
+        in_progress,
+        next_batch,
+        steps_run,
+        stopped_after,
+    ] = input.u64_array("run.position")?;
     let order = input.u64s("run.order")?;
     let sampling = input.rng("rng.sampling")?;
     let augment = match &epoch_loop.augmenter {

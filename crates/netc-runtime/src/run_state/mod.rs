@@ -243,8 +243,16 @@ pub(crate) fn fingerprint(splits: &Splits) -> u64 {
     let mut add = |word: u64| {
         hash = (hash ^ word).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
     };
-    splits.train.x.iter().for_each(|v| add(u64::from(v.to_bits())));
+    splits
+        .train
+        .x
+        .iter()
+        .for_each(|v| add(u64::from(v.to_bits())));
     splits.train.labels.iter().for_each(|&l| add(u64::from(l)));
-    splits.train.targets.iter().for_each(|v| add(u64::from(v.to_bits())));
+    splits
+        .train
+        .targets
+        .iter()
+        .for_each(|v| add(u64::from(v.to_bits())));
     hash
 }
