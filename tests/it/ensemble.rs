@@ -303,18 +303,7 @@ fn trainer_commands_train_eval_and_predict_an_ensemble() {
 fn a_diverging_member_keeps_the_finished_ones() {
     const ROWS: usize = 64; // two full batches of 32: every drawn row is trained on
     let poisoned = 0;
-    // The first seed whose member 1 never draws the poisoned row and member 2 does.
-    let draws = |rng: &mut rt::Rng| {
-        let _member_seed = rng.next_u64();
-        (0..ROWS).map(|_| rng.below(ROWS)).collect::<Vec<_>>()
-    };
-    let seed = (0..1_000u64)
-        .find(|&seed| {
-            let mut rng = rt::Rng::new(seed, rt::streams::ENSEMBLE);
-            let (first, second) = (draws(&mut rng), draws(&mut rng));
-            !first.contains(&poisoned) && second.contains(&poisoned)
-        })
-        .expect("such a seed exists (probability ≈ 0.37 · 0.63 each)");
+    let seed = second_member_draws_alone(poisoned, ROWS);
     let mut x =
         netc::ndarray::Array2::from_shape_fn((ROWS, 49), |(i, j)| ((i * 7 + j) % 11) as f32 / 11.0);
     x.row_mut(poisoned).fill(f32::MAX); // finite (NaN is refused as data), but overflows
@@ -368,17 +357,7 @@ fn a_diverging_member_keeps_the_finished_ones() {
 fn a_bad_row_is_named_by_its_line_whichever_member_draws_it() {
     const ROWS: usize = 64;
     let bad = 5;
-    let draws = |rng: &mut rt::Rng| {
-        let _member_seed = rng.next_u64();
-        (0..ROWS).map(|_| rng.below(ROWS)).collect::<Vec<_>>()
-    };
-    let seed = (0..1_000u64)
-        .find(|&seed| {
-            let mut rng = rt::Rng::new(seed, rt::streams::ENSEMBLE);
-            let (first, second) = (draws(&mut rng), draws(&mut rng));
-            !first.contains(&bad) && second.contains(&bad)
-        })
-        .expect("such a seed exists (probability ≈ 0.37 · 0.63 each)");
+    let seed = second_member_draws_alone(bad, ROWS);
     let dir = scratch_dir("bad-row");
     let path = dir.join("train.csv");
     let mut text = String::from("label,pixels…\n");
@@ -458,4 +437,20 @@ fn search_then_bagging_uses_the_winners_hyperparameters() {
         assert_eq!(member.hyper().get("learning_rate"), Some(best));
     }
     assert_eq!(ensemble.vote, Vote::Average);
+}
+
+/// The first seed whose bagging member 1 never draws `row` of `rows` in its bootstrap sample
+/// and member 2 does (each member draws its seed, then `rows` indices).
+fn second_member_draws_alone(row: usize, rows: usize) -> u64 {
+    let draws = |rng: &mut rt::Rng| {
+        let _member_seed = rng.next_u64();
+        (0..rows).map(|_| rng.below(rows)).collect::<Vec<_>>()
+    };
+    (0..1_000u64)
+        .find(|&seed| {
+            let mut rng = rt::Rng::new(seed, rt::streams::ENSEMBLE);
+            let (first, second) = (draws(&mut rng), draws(&mut rng));
+            !first.contains(&row) && second.contains(&row)
+        })
+        .expect("such a seed exists (probability ≈ 0.37 · 0.63 each)")
 }

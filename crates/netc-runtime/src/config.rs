@@ -75,6 +75,20 @@ pub struct RunConfig {
     pub save: SaveConfig,
 }
 
+impl RunConfig {
+    /// The settings of a run inside this one (a search trial, a bagging member, a search
+    /// before bagging): the same, but writing no checkpoint, metrics or run state of its own —
+    /// the outer run saves and resumes at trial/member granularity.
+    pub fn inner(&self) -> RunConfig {
+        RunConfig {
+            checkpoint_path: None,
+            metrics_path: None,
+            save: SaveConfig::default(),
+            ..self.clone()
+        }
+    }
+}
+
 /// Durable runs: where and how often the whole run state is saved, and the state to resume.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SaveConfig {

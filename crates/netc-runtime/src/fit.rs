@@ -400,6 +400,21 @@ pub(crate) struct EpochTotals {
     pub(crate) curvature: Vec<CurvatureCheck>,
 }
 
+impl EpochTotals {
+    /// Zero sums; room for `curvature_checks` so recording never allocates mid-epoch.
+    fn new(curvature_checks: usize) -> EpochTotals {
+        EpochTotals {
+            loss_sum: 0.0,
+            reg_loss_sum: 0.0,
+            correct: 0,
+            steps: 0,
+            seconds: 0.0,
+            grad_norm: GradNormSum::default(),
+            curvature: Vec::with_capacity(curvature_checks),
+        }
+    }
+}
+
 impl<T: crate::Scalar> EpochLoop<'_, T> {
     /// Plans epoch `epoch`'s sample order and starts its sums.
     fn begin_epoch<M: Network<Float = T>>(&mut self, model: &M, cfg: &RunConfig, epoch: usize) {
@@ -409,18 +424,10 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
             epoch,
             next_batch: 0,
             learning_rate: model.learning_rate(),
-            totals: EpochTotals {
-                loss_sum: 0.0,
-                reg_loss_sum: 0.0,
-                correct: 0,
-                steps: 0,
-                seconds: 0.0,
-                grad_norm: GradNormSum::default(),
-                curvature: Vec::with_capacity(
-                    self.curvature_every
-                        .map_or(0, |every| self.batcher.batches() / every as usize + 1),
-                ),
-            },
+            totals: EpochTotals::new(
+                self.curvature_every
+                    .map_or(0, |every| self.batcher.batches() / every as usize + 1),
+            ),
         });
     }
 
@@ -1209,15 +1216,7 @@ mod tests {
             data_fingerprint: std::cell::OnceCell::new(),
         };
         assert_eq!(epoch_loop.curvature_every, Some(6));
-        let mut totals = EpochTotals {
-            loss_sum: 0.0,
-            reg_loss_sum: 0.0,
-            correct: 0,
-            steps: 0,
-            seconds: 0.0,
-            grad_norm: GradNormSum::default(),
-            curvature: Vec::new(),
-        };
+        let mut totals = EpochTotals::new(0);
         let cfg = run_config(1, Sampling::Sequential);
         // gᵀg = 1, gᵀHg = 10: rate 0.5 overshoots (limit 0.2), 0.1 does not. Only the first
         // overshoot warns: the second continues it, the fourth is in the same epoch.

@@ -154,14 +154,10 @@ pub fn search<M: Network>(
         }
         Ok(hyper)
     };
-    // Trials neither save nor resume a run state of their own (search resumes whole runs only).
     let quiet = |epochs: usize| RunConfig {
         epochs,
         verbose: false,
-        metrics_path: None,
-        checkpoint_path: None,
-        save: crate::config::SaveConfig::default(),
-        ..cfg.clone()
+        ..cfg.inner()
     };
     let score = |report: &Report| -> f32 {
         let last = report.epochs.last();

@@ -121,10 +121,8 @@ pub fn train_ensemble<M: Network>(
         }
         let member_cfg = RunConfig {
             seed,
-            save: crate::config::SaveConfig::default(),
-            checkpoint_path: None,
             metrics_path: cfg.metrics_path.as_deref().map(|p| member_path(p, i + 1)),
-            ..cfg.clone()
+            ..cfg.inner()
         };
         let mut member = M::new(progress.hyper.clone(), seed);
         let report = match fit(&mut member, &member_cfg, member_splits) {
@@ -202,13 +200,7 @@ fn members_hyper<M: Network>(
     let Some(search) = M::SEARCH else {
         return Ok(hyper);
     };
-    let quiet = RunConfig {
-        checkpoint_path: None,
-        metrics_path: None,
-        save: crate::config::SaveConfig::default(),
-        ..cfg.clone()
-    };
-    let (winner, _) = crate::search::search::<M>(&quiet, &hyper, splits, &search)?;
+    let (winner, _) = crate::search::search::<M>(&cfg.inner(), &hyper, splits, &search)?;
     if cfg.verbose {
         say!(
             "bagging {} models with the search's best hyperparameters",

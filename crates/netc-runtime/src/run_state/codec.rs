@@ -88,6 +88,11 @@ impl StateWriter {
         });
     }
 
+    /// Replaces `path` with the file, atomically and durably.
+    pub fn write_to(&self, path: &Path) -> Result<(), Error> {
+        crate::atomic_file::write_atomically(path, &self.encode(path)?)
+    }
+
     /// The file's bytes (deterministic: same state, same bytes).
     pub fn encode(&self, path: &Path) -> Result<Vec<u8>, Error> {
         let metadata: Vec<(&str, &str)> = self

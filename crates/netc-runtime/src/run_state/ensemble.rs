@@ -44,7 +44,7 @@ pub(crate) fn save<M: Network>(
     for (i, (member, report)) in progress.members.iter().zip(&progress.reports).enumerate() {
         finished::write(&mut out, &format!("member.{i}."), member, &report.report);
     }
-    crate::atomic_file::write_atomically(path, &out.encode(path)?)
+    out.write_to(path)
 }
 
 pub(crate) fn restore<M: Network>(

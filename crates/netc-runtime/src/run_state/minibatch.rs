@@ -98,7 +98,7 @@ pub(crate) fn save<M: Network>(
     let stopper = run.stopper.as_ref().map_or([0.0; 4], |s| s.parts());
     out.f64s("run.stopper", vec![4], &stopper);
     history::write(&mut out, "run", &run.epochs);
-    crate::atomic_file::write_atomically(path, &out.encode(path)?)
+    out.write_to(path)
 }
 
 /// Puts the saved run back: the model (tensors, optimizer slots, counters, hyperparameters),

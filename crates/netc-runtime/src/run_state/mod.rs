@@ -46,15 +46,8 @@ pub(crate) const FORMAT: &str = "netc-run-state";
 /// The bytes of a state file; refuses what is not a regular file (`/dev/zero` would be read
 /// until memory runs out).
 pub(crate) fn read_state_file(path: &std::path::Path) -> Result<Vec<u8>, crate::error::Error> {
-    let io = |source| crate::error::Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    if !std::fs::metadata(path).map_err(io)?.is_file() {
-        return Err(codec::state_error(path, "not a regular file".into()));
-    }
     crate::atomic_file::remove_stale_temporaries(path);
-    std::fs::read(path).map_err(io)
+    crate::input_file::read(path)
 }
 
 /// The metadata every state file starts with.

@@ -59,7 +59,7 @@ pub(crate) fn save<M: Network>(
     if let Some((_, model, report)) = &progress.best {
         finished::write(&mut out, "winner.", model, report);
     }
-    crate::atomic_file::write_atomically(path, &out.encode(path)?)
+    out.write_to(path)
 }
 
 /// The saved progress of a search started with `cfg` and `base` on `splits`; `params` values
