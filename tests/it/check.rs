@@ -80,7 +80,7 @@ fn as_macro_tokens(text: &str) -> String {
             '"' => {
                 out.push(' ');
                 out.push('"');
-                while let Some(s) = chars.next() {
+                for s in chars.by_ref() {
                     out.push(s);
                     if s == '"' {
                         break;

@@ -402,7 +402,7 @@ fn the_driver_refuses_targets_of_the_other_kind() {
         test: None,
     };
     let mut model = regression::new(1);
-    let error = rt::fit(&mut model, &cfg, &splits).err().expect("refused");
+    let error = rt::fit(&mut model, &cfg, &splits).expect_err("refused");
     assert!(
         error
             .to_string()

@@ -46,7 +46,7 @@ fn err_corpus_fails_to_parse_only_when_it_should() {
                     is_syntax_case,
                     "{} failed to parse:\n{}",
                     src.name,
-                    render_plain(&src, &[d.clone()])
+                    render_plain(&src, std::slice::from_ref(&d))
                 );
                 assert_eq!(d.code, ErrorCode::Syntax);
                 let span = d.primary_span().expect("syntax errors carry a span");
