@@ -218,6 +218,23 @@ fn a_killed_bagging_run_resumes_bit_identical() {
     );
 }
 
+/// Full-batch L-BFGS resumes at iteration granularity (the point in f64, the evaluation count,
+/// the correction pairs), saving after every iteration.
+#[test]
+fn a_killed_lbfgs_run_resumes_bit_identical() {
+    kill_and_resume(
+        "../specs/opt_lbfgs.net",
+        "lbfgs",
+        &["--save-every", "1", "epochs"],
+    );
+}
+
+/// Damped Newton resumes at iteration granularity (its `save_every 1 epochs` is one iteration).
+#[test]
+fn a_killed_newton_run_resumes_bit_identical() {
+    kill_and_resume("../specs/durable_newton.net", "newton", &[]);
+}
+
 #[test]
 fn a_sigint_saves_the_state_and_a_resume_is_refused_with_other_settings() {
     let dir = crate::support::scratch_dir("durable", "sigint");

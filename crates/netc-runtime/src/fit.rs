@@ -52,13 +52,6 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         crate::preprocess::fit_input_stage(model, kind, &splits.train.x)?;
     }
     if let Some(solver) = M::FULL_BATCH {
-        if cfg.save.every.is_some() || cfg.save.resume.is_some() {
-            return Err(Error::Usage(
-                "saving and resuming the run state of a full-batch (lbfgs/newton) run is not \
-                 built yet: it runs without --save-every / --resume"
-                    .into(),
-            ));
-        }
         return crate::full_batch::fit_full_batch(model, cfg, splits, solver);
     }
     check_splits::<M>(splits)?;
@@ -339,7 +332,7 @@ enum Pause {
 }
 
 /// The error of a run stopped by `signal`, after its state was saved (or not).
-fn interrupted(signal: i32, cfg: &RunConfig, saved: Result<(), Error>) -> Error {
+pub(crate) fn interrupted(signal: i32, cfg: &RunConfig, saved: Result<(), Error>) -> Error {
     crate::interrupt::set_requested(0);
     match saved {
         Ok(()) => Error::Interrupted {
@@ -645,13 +638,13 @@ impl<T: crate::Scalar> Snapshot<T> {
 }
 
 /// The JSON-lines metrics file, flushed after every epoch so it can be watched live.
-struct MetricsFile {
+pub(crate) struct MetricsFile {
     path: std::path::PathBuf,
     writer: BufWriter<File>,
 }
 
 impl MetricsFile {
-    fn create(path: &Path) -> Result<MetricsFile, Error> {
+    pub(crate) fn create(path: &Path) -> Result<MetricsFile, Error> {
         let file = File::create(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
@@ -662,7 +655,7 @@ impl MetricsFile {
         })
     }
 
-    fn append(&mut self, report: &EpochReport) -> Result<(), Error> {
+    pub(crate) fn append(&mut self, report: &EpochReport) -> Result<(), Error> {
         self.append_line(&report.to_json())
     }
 

@@ -3,18 +3,20 @@
 //! [`crate::solve`]. One solver iteration is reported as one "epoch" line.
 
 use std::cell::RefCell;
-use std::io::Write;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
 use crate::checkpoint::load_checkpoint;
-use crate::config::RunConfig;
+use crate::config::{Interval, RunConfig};
 use crate::data::Splits;
 use crate::error::Error;
 use crate::evaluate::{check_dataset, evaluate, row_major, targets_of};
+use crate::fit::{MetricsFile, interrupted};
+use crate::monitor::GradNorm;
 use crate::network::{Masks, Network, Targets};
 use crate::report::{EpochReport, Report, TrainMetric};
-use crate::solve::{Iteration, LbfgsConfig, NewtonConfig, Objective, lbfgs, newton};
+use crate::run_state;
+use crate::solve::{Iteration, LbfgsConfig, NewtonConfig, Objective, lbfgs_from, newton_from};
 
 /// The solver of a full-batch model (`batch full`), with the spec's settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -85,6 +87,12 @@ impl<M: Network> Objective for ModelObjective<'_, M> {
 /// Minimizes the full-batch loss with `solver`, reporting each iteration like an epoch (train
 /// accuracy and validation measured at the accepted point), then tests and saves as `fit` does.
 /// `cfg.epochs` bounds the iterations.
+///
+/// Durable at iteration granularity: with `cfg.save.every` (steps and epochs both count
+/// iterations here) and on SIGINT/SIGTERM, the run state is written after an accepted
+/// iteration; `cfg.save.resume` continues from such a file to the iterates, metrics and
+/// weights of the uninterrupted run. `monitor grad_norm` reports ‖∇f‖₂ at the accepted point
+/// (one "step" per iteration: mean = last).
 pub fn fit_full_batch<M: Network>(
     model: &mut M,
     cfg: &RunConfig,
@@ -105,21 +113,40 @@ pub fn fit_full_batch<M: Network>(
     if let Some(path) = &cfg.init_weights {
         load_checkpoint(model, path)?;
     }
-    let mut metrics = match &cfg.metrics_path {
-        Some(path) => Some(std::io::BufWriter::new(
-            std::fs::File::create(path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?,
-        )),
-        None => None,
-    };
-    let x = row_major(&splits.train.x);
     let mut theta = vec![0.0; M::PARAMS];
     model.read_params(&mut theta);
+    let mut resume = None;
     let mut epochs: Vec<EpochReport> = Vec::new();
+    if let Some(path) = &cfg.save.resume {
+        let resumed = run_state::full_batch::restore(path, model, cfg, splits)?;
+        if cfg.verbose {
+            say!(
+                "resumed {} after iteration {} (saved state {})",
+                M::META.name,
+                resumed.solver.iterations,
+                path.display()
+            );
+        }
+        theta = resumed.theta;
+        epochs = resumed.epochs;
+        resume = Some(resumed.solver);
+    }
+    let mut metrics = cfg
+        .metrics_path
+        .as_deref()
+        .map(MetricsFile::create)
+        .transpose()?;
+    // As in `fit`: the finished iterations' lines first, so the file is the uninterrupted run's.
+    if let Some(metrics) = &mut metrics {
+        for report in &epochs {
+            metrics.append(report)?;
+        }
+    }
+    let data = (splits.train.len(), run_state::fingerprint(splits));
+    let x = row_major(&splits.train.x);
     let mut failure: Option<Error> = None;
     let started = Instant::now();
+    let first_iteration = resume.as_ref().map_or(0, |r| r.iterations);
     let learning_rate = model.learning_rate();
     // The solver evaluates through `view`, the callback measures the accepted point through
     // the same cell: the solvers call back between evaluations, never during one.
@@ -147,6 +174,13 @@ pub fn fit_full_batch<M: Network>(
             }
         };
         let seconds = started.elapsed().as_secs_f64();
+        let grad_norm = cfg.monitor.grad_norm.then(|| {
+            let norm = it.state.grad().iter().map(|g| g * g).sum::<f64>().sqrt() as f32;
+            GradNorm {
+                mean: norm,
+                last: norm,
+            }
+        });
         let report = EpochReport {
             epoch: it.k,
             loss: train.loss,
@@ -155,15 +189,16 @@ pub fn fit_full_batch<M: Network>(
             val_loss: validation.map(|v| v.loss),
             val_accuracy: validation.map(|v| v.accuracy),
             learning_rate,
-            samples_per_sec: splits.train.len() as f64 * it.k as f64 / seconds.max(1e-9),
+            samples_per_sec: splits.train.len() as f64 * (it.k - first_iteration) as f64
+                / seconds.max(1e-9),
             steps: it.k as u64,
-            grad_norm: None,
+            grad_norm,
             curvature: Vec::new(),
             early_stopping: None,
             metric: TrainMetric::of::<M>(),
         };
         if cfg.verbose {
-            println!(
+            say!(
                 "{}  |g|∞ {:.3e}  step {:.3e}",
                 report.to_line(cfg.epochs),
                 it.grad_norm,
@@ -171,16 +206,36 @@ pub fn fit_full_batch<M: Network>(
             );
         }
         if let Some(file) = &mut metrics
-            && let Err(source) = writeln!(file, "{}", report.to_json()).and_then(|()| file.flush())
+            && let Err(e) = file.append(&report)
         {
-            failure = Some(Error::Io {
-                path: cfg.metrics_path.clone().unwrap_or_default(),
-                source,
-            });
+            failure = Some(e);
             return ControlFlow::Break(());
         }
         epochs.push(report);
-        ControlFlow::Continue(())
+        let signal = crate::interrupt::requested();
+        let save_due = match cfg.save.every {
+            Some(Interval::Steps(n) | Interval::Epochs(n)) => {
+                (it.k as u64).is_multiple_of(n.max(1))
+            }
+            None => false,
+        };
+        let saved = match (&cfg.save.state_path, signal.is_some() || save_due) {
+            (Some(path), true) => {
+                run_state::full_batch::save(path, &*objective.model, cfg, data, &it.state, &epochs)
+            }
+            _ => Ok(()),
+        };
+        match (signal, saved) {
+            (Some(signal), saved) => {
+                failure = Some(interrupted(signal, cfg, saved));
+                ControlFlow::Break(())
+            }
+            (None, Err(e)) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+            (None, Ok(())) => ControlFlow::Continue(()),
+        }
     };
     let solved = match solver {
         FullBatchSolver::Lbfgs { history, tolerance } => {
@@ -189,7 +244,13 @@ pub fn fit_full_batch<M: Network>(
                 tolerance,
                 max_iterations: cfg.epochs,
             };
-            lbfgs(&mut view, &mut theta, &config, &mut on_iteration)
+            lbfgs_from(
+                &mut view,
+                &mut theta,
+                &config,
+                resume.as_ref(),
+                &mut on_iteration,
+            )
         }
         FullBatchSolver::Newton { damping, tolerance } => {
             let config = NewtonConfig {
@@ -197,7 +258,13 @@ pub fn fit_full_batch<M: Network>(
                 tolerance,
                 max_iterations: cfg.epochs,
             };
-            newton(&mut view, &mut theta, &config, &mut on_iteration)
+            newton_from(
+                &mut view,
+                &mut theta,
+                &config,
+                resume.as_ref(),
+                &mut on_iteration,
+            )
         }
     };
     let model = cell.into_inner().model;
@@ -210,9 +277,9 @@ pub fn fit_full_batch<M: Network>(
         // The curve only: its notes speak of learning rates and epochs, which a solver with a
         // line search and its own stopping rule does not have.
         if let Some(curve) = crate::curve::summary(&epochs).first() {
-            println!("{curve}");
+            say!("{curve}");
         }
-        println!(
+        say!(
             "{} after {} iterations ({} loss/gradient evaluations): loss {:.6e}, |g|∞ {:.3e}",
             summary.reason,
             summary.iterations,

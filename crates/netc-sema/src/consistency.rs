@@ -7,10 +7,38 @@
 use netc_syntax::{Diagnostic, ErrorCode};
 
 use crate::ctx::Ctx;
-use crate::ir::{Data, Metric, Train, ValidationSize};
+use crate::ir::{Data, Metric, OptimizerKind, Train, ValidationSize};
 
 pub(crate) fn check(ctx: &mut Ctx, train: &Train, data: &Data) {
     validation_metric_needs_a_split(ctx, train, data);
+    full_batch_sees_the_data_as_it_is(ctx, train, data);
+}
+
+/// lbfgs / newton minimize one fixed function of the parameters: augmentation would draw new
+/// training samples at every evaluation (and the full-batch runtime does not augment).
+fn full_batch_sees_the_data_as_it_is(ctx: &mut Ctx, train: &Train, data: &Data) {
+    let name = match train.optimizer.kind {
+        OptimizerKind::Lbfgs { .. } => "lbfgs",
+        OptimizerKind::Newton { .. } => "newton",
+        _ => return,
+    };
+    let Some(augment) = &data.augment else {
+        return;
+    };
+    ctx.report(
+        Diagnostic::error(
+            ErrorCode::Incompatible,
+            format!("`{name}` cannot augment the data"),
+        )
+        .with_primary(augment.span, "new random samples at every evaluation")
+        .with_secondary(
+            train.optimizer.span,
+            format!("`{name}` minimizes a fixed full-batch loss"),
+        )
+        .with_note(
+            "help: remove `augment`, or train with a minibatch optimizer (adam, momentum, …)",
+        ),
+    );
 }
 
 /// `early_stopping monitor=val_*` with a data block that holds out no validation split (a spec

@@ -396,10 +396,17 @@ fn train(out: &mut String, t: &Train) {
     let _ = writeln!(out, "  precision:      {precision}");
     let _ = writeln!(out, "  seed:           {}", t.seed);
     if let Some(every) = t.save_every {
+        // A full-batch solver's step and epoch are both one iteration.
+        let every = match (full_batch_solver(&t.optimizer.kind), every) {
+            (Some((name, _)), Duration::Steps(n) | Duration::Epochs(n)) => {
+                let plural = if n == 1 { "" } else { "s" };
+                format!("{n} iteration{plural} of {name}")
+            }
+            (None, every) => duration(every),
+        };
         let _ = writeln!(
             out,
-            "  save_every:     {} (the whole run state, resumable)",
-            duration(every)
+            "  save_every:     {every} (the whole run state, resumable)"
         );
     }
 }

@@ -748,6 +748,20 @@ fn check_second_order(ctx: &mut Ctx, train: &Train, model: Option<&Model>) {
             .with_note("help: remove `early_stopping`; bound the iterations with `epochs`"),
         );
     }
+    if let (true, Some(span)) = (train.monitor.curvature, train.monitor.span) {
+        ctx.report(
+            Diagnostic::error(
+                ErrorCode::Incompatible,
+                format!("`{name}` has no curvature check"),
+            )
+            .with_primary(span, "compares a learning rate η with 2·gᵀg/gᵀHg")
+            .with_secondary(
+                train.optimizer.span,
+                format!("`{name}` takes no fixed rate: its steps already follow the curvature"),
+            )
+            .with_note("help: remove `curvature` (`monitor grad_norm` works with lbfgs/newton)"),
+        );
+    }
     if let (Some(_), Some(span)) = (train.regularize.maxnorm, train.regularize.span) {
         ctx.report(
             Diagnostic::error(

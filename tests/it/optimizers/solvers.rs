@@ -140,3 +140,44 @@ fn lbfgs_and_newton_need_far_fewer_iterations_than_gradient_descent() {
         "{best}"
     );
 }
+
+netc::net! {
+    model digits_watched {
+        input 49
+        dense 3 init=zeros
+        loss  softmax
+    }
+    train {
+        epochs 40 batch full optimizer lbfgs(history=10, tolerance=1e-6) regularize l2(1e-4)
+        precision f64 monitor grad_norm
+    }
+}
+
+/// `monitor grad_norm` with a full-batch solver reports ‖∇f‖₂ (data + l2) at each accepted
+/// point, one value per iteration: the last one is the final weights' gradient norm.
+#[test]
+fn full_batch_grad_norm_is_the_two_norm_at_the_accepted_point() {
+    let splits = rt::Splits {
+        train: digits_012(600),
+        validation: None,
+        test: None,
+    };
+    let (mut model, report) = digits_watched::train_on(&splits).unwrap();
+    assert!(!report.epochs.is_empty());
+    for epoch in &report.epochs {
+        let norm = epoch.grad_norm.expect("monitored");
+        assert_eq!(norm.mean, norm.last, "one gradient per iteration");
+    }
+    let x = features(&splits.train);
+    let mut theta = vec![0.0; digits_watched::Model::PARAMS];
+    model.read_params(&mut theta);
+    let mut grad = vec![0.0; theta.len()];
+    let mut objective =
+        rt::ModelObjective::new(&mut model, &x, rt::Targets::Classes(&splits.train.labels));
+    objective.value_grad(&theta, &mut grad).unwrap();
+    let expected = grad.iter().map(|g| g * g).sum::<f64>().sqrt() as f32;
+    let reported = report.epochs.last().unwrap().grad_norm.unwrap().last;
+    assert_eq!(reported, expected);
+    let first = report.epochs[0].grad_norm.unwrap().last;
+    assert!(reported < first / 100.0, "{first} → {reported}");
+}

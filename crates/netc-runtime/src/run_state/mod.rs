@@ -22,13 +22,27 @@
 //! | `run.stopper` | F64 [4] | early stopping: has a best, best epoch, best value, stale epochs |
 //! | `run.history`, `run.curvature` | F64 | the finished epochs' reports (the metrics lines are rewritten from them) |
 //!
-//! Metadata: `format` = `netc-run-state`, `state_version`, `kind` (`minibatch`), `model`,
+//! A full-batch (`lbfgs` / `newton`) run (kind `full_batch`, saved after an iteration) has
+//! `model.*`, `hyper.*`, `run.config`, `run.data`, `run.counters`, `run.history` as above, and:
+//!
+//! | tensor | dtype | what |
+//! |---|---|---|
+//! | `solver.theta` | F64 [n] | the accepted point, exactly (an f32 model holds it rounded) |
+//! | `solver.progress` | U64 [2] | iterations done, objective evaluations so far |
+//! | `solver.value`, `solver.grad` | F64 [1], [n] | f and ∇f there (not evaluated again on resume) |
+//! | `solver.pairs_s`, `solver.pairs_y` | F64 [m, n] | L-BFGS's correction pairs, oldest first (m = 0 for Newton) |
+//!
+//! `search` and `ensemble` runs (kinds `search`, `ensemble`) keep their finished trials and
+//! members (`search.rs`, `ensemble.rs`).
+//!
+//! Metadata: `format` = `netc-run-state`, `state_version`, `kind`, `model`,
 //! `spec_hash`, `netc_version`. Files are written with [`crate::atomic_file`], so a kill during
 //! a save leaves the previous state intact.
 
 pub(crate) mod codec;
 pub(crate) mod ensemble;
 pub(crate) mod finished;
+pub(crate) mod full_batch;
 pub(crate) mod history;
 pub(crate) mod minibatch;
 pub(crate) mod search;
@@ -97,7 +111,7 @@ pub(crate) fn check_identity<M: Network>(input: &StateReader<'_>, kind: &str) ->
     }
 }
 
-/// The start of a whole-run state (search, ensemble): identity, the run's hyperparameters,
+/// The start of a whole-run state (search, ensemble, full batch): identity, the run's hyperparameters,
 /// settings and training data.
 pub(crate) fn write_run_header<M: Network>(
     kind: &str,

@@ -6,6 +6,7 @@ use std::ops::ControlFlow;
 use super::line_search::{Line, strong_wolfe};
 use super::objective::{Counted, Objective, check_dimension};
 use super::report::{Iteration, SolveReport, StopReason, converged_at_start, end_of_step};
+use super::resume::{CorrectionPairs, SolverState, SolverView};
 use super::vector::{dot, inf_norm, norm2};
 use crate::Error;
 
@@ -71,6 +72,20 @@ pub fn lbfgs<O: Objective + ?Sized>(
     objective: &mut O,
     theta: &mut [f64],
     config: &LbfgsConfig,
+    on_iteration: impl FnMut(&Iteration) -> ControlFlow<()>,
+) -> Result<SolveReport, Error> {
+    lbfgs_from(objective, theta, config, None, on_iteration)
+}
+
+/// [`lbfgs`], continued from `resume` (saved from an [`Iteration`]'s `state` with `theta` at
+/// its point) when given: the same iterates, evaluation counts and report as the solve that
+/// was stopped there, which is not evaluated again. Refused ([`Error::Usage`]) when the state
+/// does not fit the problem or the config.
+pub fn lbfgs_from<O: Objective + ?Sized>(
+    objective: &mut O,
+    theta: &mut [f64],
+    config: &LbfgsConfig,
+    resume: Option<&SolverState>,
     mut on_iteration: impl FnMut(&Iteration) -> ControlFlow<()>,
 ) -> Result<SolveReport, Error> {
     config.validate()?;
@@ -83,13 +98,23 @@ pub fn lbfgs<O: Objective + ?Sized>(
     let mut direction = vec![0.0; n];
     let mut history = History::new(config.history, n);
 
-    let mut value = f.value_grad(theta, &mut grad)?;
+    let (done, mut value) = match resume {
+        Some(state) => {
+            state.check(n, config.history)?;
+            history.restore(&state.pairs)?;
+            grad.copy_from_slice(&state.grad);
+            f.evaluations = state.evaluations;
+            (state.iterations, state.value)
+        }
+        None => (0, f.value_grad(theta, &mut grad)?),
+    };
     let mut grad_norm = inf_norm(&grad);
-    if let Some(done) = converged_at_start(f.evaluations, value, grad_norm, config.tolerance) {
+    if let Some(done) = converged_at_start(done, f.evaluations, value, grad_norm, config.tolerance)
+    {
         return Ok(done);
     }
 
-    for k in 1..=config.max_iterations {
+    for k in done + 1..=config.max_iterations {
         f.iteration = k;
         let accepted = loop {
             history.direction(&grad, &mut direction);
@@ -140,13 +165,21 @@ pub fn lbfgs<O: Objective + ?Sized>(
             value,
             grad_norm,
             step: accepted.step,
+            state: SolverView {
+                theta,
+                grad: &grad,
+                iterations: k,
+                evaluations: f.evaluations,
+                value,
+                history: Some(&history),
+            },
         };
         if let Some(done) = end_of_step(&step, f.evaluations, config.tolerance, &mut on_iteration) {
             return Ok(done);
         }
     }
     Ok(SolveReport::new(
-        config.max_iterations,
+        config.max_iterations.max(done),
         f.evaluations,
         value,
         grad_norm,
@@ -155,6 +188,7 @@ pub fn lbfgs<O: Objective + ?Sized>(
 }
 
 /// The newest `capacity` correction pairs s = θₖ₊₁ − θₖ, y = ∇fₖ₊₁ − ∇fₖ, in a ring.
+#[derive(Debug)]
 pub(super) struct History {
     s: Vec<Vec<f64>>,
     y: Vec<Vec<f64>>,
@@ -198,14 +232,51 @@ impl History {
         for (y, (a, b)) in self.y[slot].iter_mut().zip(g_new.iter().zip(g)) {
             *y = a - b;
         }
+        self.keep_next_slot();
+    }
+
+    /// Makes the pair written into the next slot part of the history if it has enough
+    /// curvature; returns whether it did.
+    fn keep_next_slot(&mut self) -> bool {
+        let slot = self.next;
         let (s, y) = (&self.s[slot], &self.y[slot]);
         let sy = dot(s, y);
         if sy <= 1e-10 * norm2(s) * norm2(y) {
-            return;
+            return false;
         }
         self.rho[slot] = 1.0 / sy;
         self.next = (slot + 1) % self.s.len();
         self.len = (self.len + 1).min(self.s.len());
+        true
+    }
+
+    /// The pairs, oldest first.
+    pub(super) fn pairs(&self) -> CorrectionPairs {
+        (0..self.len)
+            .rev()
+            .map(|i| {
+                let slot = self.slot(i);
+                (self.s[slot].clone(), self.y[slot].clone())
+            })
+            .collect()
+    }
+
+    /// Puts back pairs saved by [`History::pairs`] (into an empty history of at least their
+    /// number of slots). The directions that follow are bit for bit the saved history's: ρ is
+    /// recomputed by the same arithmetic, and the recursion reads pairs by age, not by slot.
+    pub(super) fn restore(&mut self, pairs: &[(Vec<f64>, Vec<f64>)]) -> Result<(), Error> {
+        for (s, y) in pairs {
+            let slot = self.next;
+            self.s[slot].copy_from_slice(s);
+            self.y[slot].copy_from_slice(y);
+            if !self.keep_next_slot() {
+                return Err(Error::Usage(
+                    "the saved L-BFGS history holds a pair without positive curvature (sᵀy);                      it was not written by this solver"
+                        .into(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Slot of the i-th newest pair (0 = newest).

@@ -36,13 +36,15 @@ mod line_search;
 mod newton;
 mod objective;
 mod report;
+mod resume;
 mod vector;
 
 #[cfg(test)]
 mod tests;
 
 pub use hvp::{HvpWorkspace, curvature, hvp};
-pub use lbfgs::{LbfgsConfig, lbfgs};
-pub use newton::{NEWTON_MAX_PARAMETERS, NewtonConfig, newton};
+pub use lbfgs::{LbfgsConfig, lbfgs, lbfgs_from};
+pub use newton::{NEWTON_MAX_PARAMETERS, NewtonConfig, newton, newton_from};
 pub use objective::Objective;
 pub use report::{Iteration, SolveReport, StopReason};
+pub use resume::{CorrectionPairs, SolverState, SolverView};

@@ -7,6 +7,7 @@ use super::hvp::{HvpWorkspace, hvp};
 use super::line_search::{Line, backtracking};
 use super::objective::{Counted, Objective, check_dimension};
 use super::report::{Iteration, SolveReport, StopReason, converged_at_start, end_of_step};
+use super::resume::{SolverState, SolverView};
 use super::vector::{dot, inf_norm};
 use crate::Error;
 
@@ -84,6 +85,18 @@ pub fn newton<O: Objective + ?Sized>(
     objective: &mut O,
     theta: &mut [f64],
     config: &NewtonConfig,
+    on_iteration: impl FnMut(&Iteration) -> ControlFlow<()>,
+) -> Result<SolveReport, Error> {
+    newton_from(objective, theta, config, None, on_iteration)
+}
+
+/// [`newton`], continued from `resume` as [`lbfgs_from`](super::lbfgs_from) continues
+/// [`lbfgs`](super::lbfgs) (a Newton state has no correction pairs).
+pub fn newton_from<O: Objective + ?Sized>(
+    objective: &mut O,
+    theta: &mut [f64],
+    config: &NewtonConfig,
+    resume: Option<&SolverState>,
     mut on_iteration: impl FnMut(&Iteration) -> ControlFlow<()>,
 ) -> Result<SolveReport, Error> {
     let n = objective.dim();
@@ -97,13 +110,22 @@ pub fn newton<O: Objective + ?Sized>(
     let mut hessian = DenseHessian::new(n);
     let mut workspace = HvpWorkspace::new(n);
 
-    let mut value = f.value_grad(theta, &mut grad)?;
+    let (done, mut value) = match resume {
+        Some(state) => {
+            state.check(n, 0)?;
+            grad.copy_from_slice(&state.grad);
+            f.evaluations = state.evaluations;
+            (state.iterations, state.value)
+        }
+        None => (0, f.value_grad(theta, &mut grad)?),
+    };
     let mut grad_norm = inf_norm(&grad);
-    if let Some(done) = converged_at_start(f.evaluations, value, grad_norm, config.tolerance) {
+    if let Some(done) = converged_at_start(done, f.evaluations, value, grad_norm, config.tolerance)
+    {
         return Ok(done);
     }
 
-    for k in 1..=config.max_iterations {
+    for k in done + 1..=config.max_iterations {
         f.iteration = k;
         hessian.build(&mut f, &mut workspace, theta)?;
         hessian.damped_factor(config.damping, k, f.evaluations)?;
@@ -142,13 +164,21 @@ pub fn newton<O: Objective + ?Sized>(
             value,
             grad_norm,
             step: accepted.step,
+            state: SolverView {
+                theta,
+                grad: &grad,
+                iterations: k,
+                evaluations: f.evaluations,
+                value,
+                history: None,
+            },
         };
         if let Some(done) = end_of_step(&step, f.evaluations, config.tolerance, &mut on_iteration) {
             return Ok(done);
         }
     }
     Ok(SolveReport::new(
-        config.max_iterations,
+        config.max_iterations.max(done),
         f.evaluations,
         value,
         grad_norm,

@@ -7,8 +7,8 @@ use std::fmt;
 /// Guarantee: when the callback runs, the objective's most recent `value_grad` call was at
 /// the accepted point, so an objective that keeps state (a model holding its parameters) holds
 /// that point's.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Iteration {
+#[derive(Clone, Copy, Debug)]
+pub struct Iteration<'a> {
     /// Iterations completed, starting at 1.
     pub k: usize,
     /// f at the new point.
@@ -18,6 +18,9 @@ pub struct Iteration {
     /// The accepted line-search step length α (the new point is θ + α·p for the search
     /// direction p).
     pub step: f64,
+    /// The solve's whole state at the new point: what a caller saves to continue the solve
+    /// later with [`lbfgs_from`](super::lbfgs_from) / [`newton_from`](super::newton_from).
+    pub state: super::SolverView<'a>,
 }
 
 /// Why a solver stopped.
@@ -106,13 +109,22 @@ pub(super) fn end_of_step(
     ))
 }
 
-/// Before the first iteration: a start point whose gradient is already small is the answer.
+/// Before the first iteration (or the first after `iterations` done before a resume): a point
+/// whose gradient is already small is the answer.
 pub(super) fn converged_at_start(
+    iterations: usize,
     evaluations: usize,
     value: f64,
     grad_norm: f64,
     tolerance: f64,
 ) -> Option<SolveReport> {
-    super::vector::gradient_small(grad_norm, value, tolerance)
-        .then(|| SolveReport::new(0, evaluations, value, grad_norm, StopReason::Converged))
+    super::vector::gradient_small(grad_norm, value, tolerance).then(|| {
+        SolveReport::new(
+            iterations,
+            evaluations,
+            value,
+            grad_norm,
+            StopReason::Converged,
+        )
+    })
 }

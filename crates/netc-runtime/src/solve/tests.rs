@@ -448,17 +448,17 @@ fn assert_accepted_steps_satisfy_strong_wolfe<O: Objective>(
         max_iterations: 200,
     };
     lbfgs(&mut recorder, theta, &config, |it| {
-        accepted.push(*it);
+        accepted.push((it.k, it.value, it.step));
         ControlFlow::Continue(())
     })
     .unwrap();
     let mut previous = recorder.points[0].clone();
-    for it in &accepted {
+    for &(k, value, step) in &accepted {
         let current = recorder
             .points
             .iter()
             .rev()
-            .find(|p| p.1 == it.value)
+            .find(|p| p.1 == value)
             .expect("the accepted point was evaluated")
             .clone();
         // p = (x_new − x) / α
@@ -466,24 +466,21 @@ fn assert_accepted_steps_satisfy_strong_wolfe<O: Objective>(
             .0
             .iter()
             .zip(&previous.0)
-            .map(|(a, b)| (a - b) / it.step)
+            .map(|(a, b)| (a - b) / step)
             .collect();
         let slope0 = dot(&previous.2, &direction);
         let slope = dot(&current.2, &direction);
         assert!(
             slope0 < 0.0,
-            "iteration {}: not a descent direction: {it:?} {previous:?} {current:?}",
-            it.k
+            "iteration {k}: not a descent direction: {previous:?} {current:?}"
         );
         assert!(
-            current.1 <= previous.1 + SUFFICIENT_DECREASE * it.step * slope0,
-            "iteration {}: no sufficient decrease",
-            it.k
+            current.1 <= previous.1 + SUFFICIENT_DECREASE * step * slope0,
+            "iteration {k}: no sufficient decrease"
         );
         assert!(
             slope.abs() <= CURVATURE * slope0.abs(),
-            "iteration {}: |φ'(α)| = {} > 0.9·|φ'(0)| = {}",
-            it.k,
+            "iteration {k}: |φ'(α)| = {} > 0.9·|φ'(0)| = {}",
             slope.abs(),
             CURVATURE * slope0.abs()
         );
@@ -825,4 +822,138 @@ fn cholesky_solves_a_positive_definite_system_and_refuses_an_indefinite_one() {
     // Eigenvalues 3 and −1.
     let mut indefinite = [1.0, 0.0, 2.0, 1.0];
     assert!(!factor_lower(&mut indefinite, 2, 0.0));
+}
+
+// ---------------------------------------------------------------- stopping and continuing
+
+/// Runs `solve` uninterrupted, then again stopped after `stop_at` iterations and continued
+/// from the saved state and point: the iterates, the report and the final point must be the
+/// uninterrupted solve's, bit for bit.
+fn assert_continues_exactly(
+    stop_at: usize,
+    theta0: &[f64],
+    mut solve: impl FnMut(
+        &mut [f64],
+        Option<&SolverState>,
+        &mut dyn FnMut(&Iteration) -> ControlFlow<()>,
+    ) -> SolveReport,
+) {
+    let mut whole = theta0.to_vec();
+    let mut whole_values = vec![];
+    let whole_report = solve(&mut whole, None, &mut |it| {
+        whole_values.push(it.value.to_bits());
+        ControlFlow::Continue(())
+    });
+    assert!(
+        whole_report.iterations > stop_at,
+        "the solve must outlast the stop: {whole_report:?}"
+    );
+
+    let mut saved = None;
+    let mut values = vec![];
+    let mut first = theta0.to_vec();
+    solve(&mut first, None, &mut |it| {
+        values.push(it.value.to_bits());
+        if it.k < stop_at {
+            return ControlFlow::Continue(());
+        }
+        saved = Some((it.state.theta().to_vec(), it.state.to_state()));
+        ControlFlow::Break(())
+    });
+    let (mut theta, state) = saved.expect("stopped");
+    assert_eq!(state.iterations, stop_at);
+    let report = solve(&mut theta, Some(&state), &mut |it| {
+        values.push(it.value.to_bits());
+        ControlFlow::Continue(())
+    });
+    assert_eq!(values, whole_values);
+    assert_eq!(report, whole_report);
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&theta), bits(&whole));
+}
+
+#[test]
+fn a_stopped_lbfgs_solve_continues_to_the_same_iterates() {
+    let config = LbfgsConfig {
+        history: 3,
+        tolerance: 1e-12,
+        max_iterations: 500,
+    };
+    // Past the history's capacity, so the ring has wrapped when the state is taken.
+    for stop_at in [1, 2, 7, 20] {
+        assert_continues_exactly(stop_at, &[-1.2, 1.0], |theta, resume, on_iteration| {
+            lbfgs_from(&mut Rosenbrock, theta, &config, resume, on_iteration).unwrap()
+        });
+    }
+}
+
+#[test]
+fn a_stopped_newton_solve_continues_to_the_same_iterates() {
+    let config = NewtonConfig {
+        tolerance: 1e-14,
+        ..NewtonConfig::default()
+    };
+    for stop_at in [1, 3] {
+        assert_continues_exactly(stop_at, &[-1.2, 1.0], |theta, resume, on_iteration| {
+            newton_from(&mut Rosenbrock, theta, &config, resume, on_iteration).unwrap()
+        });
+    }
+}
+
+#[test]
+fn a_saved_solver_state_that_does_not_fit_is_refused() {
+    let mut theta = [-1.2, 1.0];
+    let config = LbfgsConfig {
+        history: 2,
+        ..LbfgsConfig::default()
+    };
+    let good = SolverState {
+        iterations: 3,
+        evaluations: 9,
+        value: 1.0,
+        grad: vec![0.5, 0.5],
+        pairs: vec![(vec![1.0, 0.0], vec![2.0, 0.0])],
+    };
+    let bad = [
+        SolverState {
+            grad: vec![0.5; 3],
+            ..good.clone()
+        },
+        SolverState {
+            pairs: vec![(vec![1.0, 0.0], vec![2.0, 0.0]); 3],
+            ..good.clone()
+        },
+        SolverState {
+            pairs: vec![(vec![1.0, 0.0], vec![-2.0, 0.0])],
+            ..good.clone()
+        },
+        SolverState {
+            value: f64::NAN,
+            ..good.clone()
+        },
+    ];
+    for state in &bad {
+        let result = lbfgs_from(
+            &mut Rosenbrock,
+            &mut theta,
+            &config,
+            Some(state),
+            keep_going,
+        );
+        assert!(
+            matches!(result, Err(Error::Usage(_))),
+            "{state:?}: {result:?}"
+        );
+    }
+    let newton_result = newton_from(
+        &mut Rosenbrock,
+        &mut theta,
+        &NewtonConfig::default(),
+        Some(&good),
+        keep_going,
+    );
+    assert!(
+        matches!(newton_result, Err(Error::Usage(_))),
+        "Newton keeps no pairs: {newton_result:?}"
+    );
 }
