@@ -173,12 +173,14 @@ ensemble bagging 5 vote=majority
     let net = netc_sema::check(&src).unwrap_or_else(|d| panic!("{}", render_plain(&src, &d)));
     let rust = generate_source(&net, &options(&src))
         .unwrap_or_else(|d| panic!("{}", render_plain(&src, &d)));
+    // Every driver-level construct reaches the run policy as a `Some` (a spec without it
+    // generates `None` there).
     for honoured in [
-        "ENSEMBLE",
-        "SEARCH",
-        "AUGMENT",
-        "PREPROCESS",
-        "EarlyStopping",
+        "ensemble: ::core::option::Option::Some(rt::EnsembleConfig",
+        "search: ::core::option::Option::Some(rt::search::SearchConfig",
+        "augment: ::core::option::Option::Some(rt::augment::Augment",
+        "preprocess: ::core::option::Option::Some(\n                rt::preprocess::Preprocess::MeanImage",
+        "early_stopping: ::core::option::Option::Some(rt::EarlyStopping",
     ] {
         assert!(
             rust.contains(honoured),

@@ -179,9 +179,14 @@ fn each_member_is_the_model_fitted_on_its_bootstrap_sample() {
         models: 3,
         vote: Vote::Majority,
     };
-    let (ensemble, report) =
-        rt::ensemble::train_ensemble::<bagging::Model>(&cfg, Default::default(), &splits, config)
-            .expect("trains");
+    let (ensemble, report) = rt::ensemble::train_ensemble::<bagging::Model>(
+        &cfg,
+        Default::default(),
+        &splits,
+        config,
+        None,
+    )
+    .expect("trains");
 
     let mut rng = rt::Rng::new(cfg.seed, rt::streams::ENSEMBLE);
     let mut seeds = Vec::new();
@@ -233,6 +238,7 @@ fn trainer_commands_train_eval_and_predict_an_ensemble() {
         rt::trainer::run::<bagging::Model>(
             with_repo_data(bagging::run_config()),
             Default::default(),
+            bagging::plan(),
             &args,
         )
     };
@@ -326,10 +332,15 @@ fn a_diverging_member_keeps_the_finished_ones() {
         models: 3,
         vote: Vote::Majority,
     };
-    let error =
-        rt::ensemble::train_ensemble::<bagging::Model>(&cfg, Default::default(), &splits, config)
-            .err()
-            .expect("member 2 diverges");
+    let error = rt::ensemble::train_ensemble::<bagging::Model>(
+        &cfg,
+        Default::default(),
+        &splits,
+        config,
+        None,
+    )
+    .err()
+    .expect("member 2 diverges");
     let message = error.to_string();
     assert!(matches!(error, rt::Error::Diverged { .. }), "{message}");
     assert!(message.contains("member 2/3: the loss became"), "{message}");
@@ -382,7 +393,7 @@ fn a_bad_row_is_named_by_its_line_whichever_member_draws_it() {
     let args: Vec<String> = ["train", "--quiet", "--epochs", "1"]
         .map(String::from)
         .to_vec();
-    let error = rt::trainer::run::<bagging::Model>(cfg, Default::default(), &args)
+    let error = rt::trainer::run::<bagging::Model>(cfg, Default::default(), bagging::plan(), &args)
         .expect_err("label 10 is refused");
     assert_eq!(
         error.to_string(),
@@ -424,7 +435,7 @@ fn search_then_bagging_uses_the_winners_hyperparameters() {
     cfg.verbose = false;
     let mut splits = rt::load_splits(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
     splits.train = splits.train.select(&(0..2_000).collect::<Vec<_>>());
-    let search = <searched_bagging::Model as Network>::SEARCH.expect("a search block");
+    let search = searched_bagging::plan().search.expect("a search block");
     let (winner, _) =
         rt::search::search::<searched_bagging::Model>(&cfg, &Default::default(), &splits, &search)
             .expect("search runs");

@@ -19,8 +19,12 @@ fn args(line: &str) -> Vec<String> {
 
 fn usage_error(line: &str) -> String {
     let cfg = limits_small::run_config();
-    match rt::trainer::run::<limits_small::Model>(cfg, limits_small::Hyper::default(), &args(line))
-    {
+    match rt::trainer::run::<limits_small::Model>(
+        cfg,
+        limits_small::Hyper::default(),
+        limits_small::plan(),
+        &args(line),
+    ) {
         Err(rt::Error::Usage(message)) => message,
         other => panic!("`{line}`: expected a usage error, got {other:?}"),
     }

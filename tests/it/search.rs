@@ -38,7 +38,9 @@ fn run_search() -> (searched::Model, rt::search::SearchReport) {
     };
     let mut cfg = searched::run_config();
     cfg.data = None;
-    let config = <searched::Model as netc::Network>::SEARCH.expect("the spec has a search block");
+    let config = searched::plan()
+        .search
+        .expect("the spec has a search block");
     rt::search::search::<searched::Model>(&cfg, &searched::Hyper::default(), &splits, &config)
         .unwrap()
 }

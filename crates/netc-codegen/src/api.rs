@@ -44,14 +44,11 @@ pub fn module(plan: &Plan) -> TokenStream {
     let train_step = backward::train_step_fn(plan);
     let gradient = backward::gradient_fn(plan);
     let params_const = crate::flat::params_const(plan);
-    let preprocess_const = preprocess_const(net);
-    let augment_const = augment_const(net);
-    let search_const = search_const(net);
-    let ensemble_const = crate::user_fns::ensemble_const(net);
     let user_fns = crate::user_fns::user_fns(net);
     let flat_fns = crate::flat::flat_fns(plan);
     let predict_batch = forward::predict_batch_fn(plan);
     let run_config = run_config(net);
+    let plan_fn = crate::policy::plan_fn(net);
     let learning_rate = schedule::learning_rate_fn(plan);
     let end_epoch = schedule::end_epoch_fn(plan);
     let schedule_fns = schedule::helper_fns(plan);
@@ -107,11 +104,6 @@ pub fn module(plan: &Plan) -> TokenStream {
                 type Hyper = Hyper;
                 type Float = F;
                 #params_const
-                #preprocess_const
-                #augment_const
-                #search_const
-
-                #ensemble_const
 
                 #new_fn
 
@@ -146,6 +138,8 @@ pub fn module(plan: &Plan) -> TokenStream {
 
             #run_config
 
+            #plan_fn
+
             /// A model with the spec's hyperparameters, initialized from `seed`.
             pub fn new(seed: u64) -> Model {
                 <Model as rt::Network>::new(Hyper::default(), seed)
@@ -155,7 +149,7 @@ pub fn module(plan: &Plan) -> TokenStream {
 
             /// The standalone trainer's command line (`train`, `eval`, `predict`, `bench`, `hyper`).
             pub fn main() -> ::std::process::ExitCode {
-                rt::trainer_main::<Model>(run_config(), Hyper::default())
+                rt::trainer_main::<Model>(run_config(), Hyper::default(), plan())
             }
         }
     }
@@ -239,6 +233,9 @@ fn run_config(net: &ir::Network) -> TokenStream {
         quote!(rt::MonitorConfig { grad_norm: #grad_norm, curvature_every: #curvature_every })
     };
     let save_every = interval(train.save_every);
+    let full_batch = crate::policy::full_batch_solver(net);
+    let preprocess = crate::policy::preprocess(net);
+    let augment = crate::policy::augment(net);
     quote! {
         /// The spec's run settings (trainer flags override them).
         pub fn run_config() -> rt::RunConfig {
@@ -259,6 +256,9 @@ fn run_config(net: &ir::Network) -> TokenStream {
                     every: #save_every,
                     resume: ::core::option::Option::None,
                 },
+                full_batch: #full_batch,
+                preprocess: #preprocess,
+                augment: #augment,
             }
         }
     }
@@ -319,101 +319,5 @@ fn source(source: &ir::Source) -> TokenStream {
                 }
             }
         }
-    }
-}
-
-/// `Network::PREPROCESS`: the spec's input normalization, computed by the driver.
-fn preprocess_const(net: &ir::Network) -> TokenStream {
-    let kind = match crate::plan::preprocess(net) {
-        None => return quote!(),
-        Some(ir::PreprocessKind::None) => return quote!(),
-        Some(ir::PreprocessKind::MeanImage) => quote!(rt::preprocess::Preprocess::MeanImage),
-        Some(ir::PreprocessKind::ChannelMean) => {
-            let channels = usize_lit(net.model.input.dims.get(2).copied().unwrap_or(1));
-            quote!(rt::preprocess::Preprocess::ChannelMean { channels: #channels })
-        }
-        Some(ir::PreprocessKind::Standardize) => quote!(rt::preprocess::Preprocess::Standardize),
-    };
-    quote!(const PREPROCESS: ::core::option::Option<rt::preprocess::Preprocess> = ::core::option::Option::Some(#kind);)
-}
-
-/// `Network::AUGMENT`: the spec's image augmentation (the checker allows it only on image
-/// input, `input HxWxC`).
-fn augment_const(net: &ir::Network) -> TokenStream {
-    let Some(augment) = net.data.as_ref().and_then(|d| d.augment.as_ref()) else {
-        return quote!();
-    };
-    let dims = &net.model.input.dims;
-    let dim = |i: usize| usize_lit(dims.get(i).copied().unwrap_or(1));
-    let (height, width, channels) = (dim(0), dim(1), dim(2));
-    let f64_lit = |v: f64| proc_macro2::Literal::f64_suffixed(v);
-    let shift = proc_macro2::Literal::u32_suffixed(augment.shift.unwrap_or(0));
-    let rotate = f64_lit(augment.rotate_deg.unwrap_or(0.0));
-    let (lo, hi) = augment.scale.unwrap_or((1.0, 1.0));
-    let (lo, hi) = (f64_lit(lo), f64_lit(hi));
-    let flip = match augment.flip {
-        None => quote!(::core::option::Option::None),
-        Some(ir::Flip::Horizontal) => {
-            quote!(::core::option::Option::Some(rt::augment::Flip::Horizontal))
-        }
-        Some(ir::Flip::Vertical) => {
-            quote!(::core::option::Option::Some(rt::augment::Flip::Vertical))
-        }
-        Some(ir::Flip::Both) => quote!(::core::option::Option::Some(rt::augment::Flip::Both)),
-    };
-    quote! {
-        const AUGMENT: ::core::option::Option<rt::augment::Augment> = ::core::option::Option::Some(rt::augment::Augment {
-            height: #height,
-            width: #width,
-            channels: #channels,
-            shift: #shift,
-            rotate_deg: #rotate,
-            scale: (#lo, #hi),
-            flip: #flip,
-        });
-    }
-}
-
-/// `Network::SEARCH`: the spec's random search (coarse to fine), run by the driver.
-fn search_const(net: &ir::Network) -> TokenStream {
-    let Some(search) = &net.search else {
-        return quote!();
-    };
-    let f64_lit = |v: f64| proc_macro2::Literal::f64_suffixed(v);
-    let params = search.params.iter().map(|p| {
-        let target = match p.target {
-            ir::Hyperparameter::LearningRate => quote!(LearningRate),
-            ir::Hyperparameter::L2 => quote!(L2),
-            ir::Hyperparameter::L1 => quote!(L1),
-            ir::Hyperparameter::MaxNorm => quote!(MaxNorm),
-            ir::Hyperparameter::Dropout => quote!(Dropout),
-            ir::Hyperparameter::Momentum => quote!(Momentum),
-        };
-        let distribution = match p.distribution {
-            ir::Distribution::LogUniform { lo, hi } => {
-                let (lo, hi) = (f64_lit(lo), f64_lit(hi));
-                quote!(rt::search::Distribution::LogUniform { lo: #lo, hi: #hi })
-            }
-            ir::Distribution::Uniform { lo, hi } => {
-                let (lo, hi) = (f64_lit(lo), f64_lit(hi));
-                quote!(rt::search::Distribution::Uniform { lo: #lo, hi: #hi })
-            }
-        };
-        quote!(rt::search::Param { target: rt::search::Target::#target, distribution: #distribution })
-    });
-    let (trials, coarse, top, fine) = (
-        usize_lit(search.trials),
-        usize_lit(search.coarse_epochs),
-        usize_lit(search.fine_top),
-        usize_lit(search.fine_epochs),
-    );
-    quote! {
-        const SEARCH: ::core::option::Option<rt::search::SearchConfig> = ::core::option::Option::Some(rt::search::SearchConfig {
-            trials: #trials,
-            params: &[ #( #params ),* ],
-            coarse_epochs: #coarse,
-            fine_top: #top,
-            fine_epochs: #fine,
-        });
     }
 }

@@ -6,7 +6,6 @@
 //! batch norm's γ and β when one follows — the order of `tensors()` without the persistent
 //! non-trainable state (running statistics).
 
-use netc_sema::ir;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -64,36 +63,10 @@ fn flat(t: &Trainable<'_>, field: &Ident, mutable: bool) -> TokenStream {
 /// Total trainable parameters (the IR's count, which includes every trainable tensor).
 pub fn params_const(plan: &Plan) -> TokenStream {
     let total = usize_lit(plan.net.model.total_params);
-    let full_batch = full_batch_solver(plan);
     quote! {
         const PARAMS: usize = #total;
-        const FULL_BATCH: ::core::option::Option<rt::FullBatchSolver> = #full_batch;
     }
 }
-
-/// `batch full` with `lbfgs`/`newton` (the checker pairs them): the runtime's solver.
-fn full_batch_solver(plan: &Plan) -> TokenStream {
-    let train = &plan.net.train;
-    if train.batch.size != ir::BatchSize::Full {
-        return quote!(::core::option::Option::None);
-    }
-    let f64_lit = |v: f64| proc_macro2::Literal::f64_suffixed(v);
-    match train.optimizer.kind {
-        ir::OptimizerKind::Lbfgs { history, tolerance } => {
-            let (history, tolerance) = (usize_lit(history), f64_lit(tolerance));
-            quote!(::core::option::Option::Some(rt::FullBatchSolver::Lbfgs { history: #history, tolerance: #tolerance }))
-        }
-        ir::OptimizerKind::Newton { damping } => {
-            let (damping, tolerance) = (f64_lit(damping), f64_lit(NEWTON_TOLERANCE));
-            quote!(::core::option::Option::Some(rt::FullBatchSolver::Newton { damping: #damping, tolerance: #tolerance }))
-        }
-        // The checker refuses `batch full` with a first-order optimizer.
-        _ => quote!(::core::option::Option::None),
-    }
-}
-
-/// Newton stops when ‖∇f‖∞ ≤ this·max(1, |f|) (the spec has no tolerance for it).
-const NEWTON_TOLERANCE: f64 = 1e-8;
 
 pub fn flat_fns(plan: &Plan) -> TokenStream {
     let list = trainables(plan);

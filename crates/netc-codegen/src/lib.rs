@@ -23,6 +23,7 @@ mod hyper;
 mod model;
 mod optimizer;
 mod plan;
+mod policy;
 mod regularize;
 mod schedule;
 mod spec_hash;

@@ -290,12 +290,13 @@ fn every_driver_level_construct_is_honoured() {
     let rust = generate_tokens(&net, &Options::default())
         .unwrap_or_else(|d| panic!("{d:#?}"))
         .to_string();
+    // Each construct reaches the run policy as a `Some`, not the `None` of a spec without it.
     for honoured in [
-        "PREPROCESS",
-        "SEARCH",
-        "ENSEMBLE",
+        "preprocess : :: core :: option :: Option :: Some (rt :: preprocess :: Preprocess :: MeanImage)",
+        "search : :: core :: option :: Option :: Some (rt :: search :: SearchConfig",
+        "ensemble : :: core :: option :: Option :: Some (rt :: EnsembleConfig { models : 3",
         "train_ensemble",
-        "FULL_BATCH",
+        "full_batch : :: core :: option :: Option :: Some (rt :: FullBatchSolver :: Newton",
     ] {
         assert!(rust.contains(honoured), "{honoured} missing");
     }

@@ -1,5 +1,5 @@
 //! The generated module's free functions (`train`, `train_with`, `train_on`, `evaluate`,
-//! `predict`, `save`, `load`) and `Network::ENSEMBLE`. A spec with an `ensemble` block trains,
+//! `predict`, `save`, `load`). A spec with an `ensemble` block trains,
 //! evaluates, saves and loads `rt::Ensemble<Model>` (its `Trained` type) through the same
 //! names; every other spec, one `Model`.
 
@@ -9,21 +9,7 @@ use quote::quote;
 
 use crate::plan::usize_lit;
 
-/// `Network::ENSEMBLE`: the spec's bagging, run by the trainer's commands.
-pub fn ensemble_const(net: &ir::Network) -> TokenStream {
-    let Some(ensemble) = &net.ensemble else {
-        return quote!();
-    };
-    let models = usize_lit(ensemble.models);
-    let vote = vote_tokens(ensemble.vote);
-    quote! {
-        const ENSEMBLE: ::core::option::Option<rt::EnsembleConfig> = ::core::option::Option::Some(
-            rt::EnsembleConfig { models: #models, vote: rt::Vote::#vote },
-        );
-    }
-}
-
-fn vote_tokens(vote: ir::Vote) -> TokenStream {
+pub(crate) fn vote_tokens(vote: ir::Vote) -> TokenStream {
     match vote {
         ir::Vote::Majority => quote!(Majority),
         ir::Vote::Average => quote!(Average),
@@ -63,7 +49,7 @@ pub fn user_fns(net: &ir::Network) -> TokenStream {
             #common
 
             fn fit_with(cfg: &rt::RunConfig, splits: &rt::Splits) -> ::core::result::Result<(Model, rt::Report), rt::Error> {
-                rt::search::train_model::<Model>(cfg, Hyper::default(), splits)
+                rt::search::train_model::<Model>(cfg, Hyper::default(), splits, plan().search.as_ref())
             }
 
             /// Loss and accuracy on `data` (inference mode).
@@ -100,7 +86,7 @@ pub fn user_fns(net: &ir::Network) -> TokenStream {
         #common
 
         fn fit_with(cfg: &rt::RunConfig, splits: &rt::Splits) -> ::core::result::Result<(Trained, TrainReport), rt::Error> {
-            rt::ensemble::train_ensemble::<Model>(cfg, Hyper::default(), splits, ENSEMBLE)
+            rt::ensemble::train_ensemble::<Model>(cfg, Hyper::default(), splits, ENSEMBLE, plan().search.as_ref())
         }
 
         /// Loss and accuracy of the members' combined outputs on `data` (inference mode).

@@ -73,6 +73,15 @@ pub struct RunConfig {
     pub monitor: MonitorConfig,
     /// Saving the run state and resuming from it (`--save-every`, `--resume`).
     pub save: SaveConfig,
+    /// `batch full` with `lbfgs` or `newton`: `fit` minimizes the whole training set's loss
+    /// with this solver instead of running minibatch steps. `None`: minibatch steps.
+    pub full_batch: Option<crate::full_batch::FullBatchSolver>,
+    /// The spec's `preprocess`: `fit` computes these statistics on the training split and
+    /// writes them into the model's `input.shift` / `input.scale` tensors.
+    pub preprocess: Option<crate::preprocess::Preprocess>,
+    /// The spec's `augment`: `fit` transforms every training batch (never validation, test
+    /// or prediction).
+    pub augment: Option<crate::augment::Augment>,
 }
 
 impl RunConfig {

@@ -48,10 +48,10 @@ use crate::rng::{Rng, streams};
 /// throughput depends on the clock.
 pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Result<Report, Error> {
     // Input statistics from the training split only; a checkpoint loaded below overrides them.
-    if let Some(kind) = M::PREPROCESS {
+    if let Some(kind) = cfg.preprocess {
         crate::preprocess::fit_input_stage(model, kind, &splits.train.x)?;
     }
-    if let Some(solver) = M::FULL_BATCH {
+    if let Some(solver) = cfg.full_batch {
         return crate::full_batch::fit_full_batch(model, cfg, splits, solver);
     }
     check_splits::<M>(splits)?;
@@ -83,7 +83,9 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             .monitor
             .curvature_every
             .map(|_| CurvatureProbe::new(M::PARAMS)),
-        augmenter: M::AUGMENT.map(|augment| Augmenter::new(augment, M::BATCH, cfg.seed)),
+        augmenter: cfg
+            .augment
+            .map(|augment| Augmenter::new(augment, M::BATCH, cfg.seed)),
         current: None,
         save_every_steps: match cfg.save.every {
             Some(Interval::Steps(n)) => Some(n),
@@ -692,6 +694,9 @@ mod tests {
             early_stopping: None,
             monitor: MonitorConfig::default(),
             save: SaveConfig::default(),
+            full_batch: None,
+            preprocess: None,
+            augment: None,
         }
     }
 

@@ -182,26 +182,6 @@ pub trait Network: Sized {
     /// Trainable parameters (every tensor but persistent state such as running statistics).
     const PARAMS: usize;
 
-    /// `Some` for a full-batch model (`batch full` with `lbfgs` or `newton`): `fit` minimizes
-    /// the whole training set's loss with this solver instead of running minibatch steps.
-    const FULL_BATCH: Option<crate::full_batch::FullBatchSolver> = None;
-
-    /// `Some` when the spec normalizes its input (`preprocess`): `fit` computes the statistics
-    /// on the training split and writes them into the `input.shift` / `input.scale` tensors.
-    const PREPROCESS: Option<crate::preprocess::Preprocess> = None;
-
-    /// `Some` when the spec augments its training images (`augment`): `fit` transforms every
-    /// training batch (never validation, test or prediction).
-    const AUGMENT: Option<crate::augment::Augment> = None;
-
-    /// `Some` when the spec has a `search` block: trainers run the search
-    /// ([`crate::search::train_model`]) instead of one training run.
-    const SEARCH: Option<crate::search::SearchConfig> = None;
-
-    /// `Some` when the spec has an `ensemble` block: trainers bag that many models
-    /// ([`crate::ensemble::train_ensemble`]) and evaluate, save and predict them together.
-    const ENSEMBLE: Option<crate::ensemble::EnsembleConfig> = None;
-
     /// Copies the trainable parameters into `out` (len `PARAMS`): tensor by tensor in
     /// `tensors()` order, each row-major.
     fn read_params(&self, out: &mut [f64]);

@@ -334,15 +334,16 @@ fn describe(search: &SearchConfig, values: &[f64]) -> String {
         .join("  ")
 }
 
-/// Trains the spec's way: a search when the model has one, else one `fit` from `hyper`.
+/// Trains the spec's way: a search when it has one, else one `fit` from `hyper`.
 pub fn train_model<M: Network>(
     cfg: &RunConfig,
     hyper: M::Hyper,
     splits: &Splits,
+    search_config: Option<&SearchConfig>,
 ) -> Result<(M, Report), Error> {
-    match M::SEARCH {
+    match search_config {
         Some(config) => {
-            let (model, outcome) = search::<M>(cfg, &hyper, splits, &config)?;
+            let (model, outcome) = search::<M>(cfg, &hyper, splits, config)?;
             Ok((model, outcome.report))
         }
         None => {

@@ -34,12 +34,17 @@ const TOLERANCE: f64 = 1e-6;
 
 /// Minimizes the model's full-batch loss with its spec's solver (tolerance `TOLERANCE`) from
 /// its initialization (zeros); returns (iterations, final loss, final ‖∇f‖∞).
-fn solve<M: Network>(mut model: M, x: &[f32], labels: &[u32]) -> (usize, f64, f64) {
+fn solve<M: Network>(
+    mut model: M,
+    cfg: &rt::RunConfig,
+    x: &[f32],
+    labels: &[u32],
+) -> (usize, f64, f64) {
     let mut theta = vec![0.0; M::PARAMS];
     model.read_params(&mut theta);
     let mut objective = rt::ModelObjective::new(&mut model, x, rt::Targets::Classes(labels));
     let keep_going = |_: &rt::solve::Iteration| ControlFlow::Continue(());
-    let report = match M::FULL_BATCH.expect("a full-batch spec") {
+    let report = match cfg.full_batch.expect("a full-batch spec") {
         rt::FullBatchSolver::Lbfgs { history, .. } => {
             let config = rt::LbfgsConfig {
                 history,
@@ -97,9 +102,18 @@ fn lbfgs_and_newton_need_far_fewer_iterations_than_gradient_descent() {
     let started = Instant::now();
     let data = digits_012(600);
     let x = features(&data);
-    let (lbfgs_iterations, lbfgs_loss, lbfgs_grad) = solve(digits_lbfgs::new(0), &x, &data.labels);
-    let (newton_iterations, newton_loss, newton_grad) =
-        solve(digits_newton::new(0), &x, &data.labels);
+    let (lbfgs_iterations, lbfgs_loss, lbfgs_grad) = solve(
+        digits_lbfgs::new(0),
+        &digits_lbfgs::run_config(),
+        &x,
+        &data.labels,
+    );
+    let (newton_iterations, newton_loss, newton_grad) = solve(
+        digits_newton::new(0),
+        &digits_newton::run_config(),
+        &x,
+        &data.labels,
+    );
     println!("L-BFGS: {lbfgs_iterations} iterations, loss {lbfgs_loss:.9}, |g|∞ {lbfgs_grad:.1e}");
     println!(
         "Newton: {newton_iterations} iterations, loss {newton_loss:.9}, |g|∞ {newton_grad:.1e}"

@@ -16,6 +16,7 @@ use crate::network::Network;
 use crate::report::Report;
 use crate::rng::{Rng, streams};
 use crate::run_state::ensemble::BaggingProgress;
+use crate::search::SearchConfig;
 
 /// One member's training run.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,8 +36,8 @@ pub struct EnsembleReport {
     pub test: Option<Evaluation>,
 }
 
-/// Trains `config.models` members from `hyper` (after the spec's search, if it has one: the
-/// members then use the search's best hyperparameters). Member seeds and bootstrap samples
+/// Trains `config.models` members from `hyper` (after `search`, the spec's search if it has
+/// one: the members then use the search's best hyperparameters). Member seeds and bootstrap samples
 /// come from `cfg.seed`'s [`streams::ENSEMBLE`] stream: same seed, same ensemble.
 /// `cfg.checkpoint_path` receives the whole ensemble ([`save_ensemble`]); `cfg.metrics_path`
 /// one summary line per member and one for the ensemble, each member's epochs going to
@@ -46,6 +47,7 @@ pub fn train_ensemble<M: Network>(
     hyper: M::Hyper,
     splits: &Splits,
     config: EnsembleConfig,
+    search: Option<&SearchConfig>,
 ) -> Result<(Ensemble<M>, EnsembleReport), Error> {
     if cfg.init_weights.is_some() {
         return Err(Error::Usage(
@@ -81,7 +83,7 @@ pub fn train_ensemble<M: Network>(
     let mut progress = match resumed {
         Some(progress) => progress,
         None => BaggingProgress {
-            hyper: members_hyper::<M>(cfg, hyper.clone(), splits, config)?,
+            hyper: members_hyper::<M>(cfg, hyper.clone(), splits, config, search)?,
             rng: Rng::new(cfg.seed, streams::ENSEMBLE).state(),
             members: Vec::with_capacity(config.models),
             reports: Vec::with_capacity(config.models),
@@ -196,11 +198,12 @@ fn members_hyper<M: Network>(
     hyper: M::Hyper,
     splits: &Splits,
     config: EnsembleConfig,
+    search: Option<&SearchConfig>,
 ) -> Result<M::Hyper, Error> {
-    let Some(search) = M::SEARCH else {
+    let Some(search) = search else {
         return Ok(hyper);
     };
-    let (winner, _) = crate::search::search::<M>(&cfg.inner(), &hyper, splits, &search)?;
+    let (winner, _) = crate::search::search::<M>(&cfg.inner(), &hyper, splits, search)?;
     if cfg.verbose {
         say!(
             "bagging {} models with the search's best hyperparameters",

@@ -217,6 +217,9 @@ mod tests {
             early_stopping: None,
             monitor: MonitorConfig::default(),
             save: SaveConfig::default(),
+            full_batch: None,
+            preprocess: None,
+            augment: None,
         }
     }
 

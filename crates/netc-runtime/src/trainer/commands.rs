@@ -12,6 +12,7 @@ use crate::ensemble::{Ensemble, load_ensemble};
 use crate::error::Error;
 use crate::evaluate::{Evaluation, arg_max, check_dataset, evaluate, test_report};
 use crate::network::{Hyperparams, Network};
+use crate::plan::Plan;
 use crate::report::group_thousands;
 use crate::trainer::apply::{apply_data_args, apply_train_args, no_data_block};
 use crate::trainer::args::{EvalArgs, PredictArgs, TrainArgs};
@@ -25,7 +26,12 @@ fn models_needing(ensemble: bool) -> &'static str {
     }
 }
 
-pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> Result<(), Error> {
+pub fn train<M: Network>(
+    cfg: RunConfig,
+    hyper: M::Hyper,
+    plan: Plan,
+    args: &TrainArgs,
+) -> Result<(), Error> {
     let (cfg, hyper) = apply_train_args::<M>(cfg, hyper, args)?;
     // One live run per checkpoint: a second one is refused instead of overwriting the first's.
     let _lock = cfg
@@ -38,28 +44,31 @@ pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> R
     let data = cfg.data.as_ref().ok_or_else(no_data_block)?;
     // Measured before loading, so the data's share is not already gone from it.
     let budget = Budget::new(args.max_memory);
-    budget.check(models_bytes::<M>(), models_needing(M::ENSEMBLE.is_some()))?;
+    let models = models_bytes::<M>(plan.ensemble);
+    budget.check(models, models_needing(plan.ensemble.is_some()))?;
     let splits = load_splits(data, cfg.seed)?;
     check_all::<M>(&splits)?;
-    let needed = models_bytes::<M>().saturating_add(data_bytes::<M>(&splits));
+    let needed = models.saturating_add(data_bytes::<M>(&splits, plan.ensemble.is_some()));
     budget.check(needed, "the model and its data")?;
     if args.batch_info {
         say!("{}", batch_info::<M>(&splits));
     }
-    let steps = match M::ENSEMBLE {
+    let search = plan.search.as_ref();
+    let steps = match plan.ensemble {
         Some(config) => {
-            let (_, report) = crate::ensemble::train_ensemble::<M>(&cfg, hyper, &splits, config)?;
+            let (_, report) =
+                crate::ensemble::train_ensemble::<M>(&cfg, hyper, &splits, config, search)?;
             report.members.iter().map(|m| m.report.steps).sum()
         }
         None => {
-            crate::search::train_model::<M>(&cfg, hyper, &splits)?
+            crate::search::train_model::<M>(&cfg, hyper, &splits, search)?
                 .1
                 .steps
         }
     };
     if cfg.verbose {
         if let Some(path) = &cfg.checkpoint_path {
-            let what = match M::ENSEMBLE {
+            let what = match plan.ensemble {
                 Some(config) => format!("{} models' weights", config.models),
                 None => "weights".to_string(),
             };
@@ -72,11 +81,16 @@ pub fn train<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &TrainArgs) -> R
     Ok(())
 }
 
-pub fn eval<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &EvalArgs) -> Result<(), Error> {
+pub fn eval<M: Network>(
+    cfg: RunConfig,
+    hyper: M::Hyper,
+    plan: Plan,
+    args: &EvalArgs,
+) -> Result<(), Error> {
     let data = apply_data_args(cfg.data, &args.data)?.ok_or_else(no_data_block)?;
     let seed = args.seed.unwrap_or(cfg.seed);
     let splits = load_splits(&data, seed)?;
-    let mut predictor = Predictor::<M>::load(hyper, seed, &args.weights)?;
+    let mut predictor = Predictor::<M>::load(hyper, plan, seed, &args.weights)?;
     let mut evaluated = false;
     if let Some(test) = &splits.test {
         let (_, report) = predictor.test_report(test)?;
@@ -120,10 +134,11 @@ fn check_all<M: Network>(splits: &Splits) -> Result<(), Error> {
 pub fn predict<M: Network>(
     cfg: RunConfig,
     hyper: M::Hyper,
+    plan: Plan,
     args: &PredictArgs,
 ) -> Result<(), Error> {
     let x = load_inputs::<M>(&args.input, cfg.data.as_ref())?;
-    let mut predictor = Predictor::<M>::load(hyper, cfg.seed, &args.weights)?;
+    let mut predictor = Predictor::<M>::load(hyper, plan, cfg.seed, &args.weights)?;
     let samples = crate::evaluate::row_major(&x);
     let outputs = predictor.predict(&samples)?;
     let mut text = String::with_capacity(outputs.len() * 10);
@@ -157,9 +172,10 @@ enum Predictor<M: Network> {
 }
 
 impl<M: Network> Predictor<M> {
-    fn load(hyper: M::Hyper, seed: u64, weights: &Path) -> Result<Predictor<M>, Error> {
-        Budget::new(None).check(models_bytes::<M>(), models_needing(M::ENSEMBLE.is_some()))?;
-        match M::ENSEMBLE {
+    fn load(hyper: M::Hyper, plan: Plan, seed: u64, weights: &Path) -> Result<Predictor<M>, Error> {
+        let models = models_bytes::<M>(plan.ensemble);
+        Budget::new(None).check(models, models_needing(plan.ensemble.is_some()))?;
+        match plan.ensemble {
             Some(config) => load_ensemble(&hyper, config, weights).map(Predictor::Ensemble),
             None => {
                 let mut model = M::new(hyper, seed);
@@ -356,6 +372,9 @@ mod tests {
             early_stopping: None,
             monitor: crate::config::MonitorConfig::default(),
             save: crate::config::SaveConfig::default(),
+            full_batch: None,
+            preprocess: None,
+            augment: None,
         }
     }
 
@@ -374,14 +393,26 @@ mod tests {
             weights.display(),
             metrics.display()
         );
-        run::<LogReg>(cfg.clone(), LogRegHyper::default(), &args(&train)).unwrap();
+        run::<LogReg>(
+            cfg.clone(),
+            LogRegHyper::default(),
+            Plan::default(),
+            &args(&train),
+        )
+        .unwrap();
         assert_eq!(
             std::fs::read_to_string(&metrics).unwrap().lines().count(),
             3
         );
 
         let eval = format!("eval --weights {}", weights.display());
-        run::<LogReg>(cfg.clone(), LogRegHyper::default(), &args(&eval)).unwrap();
+        run::<LogReg>(
+            cfg.clone(),
+            LogRegHyper::default(),
+            Plan::default(),
+            &args(&eval),
+        )
+        .unwrap();
 
         let predictions = temp_path("trainer-predictions.txt");
         let predict = format!(
@@ -390,7 +421,13 @@ mod tests {
             csv.display(),
             predictions.display()
         );
-        run::<LogReg>(cfg.clone(), LogRegHyper::default(), &args(&predict)).unwrap();
+        run::<LogReg>(
+            cfg.clone(),
+            LogRegHyper::default(),
+            Plan::default(),
+            &args(&predict),
+        )
+        .unwrap();
         let lines: Vec<String> = std::fs::read_to_string(&predictions)
             .unwrap()
             .lines()
@@ -415,11 +452,22 @@ mod tests {
     #[test]
     fn errors_from_running_commands() {
         let cfg = spec_config(Path::new("no/such/file.csv"));
-        let error =
-            run::<LogReg>(cfg.clone(), LogRegHyper::default(), &args("train --quiet")).unwrap_err();
+        let error = run::<LogReg>(
+            cfg.clone(),
+            LogRegHyper::default(),
+            Plan::default(),
+            &args("train --quiet"),
+        )
+        .unwrap_err();
         assert!(matches!(error, Error::Io { .. }), "{error:?}");
         let no_data = RunConfig { data: None, ..cfg };
-        let error = run::<LogReg>(no_data, LogRegHyper::default(), &args("train")).unwrap_err();
+        let error = run::<LogReg>(
+            no_data,
+            LogRegHyper::default(),
+            Plan::default(),
+            &args("train"),
+        )
+        .unwrap_err();
         assert!(
             matches!(&error, Error::Usage(m) if m.contains("no data block")),
             "{error:?}"
@@ -434,6 +482,7 @@ mod tests {
         let error = run::<LogReg>(
             missing,
             LogRegHyper::default(),
+            Plan::default(),
             &args("train --quiet --max-memory 100"),
         )
         .unwrap_err();
@@ -446,6 +495,7 @@ mod tests {
         let error = run::<LogReg>(
             spec_config(&csv),
             LogRegHyper::default(),
+            Plan::default(),
             &args("train --quiet --max-memory 1K"),
         )
         .unwrap_err();
@@ -512,8 +562,13 @@ mod tests {
             format!("eval --weights {w}"),
             format!("train --quiet --init-weights {w}"),
         ] {
-            let error = run::<LogReg>(spec_config(&csv), LogRegHyper::default(), &args(&command))
-                .unwrap_err();
+            let error = run::<LogReg>(
+                spec_config(&csv),
+                LogRegHyper::default(),
+                Plan::default(),
+                &args(&command),
+            )
+            .unwrap_err();
             assert!(
                 error
                     .to_string()

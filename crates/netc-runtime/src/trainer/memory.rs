@@ -4,6 +4,7 @@
 //! the process (`memory allocation of … bytes failed`) or push the machine into swap.
 
 use crate::data::{Dataset, Splits};
+use crate::ensemble::EnsembleConfig;
 use crate::error::Error;
 use crate::network::Network;
 
@@ -54,14 +55,14 @@ impl Budget {
 }
 
 /// One model of `M` (all members of an ensemble, which are trained and kept together).
-pub fn models_bytes<M: Network>() -> u64 {
-    let models = M::ENSEMBLE.map_or(1, |e| e.models as u64);
+pub fn models_bytes<M: Network>(ensemble: Option<EnsembleConfig>) -> u64 {
+    let models = ensemble.map_or(1, |e| e.models as u64);
     M::MODEL_BYTES.saturating_mul(models)
 }
 
 /// The loaded data, plus the bootstrap copy of the training split an ensemble makes.
-pub fn data_bytes<M: Network>(splits: &Splits) -> u64 {
-    let copies = if M::ENSEMBLE.is_some() { 2 } else { 1 };
+pub fn data_bytes<M: Network>(splits: &Splits, ensemble: bool) -> u64 {
+    let copies = if ensemble { 2 } else { 1 };
     let sets = [
         Some(&splits.train),
         splits.validation.as_ref(),
@@ -177,7 +178,7 @@ mod tests {
             test: None,
         };
         // 4 features and a label per row, 4 bytes each.
-        assert_eq!(data_bytes::<LogReg>(&splits), 15 * 5 * 4);
-        assert_eq!(models_bytes::<LogReg>(), (2 * 15 + 8 * 3) * 4);
+        assert_eq!(data_bytes::<LogReg>(&splits, false), 15 * 5 * 4);
+        assert_eq!(models_bytes::<LogReg>(None), (2 * 15 + 8 * 3) * 4);
     }
 }

@@ -11,14 +11,16 @@ use std::process::ExitCode;
 use crate::config::RunConfig;
 use crate::error::Error;
 use crate::network::Network;
+use crate::plan::Plan;
 
 pub use args::{Command, DataArgs, EvalArgs, PredictArgs, TrainArgs, parse_args, usage};
 
-/// Runs the trainer CLI on the process arguments. `cfg` and `hyper` are the spec's values;
-/// flags override them. Errors print `error: …` to stderr and exit 1; usage errors exit 2.
-pub fn trainer_main<M: Network>(cfg: RunConfig, hyper: M::Hyper) -> ExitCode {
+/// Runs the trainer CLI on the process arguments. `cfg`, `hyper` and `plan` are the spec's
+/// values; flags override the first two. Errors print `error: …` to stderr and exit 1; usage
+/// errors exit 2.
+pub fn trainer_main<M: Network>(cfg: RunConfig, hyper: M::Hyper, plan: Plan) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    exit_code(run::<M>(cfg, hyper, &args))
+    exit_code(run::<M>(cfg, hyper, plan, &args))
 }
 
 /// Prints a failure as `error: …` to stderr; exit code 0 on success, 2 for usage errors (a
@@ -43,7 +45,12 @@ pub fn exit_code(outcome: Result<(), Error>) -> ExitCode {
 }
 
 /// [`trainer_main`] without the process: parses `args` (after the program name) and runs them.
-pub fn run<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &[String]) -> Result<(), Error> {
+pub fn run<M: Network>(
+    cfg: RunConfig,
+    hyper: M::Hyper,
+    plan: Plan,
+    args: &[String],
+) -> Result<(), Error> {
     match parse_args(args)? {
         Command::Help => {
             say!("{}", usage(M::META.name).trim_end());
@@ -51,10 +58,10 @@ pub fn run<M: Network>(cfg: RunConfig, hyper: M::Hyper, args: &[String]) -> Resu
         }
         Command::Train(train) => {
             use_threads(train.threads);
-            commands::train::<M>(cfg, hyper, &train)
+            commands::train::<M>(cfg, hyper, plan, &train)
         }
-        Command::Eval(eval) => commands::eval::<M>(cfg, hyper, &eval),
-        Command::Predict(predict) => commands::predict::<M>(cfg, hyper, &predict),
+        Command::Eval(eval) => commands::eval::<M>(cfg, hyper, plan, &eval),
+        Command::Predict(predict) => commands::predict::<M>(cfg, hyper, plan, &predict),
         Command::Bench {
             seconds,
             runs,
