@@ -31,6 +31,9 @@ macro_rules! say {
     }};
 }
 
+// The kernel layer, under the paths generated code and this crate have always used.
+pub use netc_kernels::{gemm, init, rng, scalar, threads};
+
 pub mod atomic_file;
 pub mod augment;
 mod bench;
@@ -45,8 +48,6 @@ pub mod error;
 mod evaluate;
 mod fit;
 pub mod full_batch;
-pub mod gemm;
-pub mod init;
 mod input_file;
 pub mod interrupt;
 pub mod monitor;
@@ -56,13 +57,10 @@ mod plan;
 mod predict;
 pub mod preprocess;
 pub mod report;
-pub mod rng;
 mod run_state;
 mod safetensors_encode;
-pub mod scalar;
 pub mod search;
 pub mod solve;
-pub mod threads;
 pub mod trainer;
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use netc_runtime::gemm::{self, Isa};
+use netc_kernels::gemm::{self, Isa};
 
 #[derive(Clone, Copy)]
 enum Variant {
@@ -181,7 +181,7 @@ fn main() {
     println!(
         "detected: {:?}; {} thread(s); median of {RUNS} runs of >= {MIN_RUN:?}",
         Isa::detect(),
-        netc_runtime::threads::threads()
+        netc_kernels::threads::threads()
     );
     for isa in isas {
         println!("\n{isa:?}");
