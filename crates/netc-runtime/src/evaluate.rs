@@ -236,7 +236,7 @@ fn is_correct(kind: OutputKind, outputs: &[f32], target: &[f32], label: Option<u
 
 /// Errors unless `data` has `M::INPUT` features, finite values and targets the model trains
 /// on: class labels it has outputs for, or value rows of its width.
-pub(crate) fn check_dataset<M: Network>(data: &Dataset, role: &str) -> Result<(), Error> {
+pub fn check_dataset<M: Network>(data: &Dataset, role: &str) -> Result<(), Error> {
     if data.features() != M::INPUT {
         return Err(Error::Data {
             path: file_of(data, role, Part::Features),
@@ -376,7 +376,7 @@ fn dataset_error(role: &str, message: String) -> Error {
 }
 
 /// The samples as one row-major slice (copied only if `x` is not already laid out that way).
-pub(crate) fn row_major(x: &Array2<f32>) -> Cow<'_, [f32]> {
+pub fn row_major(x: &Array2<f32>) -> Cow<'_, [f32]> {
     match x.as_slice() {
         Some(slice) => Cow::Borrowed(slice),
         None => Cow::Owned(x.iter().copied().collect()),

@@ -1,8 +1,7 @@
 //! netc's runtime: everything generated trainers need that does not depend on the spec.
 //!
 //! Generated code implements [`Network`]; the driver here trains ([`fit`]), evaluates
-//! ([`evaluate`], [`predict`]), benchmarks ([`bench()`]), checkpoints ([`save_checkpoint`],
-//! [`load_checkpoint`]) and wraps all of it in a command-line trainer ([`trainer_main`]) for
+//! ([`evaluate`], [`predict`]) and checkpoints ([`save_checkpoint`], [`load_checkpoint`]) for
 //! any such model.
 //!
 //! The pieces below the driver are usable on their own:
@@ -36,7 +35,6 @@ pub use netc_kernels::{gemm, init, rng, scalar, threads};
 
 pub mod atomic_file;
 pub mod augment;
-mod bench;
 mod checkpoint;
 pub mod config;
 pub mod curvature;
@@ -53,7 +51,7 @@ pub mod interrupt;
 pub mod monitor;
 pub mod network;
 pub mod output_lock;
-mod plan;
+pub mod plan;
 mod predict;
 pub mod preprocess;
 pub mod report;
@@ -61,19 +59,21 @@ mod run_state;
 mod safetensors_encode;
 pub mod search;
 pub mod solve;
-pub mod trainer;
 
-#[cfg(test)]
-mod test_model;
+/// Small hand-written models for the runtime's and the trainer's unit tests (feature
+/// `test-models`); not an API.
+#[cfg(any(test, feature = "test-models"))]
+#[doc(hidden)]
+pub mod test_model;
 
-pub use bench::{BenchReport, bench};
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use config::*;
 pub use data::{Batcher, Dataset, Splits, load_csv, load_idx, load_splits};
 pub use ensemble::{Ensemble, EnsembleConfig, EnsembleReport, Vote, load_ensemble, save_ensemble};
 pub use error::Error;
 pub use evaluate::{
-    Evaluation, LabelCounts, arg_max, evaluate, label_counts, label_table, test_report,
+    Evaluation, LabelCounts, arg_max, check_dataset, evaluate, label_counts, label_table,
+    row_major, test_report,
 };
 pub use fit::fit;
 pub use full_batch::{FullBatchSolver, ModelObjective, fit_full_batch};
@@ -88,4 +88,3 @@ pub use run_state::STATE_VERSION;
 pub use scalar::Scalar;
 pub use solve::{LbfgsConfig, NewtonConfig, Objective, SolveReport, lbfgs, newton};
 pub use threads::set_threads;
-pub use trainer::trainer_main;

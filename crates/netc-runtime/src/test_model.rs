@@ -549,6 +549,16 @@ pub fn temp_path(name: &str) -> PathBuf {
 
 /// Counts heap allocations per thread (tests run in parallel threads), to check that the
 /// driver's step loop never allocates.
+// Counting only in this crate's own tests: a global allocator in a library would replace
+// every dependent test binary's. Elsewhere (feature `test-models`) nothing is counted.
+#[cfg(not(test))]
+pub mod allocation_count {
+    pub fn on_this_thread() -> usize {
+        0
+    }
+}
+
+#[cfg(test)]
 pub mod allocation_count {
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::cell::Cell;

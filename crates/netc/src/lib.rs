@@ -24,4 +24,9 @@ pub use ndarray;
 #[doc(hidden)]
 pub mod __private {
     pub use netc_runtime::*;
+    pub use netc_trainer::{BenchReport, bench, trainer_main};
+    /// The trainer's command line, for tests that run its commands in-process.
+    pub mod trainer {
+        pub use netc_trainer::*;
+    }
 }

@@ -1,19 +1,31 @@
 //! The standalone trainer every generated model gets: `train`, `eval`, `predict`, `bench`,
-//! `hyper`. Parsing ([`args`]) and configuration ([`apply`]) are pure; [`commands`] runs them.
+//! `hyper` — the top layer of the runtime (netc-kernels → netc-runtime → netc-trainer): it
+//! drives the runtime, nothing below imports it. Parsing ([`args`]) and configuration
+//! ([`apply`]) are pure; [`commands`] runs them; [`bench()`] times the step.
+
+/// `println!` that ignores a closed stdout (`trainer train | head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = writeln!(::std::io::stdout().lock(), $($arg)*);
+    }};
+}
 
 pub mod apply;
 pub mod args;
+mod bench;
 pub mod commands;
 pub mod memory;
 
 use std::process::ExitCode;
 
-use crate::config::RunConfig;
-use crate::error::Error;
-use crate::network::Network;
-use crate::plan::Plan;
+use netc_runtime::Plan;
+use netc_runtime::config::RunConfig;
+use netc_runtime::error::Error;
+use netc_runtime::network::Network;
 
 pub use args::{Command, DataArgs, EvalArgs, PredictArgs, TrainArgs, parse_args, usage};
+pub use bench::{BenchReport, bench};
 
 /// Runs the trainer CLI on the process arguments. `cfg`, `hyper` and `plan` are the spec's
 /// values; flags override the first two. Errors print `error: …` to stderr and exit 1; usage
@@ -80,7 +92,7 @@ pub fn run<M: Network>(
 /// `--threads N` overrides `NETC_THREADS` for this process.
 fn use_threads(threads: Option<usize>) {
     if let Some(threads) = threads {
-        crate::threads::set_threads(threads);
+        netc_runtime::threads::set_threads(threads);
     }
 }
 

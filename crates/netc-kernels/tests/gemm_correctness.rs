@@ -1,7 +1,7 @@
 //! Every GEMM variant on every instruction-set path this CPU has, against a naive f64 triple
 //! loop, over shapes chosen to hit every register-block remainder.
 
-use netc_runtime::gemm::{self, Isa};
+use netc_kernels::gemm::{self, Isa};
 
 #[derive(Clone, Copy, Debug)]
 enum Variant {

@@ -5,18 +5,18 @@ use std::path::Path;
 
 use ndarray::Array2;
 
-use crate::checkpoint::load_checkpoint;
-use crate::config::{DataConfig, DataSource, RunConfig};
-use crate::data::{Dataset, Splits, load_csv_features, load_idx_features, load_splits};
-use crate::ensemble::{Ensemble, load_ensemble};
-use crate::error::Error;
-use crate::evaluate::{Evaluation, arg_max, check_dataset, evaluate, test_report};
-use crate::network::{Hyperparams, Network};
-use crate::plan::Plan;
-use crate::report::group_thousands;
-use crate::trainer::apply::{apply_data_args, apply_train_args, no_data_block};
-use crate::trainer::args::{EvalArgs, PredictArgs, TrainArgs};
-use crate::trainer::memory::{Budget, data_bytes, models_bytes};
+use crate::apply::{apply_data_args, apply_train_args, no_data_block};
+use crate::args::{EvalArgs, PredictArgs, TrainArgs};
+use crate::memory::{Budget, data_bytes, models_bytes};
+use netc_runtime::Plan;
+use netc_runtime::config::{DataConfig, DataSource, RunConfig};
+use netc_runtime::data::{Dataset, Splits, load_csv_features, load_idx_features, load_splits};
+use netc_runtime::ensemble::{Ensemble, load_ensemble};
+use netc_runtime::error::Error;
+use netc_runtime::load_checkpoint;
+use netc_runtime::network::{Hyperparams, Network};
+use netc_runtime::report::group_thousands;
+use netc_runtime::{Evaluation, arg_max, check_dataset, evaluate, test_report};
 
 fn models_needing(ensemble: bool) -> &'static str {
     if ensemble {
@@ -37,10 +37,10 @@ pub fn train<M: Network>(
     let _lock = cfg
         .checkpoint_path
         .as_deref()
-        .map(crate::output_lock::OutputLock::take)
+        .map(netc_runtime::output_lock::OutputLock::take)
         .transpose()?;
     // From here a SIGINT/SIGTERM saves the run state and stops at the next step boundary.
-    crate::interrupt::install();
+    netc_runtime::interrupt::install();
     let data = cfg.data.as_ref().ok_or_else(no_data_block)?;
     // Measured before loading, so the data's share is not already gone from it.
     let budget = Budget::new(args.max_memory);
@@ -57,11 +57,11 @@ pub fn train<M: Network>(
     let steps = match plan.ensemble {
         Some(config) => {
             let (_, report) =
-                crate::ensemble::train_ensemble::<M>(&cfg, hyper, &splits, config, search)?;
+                netc_runtime::ensemble::train_ensemble::<M>(&cfg, hyper, &splits, config, search)?;
             report.members.iter().map(|m| m.report.steps).sum()
         }
         None => {
-            crate::search::train_model::<M>(&cfg, hyper, &splits, search)?
+            netc_runtime::search::train_model::<M>(&cfg, hyper, &splits, search)?
                 .1
                 .steps
         }
@@ -139,7 +139,7 @@ pub fn predict<M: Network>(
 ) -> Result<(), Error> {
     let x = load_inputs::<M>(&args.input, cfg.data.as_ref())?;
     let mut predictor = Predictor::<M>::load(hyper, plan, cfg.seed, &args.weights)?;
-    let samples = crate::evaluate::row_major(&x);
+    let samples = netc_runtime::row_major(&x);
     let outputs = predictor.predict(&samples)?;
     let mut text = String::with_capacity(outputs.len() * 10);
     for row in outputs.chunks_exact(M::OUTPUT) {
@@ -201,7 +201,7 @@ impl<M: Network> Predictor<M> {
 
     fn predict(&mut self, x: &[f32]) -> Result<Vec<f32>, Error> {
         match self {
-            Predictor::Model(model) => crate::predict::predict(model, x),
+            Predictor::Model(model) => netc_runtime::predict(model, x),
             Predictor::Ensemble(ensemble) => ensemble.predict(x),
         }
     }
@@ -209,7 +209,7 @@ impl<M: Network> Predictor<M> {
 
 pub fn bench<M: Network>(hyper: M::Hyper, seconds: f64, runs: usize) -> Result<(), Error> {
     Budget::new(None).check(M::MODEL_BYTES, "the model")?;
-    let threads = crate::threads::threads();
+    let threads = netc_runtime::threads::threads();
     if threads > 1 {
         // Only when not the default, so the single-threaded output stays as it was.
         say!("threads: {threads} per large matrix product");
@@ -331,9 +331,9 @@ fn drop_column(table: Array2<f32>, column: i64) -> Array2<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Sampling, ValidationSplit};
-    use crate::test_model::{LogReg, LogRegHyper, separable_dataset, temp_path};
-    use crate::trainer::run;
+    use crate::run;
+    use netc_runtime::config::{Sampling, ValidationSplit};
+    use netc_runtime::test_model::{LogReg, LogRegHyper, separable_dataset, temp_path};
 
     /// A CSV of the separable problem, label first, with a header.
     fn write_training_csv(name: &str, rows: usize) -> std::path::PathBuf {
@@ -370,8 +370,8 @@ mod tests {
             init_weights: None,
             verbose: false,
             early_stopping: None,
-            monitor: crate::config::MonitorConfig::default(),
-            save: crate::config::SaveConfig::default(),
+            monitor: netc_runtime::config::MonitorConfig::default(),
+            save: netc_runtime::config::SaveConfig::default(),
             full_batch: None,
             preprocess: None,
             augment: None,
@@ -555,7 +555,7 @@ mod tests {
         let weights = temp_path("trainer-nan.safetensors");
         let mut model = LogReg::new(LogRegHyper::default(), 1);
         model.tensors_mut()[0].data[5] = f32::NAN;
-        crate::checkpoint::save_checkpoint(&model, &weights).unwrap();
+        netc_runtime::save_checkpoint(&model, &weights).unwrap();
         let w = weights.display();
         for command in [
             format!("predict --weights {w} --input {}", csv.display()),

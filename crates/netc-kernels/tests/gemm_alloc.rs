@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use netc_runtime::gemm::{self, Isa};
+use netc_kernels::gemm::{self, Isa};
 
 /// The system allocator, counting allocations made on any thread.
 struct Counting;

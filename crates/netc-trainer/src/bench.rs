@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::network::{Network, TargetKind, Targets};
-use crate::rng::{Rng, streams};
+use netc_runtime::network::{Network, TargetKind, Targets};
+use netc_runtime::rng::{Rng, streams};
 
 /// Batches in the synthetic pool: enough to defeat trivial caching of one batch, small enough
 /// to build instantly.
@@ -111,7 +111,7 @@ fn median(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_model::{LogReg, LogRegHyper};
+    use netc_runtime::test_model::{LogReg, LogRegHyper};
 
     #[test]
     fn median_of_odd_and_even_counts() {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use netc_limits::{BENCH_MAX_SECONDS, BENCH_RUNS, EPOCHS, Limit, PATIENCE, THREADS};
 
-use crate::error::Error;
-use crate::trainer::memory::parse_size;
+use crate::memory::parse_size;
+use netc_runtime::error::Error;
 
 /// One trainer invocation (parsed once per process, so the size of `Train` does not matter).
 #[allow(clippy::large_enum_variant)]
@@ -56,7 +56,7 @@ pub struct TrainArgs {
     /// `--threads N`: threads per large matrix product (else `NETC_THREADS`, else 1).
     pub threads: Option<usize>,
     /// `--save-every N steps|epochs`: save the run state that often.
-    pub save_every: Option<crate::config::Interval>,
+    pub save_every: Option<netc_runtime::config::Interval>,
     /// `--state FILE`: where the run state goes [default: the `--resume` file, else
     /// `<model>.state.safetensors`].
     pub state: Option<PathBuf>,
@@ -238,8 +238,8 @@ fn parse_train(flags: &mut Flags) -> Result<TrainArgs, Error> {
 }
 
 /// `--save-every N steps|epochs` (also `N` and the unit as one argument: `--save-every=5epochs`).
-fn save_interval(flags: &mut Flags, flag: &str) -> Result<crate::config::Interval, Error> {
-    use crate::config::Interval;
+fn save_interval(flags: &mut Flags, flag: &str) -> Result<netc_runtime::config::Interval, Error> {
+    use netc_runtime::config::Interval;
     let text = flags.value(flag)?;
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -482,7 +482,7 @@ mod tests {
             patience: Some(4),
             no_early_stopping: true,
             threads: Some(2),
-            save_every: Some(crate::config::Interval::Steps(50)),
+            save_every: Some(netc_runtime::config::Interval::Steps(50)),
             state: Some("s".into()),
             resume: Some("r".into()),
             max_memory: Some(8 << 30),

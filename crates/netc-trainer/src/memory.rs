@@ -3,10 +3,10 @@
 //! on Linux, what the kernel says is available. Allocating first and failing later would abort
 //! the process (`memory allocation of … bytes failed`) or push the machine into swap.
 
-use crate::data::{Dataset, Splits};
-use crate::ensemble::EnsembleConfig;
-use crate::error::Error;
-use crate::network::Network;
+use netc_runtime::data::{Dataset, Splits};
+use netc_runtime::ensemble::EnsembleConfig;
+use netc_runtime::error::Error;
+use netc_runtime::network::Network;
 
 /// How much memory a run may use, and where that figure comes from (for the message).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,7 +124,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_model::{LogReg, separable_dataset};
+    use netc_runtime::test_model::{LogReg, separable_dataset};
 
     #[test]
     fn sizes_take_binary_units() {

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::config::{DataConfig, DataSource, EarlyStopping, RunConfig, ValidationSplit};
-use crate::error::Error;
-use crate::network::{Hyperparams, Network};
-use crate::trainer::args::{DataArgs, TrainArgs};
+use crate::args::{DataArgs, TrainArgs};
+use netc_runtime::config::{DataConfig, DataSource, EarlyStopping, RunConfig, ValidationSplit};
+use netc_runtime::error::Error;
+use netc_runtime::network::{Hyperparams, Network};
 
 /// The hyperparameter that mirrors `RunConfig::epochs`, when a model declares it.
 const EPOCHS: &str = "epochs";
@@ -190,8 +190,8 @@ fn epochs(value: f64) -> Result<usize, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Metric, MonitorConfig, Sampling, SaveConfig};
-    use crate::test_model::{LogReg, LogRegHyper};
+    use netc_runtime::config::{Metric, MonitorConfig, Sampling, SaveConfig};
+    use netc_runtime::test_model::{LogReg, LogRegHyper};
 
     fn spec_config() -> RunConfig {
         RunConfig {
