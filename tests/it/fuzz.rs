@@ -184,7 +184,8 @@ fn random_text(rng: &mut Rng) -> String {
     let mut out = String::new();
     for _ in 0..rng.below(40) {
         if rng.below(2) == 0 {
-            out.push_str(*rng.pick(NASTY));
+            let fragment: &&str = rng.pick(NASTY);
+            out.push_str(fragment);
         } else {
             out.push(char::from_u32(rng.below(0x3000) as u32).unwrap_or('?'));
         }
