@@ -119,18 +119,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             );
         }
     }
-    let mut metrics = cfg
-        .metrics_path
-        .as_deref()
-        .map(MetricsFile::create)
-        .transpose()?;
-    // A resumed run rewrites the lines of the epochs it had finished: the file ends up as the
-    // uninterrupted run's, whatever was appended after the state was saved.
-    if let Some(metrics) = &mut metrics {
-        for report in &run.epochs {
-            metrics.append(report)?;
-        }
-    }
+    let mut metrics = MetricsFile::open(cfg.metrics_path.as_deref(), &run.epochs)?;
     let save =
         |model: &M, epoch_loop: &EpochLoop<'_, M::Float>, run: &RunProgress<M::Float>| match &cfg
             .save
@@ -646,7 +635,24 @@ pub(crate) struct MetricsFile {
 }
 
 impl MetricsFile {
-    pub(crate) fn create(path: &Path) -> Result<MetricsFile, Error> {
+    /// The metrics file of a run at `path` (none without one), created fresh and holding the
+    /// lines of the epochs a resumed run had finished: the file ends up as the uninterrupted
+    /// run's, whatever was appended after the state was saved.
+    pub(crate) fn open(
+        path: Option<&Path>,
+        finished: &[EpochReport],
+    ) -> Result<Option<MetricsFile>, Error> {
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let mut file = MetricsFile::create(path)?;
+        for report in finished {
+            file.append(report)?;
+        }
+        Ok(Some(file))
+    }
+
+    fn create(path: &Path) -> Result<MetricsFile, Error> {
         let file = File::create(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,

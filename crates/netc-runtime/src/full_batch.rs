@@ -131,17 +131,7 @@ pub fn fit_full_batch<M: Network>(
         epochs = resumed.epochs;
         resume = Some(resumed.solver);
     }
-    let mut metrics = cfg
-        .metrics_path
-        .as_deref()
-        .map(MetricsFile::create)
-        .transpose()?;
-    // As in `fit`: the finished iterations' lines first, so the file is the uninterrupted run's.
-    if let Some(metrics) = &mut metrics {
-        for report in &epochs {
-            metrics.append(report)?;
-        }
-    }
+    let mut metrics = MetricsFile::open(cfg.metrics_path.as_deref(), &epochs)?;
     let data = (splits.train.len(), run_state::fingerprint(splits));
     let x = row_major(&splits.train.x);
     let mut failure: Option<Error> = None;

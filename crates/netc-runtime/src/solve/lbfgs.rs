@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use super::line_search::{Line, strong_wolfe};
 use super::objective::{Counted, Objective, check_dimension};
 use super::report::{Iteration, SolveReport, StopReason, converged_at_start, end_of_step};
-use super::resume::{CorrectionPairs, SolverState, SolverView};
+use super::resume::{CorrectionPairs, SolverState, SolverView, starting_point};
 use super::vector::{dot, inf_norm, norm2};
 use crate::Error;
 
@@ -98,16 +98,10 @@ pub fn lbfgs_from<O: Objective + ?Sized>(
     let mut direction = vec![0.0; n];
     let mut history = History::new(config.history, n);
 
-    let (done, mut value) = match resume {
-        Some(state) => {
-            state.check(n, config.history)?;
-            history.restore(&state.pairs)?;
-            grad.copy_from_slice(&state.grad);
-            f.evaluations = state.evaluations;
-            (state.iterations, state.value)
-        }
-        None => (0, f.value_grad(theta, &mut grad)?),
-    };
+    let (done, mut value) = starting_point(&mut f, theta, &mut grad, resume, config.history)?;
+    if let Some(state) = resume {
+        history.restore(&state.pairs)?;
+    }
     let mut grad_norm = inf_norm(&grad);
     if let Some(done) = converged_at_start(done, f.evaluations, value, grad_norm, config.tolerance)
     {

@@ -7,7 +7,7 @@ use super::hvp::{HvpWorkspace, hvp};
 use super::line_search::{Line, backtracking};
 use super::objective::{Counted, Objective, check_dimension};
 use super::report::{Iteration, SolveReport, StopReason, converged_at_start, end_of_step};
-use super::resume::{SolverState, SolverView};
+use super::resume::{SolverState, SolverView, starting_point};
 use super::vector::{dot, inf_norm};
 use crate::Error;
 
@@ -110,15 +110,8 @@ pub fn newton_from<O: Objective + ?Sized>(
     let mut hessian = DenseHessian::new(n);
     let mut workspace = HvpWorkspace::new(n);
 
-    let (done, mut value) = match resume {
-        Some(state) => {
-            state.check(n, 0)?;
-            grad.copy_from_slice(&state.grad);
-            f.evaluations = state.evaluations;
-            (state.iterations, state.value)
-        }
-        None => (0, f.value_grad(theta, &mut grad)?),
-    };
+    // A Newton state keeps no correction pairs.
+    let (done, mut value) = starting_point(&mut f, theta, &mut grad, resume, 0)?;
     let mut grad_norm = inf_norm(&grad);
     if let Some(done) = converged_at_start(done, f.evaluations, value, grad_norm, config.tolerance)
     {

@@ -7,6 +7,7 @@
 //! and damping are rebuilt at every point.
 
 use super::lbfgs::History;
+use super::objective::{Counted, Objective};
 use crate::Error;
 
 /// L-BFGS correction pairs (s, y), oldest first.
@@ -58,6 +59,27 @@ impl<'a> SolverView<'a> {
             grad: self.grad.to_vec(),
             pairs: self.history.map_or_else(Vec::new, History::pairs),
         }
+    }
+}
+
+/// Where a solve starts: from `resume` (checked against `dim` parameters and `max_pairs`
+/// pairs; its pairs are the caller's to restore) or by evaluating θ. Leaves ∇f in `grad` and
+/// returns (iterations already done, f at θ).
+pub(super) fn starting_point<O: Objective + ?Sized>(
+    f: &mut Counted<'_, O>,
+    theta: &[f64],
+    grad: &mut [f64],
+    resume: Option<&SolverState>,
+    max_pairs: usize,
+) -> Result<(usize, f64), Error> {
+    match resume {
+        Some(state) => {
+            state.check(grad.len(), max_pairs)?;
+            grad.copy_from_slice(&state.grad);
+            f.evaluations = state.evaluations;
+            Ok((state.iterations, state.value))
+        }
+        None => Ok((0, f.value_grad(theta, grad)?)),
     }
 }
 
