@@ -179,7 +179,7 @@ fn each_member_is_the_model_fitted_on_its_bootstrap_sample() {
         models: 3,
         vote: Vote::Majority,
     };
-    let (ensemble, report) = rt::ensemble::train_ensemble::<bagging::Model>(
+    let (ensemble, report) = rt::bagging::train_ensemble::<bagging::Model>(
         &cfg,
         Default::default(),
         &splits,
@@ -332,7 +332,7 @@ fn a_diverging_member_keeps_the_finished_ones() {
         models: 3,
         vote: Vote::Majority,
     };
-    let error = rt::ensemble::train_ensemble::<bagging::Model>(
+    let error = rt::bagging::train_ensemble::<bagging::Model>(
         &cfg,
         Default::default(),
         &splits,

@@ -11,6 +11,7 @@ mod ensemble;
 mod formulas;
 mod fuzz;
 mod gradcheck;
+mod layers;
 mod limits;
 mod losses;
 mod optimizers;

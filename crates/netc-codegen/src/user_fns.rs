@@ -86,7 +86,7 @@ pub fn user_fns(net: &ir::Network) -> TokenStream {
         #common
 
         fn fit_with(cfg: &rt::RunConfig, splits: &rt::Splits) -> ::core::result::Result<(Trained, TrainReport), rt::Error> {
-            rt::ensemble::train_ensemble::<Model>(cfg, Hyper::default(), splits, ENSEMBLE, plan().search.as_ref())
+            rt::bagging::train_ensemble::<Model>(cfg, Hyper::default(), splits, ENSEMBLE, plan().search.as_ref())
         }
 
         /// Loss and accuracy of the members' combined outputs on `data` (inference mode).

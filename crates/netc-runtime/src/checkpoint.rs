@@ -213,7 +213,7 @@ fn check_identity<M: Network>(
 /// `<stem>.last-good.<ext>` beside `checkpoint`: where a diverged run leaves its last good
 /// weights, so the checkpoint path (an earlier run's result, perhaps) is never overwritten
 /// by a failed run.
-pub(crate) fn last_good_path(checkpoint: &Path) -> std::path::PathBuf {
+pub fn last_good_path(checkpoint: &Path) -> std::path::PathBuf {
     let stem = checkpoint.file_stem().unwrap_or_default().to_string_lossy();
     let name = match checkpoint.extension() {
         Some(ext) => format!("{stem}.last-good.{}", ext.to_string_lossy()),

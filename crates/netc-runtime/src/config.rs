@@ -75,7 +75,7 @@ pub struct RunConfig {
     pub save: SaveConfig,
     /// `batch full` with `lbfgs` or `newton`: `fit` minimizes the whole training set's loss
     /// with this solver instead of running minibatch steps. `None`: minibatch steps.
-    pub full_batch: Option<crate::full_batch::FullBatchSolver>,
+    pub full_batch: Option<FullBatchSolver>,
     /// The spec's `preprocess`: `fit` computes these statistics on the training split and
     /// writes them into the model's `input.shift` / `input.scale` tensors.
     pub preprocess: Option<crate::preprocess::Preprocess>,
@@ -178,4 +178,13 @@ impl Interval {
         }
         .max(1)
     }
+}
+
+/// The solver of a full-batch model (`batch full`), with the spec's settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FullBatchSolver {
+    /// L-BFGS keeping `history` pairs; stops when ‖∇f‖∞ ≤ tolerance·max(1, |f|).
+    Lbfgs { history: usize, tolerance: f64 },
+    /// Damped Newton: (H + damping·I) p = −g with H from Hessian-vector products.
+    Newton { damping: f64, tolerance: f64 },
 }

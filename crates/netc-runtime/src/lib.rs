@@ -22,7 +22,9 @@
 //! ```
 
 /// `println!` that ignores a closed stdout (`trainer train | head`) instead of panicking:
-/// progress output must never abort a training run.
+/// progress output must never abort a training run. Exported for the layers above.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! say {
     ($($arg:tt)*) => {{
         use ::std::io::Write as _;
@@ -51,13 +53,12 @@ pub mod interrupt;
 pub mod monitor;
 pub mod network;
 pub mod output_lock;
-pub mod plan;
 mod predict;
 pub mod preprocess;
 pub mod report;
-mod run_state;
+mod run_output;
+pub mod run_state;
 mod safetensors_encode;
-pub mod search;
 pub mod solve;
 
 /// Small hand-written models for the runtime's and the trainer's unit tests (feature
@@ -66,21 +67,20 @@ pub mod solve;
 #[doc(hidden)]
 pub mod test_model;
 
-pub use checkpoint::{load_checkpoint, save_checkpoint};
+pub use checkpoint::{last_good_path, load_checkpoint, save_checkpoint};
 pub use config::*;
 pub use data::{Batcher, Dataset, Splits, load_csv, load_idx, load_splits};
-pub use ensemble::{Ensemble, EnsembleConfig, EnsembleReport, Vote, load_ensemble, save_ensemble};
+pub use ensemble::{Ensemble, EnsembleConfig, Vote, load_ensemble, save_ensemble};
 pub use error::Error;
 pub use evaluate::{
     Evaluation, LabelCounts, arg_max, check_dataset, evaluate, label_counts, label_table,
     row_major, test_report,
 };
 pub use fit::fit;
-pub use full_batch::{FullBatchSolver, ModelObjective, fit_full_batch};
+pub use full_batch::{ModelObjective, fit_full_batch};
 pub use init::{Init, fill};
 pub use monitor::{CurvatureCheck, CurvatureWatch, GradNorm};
 pub use network::*;
-pub use plan::Plan;
 pub use predict::predict;
 pub use report::{EarlyStop, EarlyStoppingStatus, EpochReport, Report, group_thousands, test_line};
 pub use rng::{Rng, RngState, streams};

@@ -8,7 +8,7 @@ use ndarray::Array2;
 use crate::apply::{apply_data_args, apply_train_args, no_data_block};
 use crate::args::{EvalArgs, PredictArgs, TrainArgs};
 use crate::memory::{Budget, data_bytes, models_bytes};
-use netc_runtime::Plan;
+use netc_procedures::Plan;
 use netc_runtime::config::{DataConfig, DataSource, RunConfig};
 use netc_runtime::data::{Dataset, Splits, load_csv_features, load_idx_features, load_splits};
 use netc_runtime::ensemble::{Ensemble, load_ensemble};
@@ -56,12 +56,13 @@ pub fn train<M: Network>(
     let search = plan.search.as_ref();
     let steps = match plan.ensemble {
         Some(config) => {
-            let (_, report) =
-                netc_runtime::ensemble::train_ensemble::<M>(&cfg, hyper, &splits, config, search)?;
+            let (_, report) = netc_procedures::bagging::train_ensemble::<M>(
+                &cfg, hyper, &splits, config, search,
+            )?;
             report.members.iter().map(|m| m.report.steps).sum()
         }
         None => {
-            netc_runtime::search::train_model::<M>(&cfg, hyper, &splits, search)?
+            netc_procedures::search::train_model::<M>(&cfg, hyper, &splits, search)?
                 .1
                 .steps
         }

@@ -1,15 +1,11 @@
 //! The standalone trainer every generated model gets: `train`, `eval`, `predict`, `bench`,
-//! `hyper` — the top layer of the runtime (netc-kernels → netc-runtime → netc-trainer): it
-//! drives the runtime, nothing below imports it. Parsing ([`args`]) and configuration
-//! ([`apply`]) are pure; [`commands`] runs them; [`bench()`] times the step.
+//! `hyper` — the top layer of the runtime (netc-kernels → netc-runtime → netc-procedures →
+//! netc-trainer): it drives the runtime, nothing below imports it. Parsing ([`args`]) and
+//! configuration ([`apply`]) are pure; [`commands`] runs them; [`bench()`] times the step.
 
-/// `println!` that ignores a closed stdout (`trainer train | head`) instead of panicking.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use ::std::io::Write as _;
-        let _ = writeln!(::std::io::stdout().lock(), $($arg)*);
-    }};
-}
+// `say!`: `println!` that ignores a closed stdout (`trainer train | head`).
+#[macro_use]
+extern crate netc_runtime;
 
 pub mod apply;
 pub mod args;
@@ -19,7 +15,7 @@ pub mod memory;
 
 use std::process::ExitCode;
 
-use netc_runtime::Plan;
+use netc_procedures::Plan;
 use netc_runtime::config::RunConfig;
 use netc_runtime::error::Error;
 use netc_runtime::network::Network;

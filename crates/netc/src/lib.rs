@@ -12,9 +12,10 @@
 #[cfg(feature = "macros")]
 pub use netc_macros::net;
 
+pub use netc_procedures::EnsembleReport;
 pub use netc_runtime::{
-    Dataset, Ensemble, EnsembleReport, Error, Evaluation, Hyperparams, Network, Report, Splits,
-    TargetKind, Targets, Vote,
+    Dataset, Ensemble, Error, Evaluation, Hyperparams, Network, Report, Splits, TargetKind,
+    Targets, Vote,
 };
 
 /// The array crate behind [`Dataset`] (`Dataset::new(Array2<f32>, labels)`).
@@ -23,6 +24,7 @@ pub use ndarray;
 /// What generated code names (`::netc::__private::...`); not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use netc_procedures::{EnsembleReport, MemberReport, Plan, bagging, search};
     pub use netc_runtime::*;
     pub use netc_trainer::{BenchReport, bench, trainer_main};
     /// The trainer's command line, for tests that run its commands in-process.

@@ -5,12 +5,9 @@
 //! fractions or the mean outputs, see [`Vote`]), so evaluation, the per-label report and
 //! `predict` are the single model's code run on combined outputs.
 
-mod bagging;
-mod bootstrap;
 mod checkpoint;
 mod vote;
 
-pub use bagging::{EnsembleReport, MemberReport, train_ensemble};
 pub use checkpoint::{load_ensemble, save_ensemble};
 pub use vote::Vote;
 

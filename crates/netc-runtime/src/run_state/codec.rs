@@ -14,7 +14,7 @@ use crate::scalar::Scalar;
 
 /// Collects the tensors and metadata of one state file.
 #[derive(Default)]
-pub(crate) struct StateWriter {
+pub struct StateWriter {
     tensors: Vec<RawTensor>,
     metadata: Vec<(String, String)>,
 }
@@ -106,7 +106,7 @@ impl StateWriter {
 
 /// Reads a state file's tensors by name, checking dtype and size; every error names the file
 /// and the tensor.
-pub(crate) struct StateReader<'d> {
+pub struct StateReader<'d> {
     path: PathBuf,
     file: SafeTensors<'d>,
     metadata: HashMap<String, String>,
@@ -220,13 +220,13 @@ impl<'d> StateReader<'d> {
 }
 
 /// Copies checked values (from [`StateReader::float_copies`]) into tensors.
-pub(crate) fn copy_into<T: Scalar>(targets: Vec<TensorMut<'_, T>>, values: &[Vec<T>]) {
+pub fn copy_into<T: Scalar>(targets: Vec<TensorMut<'_, T>>, values: &[Vec<T>]) {
     for (target, values) in targets.into_iter().zip(values) {
         target.data.copy_from_slice(values);
     }
 }
 
-pub(crate) fn state_error(path: &Path, message: String) -> Error {
+pub fn state_error(path: &Path, message: String) -> Error {
     Error::Checkpoint {
         path: path.to_path_buf(),
         message,

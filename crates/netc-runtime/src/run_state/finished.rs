@@ -9,7 +9,7 @@ use crate::run_state::codec::{StateReader, StateWriter, copy_into};
 use crate::run_state::history;
 
 /// `<prefix>model.*`, `<prefix>optimizer.*`, `<prefix>counters`, then the report.
-pub(crate) fn write<M: Network>(out: &mut StateWriter, prefix: &str, model: &M, report: &Report) {
+pub fn write<M: Network>(out: &mut StateWriter, prefix: &str, model: &M, report: &Report) {
     out.floats(&format!("{prefix}model."), &model.tensors());
     out.floats(&format!("{prefix}optimizer."), &model.optimizer_state());
     let c = model.counters();
@@ -54,7 +54,7 @@ pub(crate) fn write<M: Network>(out: &mut StateWriter, prefix: &str, model: &M, 
 
 /// Reads what [`write`] wrote into `model` (checked before anything is copied) and returns
 /// the report.
-pub(crate) fn read<M: Network>(
+pub fn read<M: Network>(
     input: &StateReader<'_>,
     prefix: &str,
     model: &mut M,

@@ -33,19 +33,21 @@
 //! | `solver.pairs_s`, `solver.pairs_y` | F64 [m, n] | L-BFGS's correction pairs, oldest first (m = 0 for Newton) |
 //!
 //! `search` and `ensemble` runs (kinds `search`, `ensemble`) keep their finished trials and
-//! members (`search.rs`, `ensemble.rs`).
+//! members (netc-procedures: `search/state.rs`, `bagging/state.rs`).
+//!
+//! Who writes what: this module is the format's common part (the codec, the identity and
+//! run header every kind starts with, a finished model with its report, the epoch
+//! history). Each procedure writes its own part next to its code: `fit/state.rs`
+//! (minibatch), `full_batch/state.rs`, and the procedures crate's search and bagging; the
+//! functions below are public for those.
 //!
 //! Metadata: `format` = `netc-run-state`, `state_version`, `kind`, `model`,
 //! `spec_hash`, `netc_version`. Files are written with [`crate::atomic_file`], so a kill during
 //! a save leaves the previous state intact.
 
-pub(crate) mod codec;
-pub(crate) mod ensemble;
-pub(crate) mod finished;
-pub(crate) mod full_batch;
+pub mod codec;
+pub mod finished;
 pub(crate) mod history;
-pub(crate) mod minibatch;
-pub(crate) mod search;
 
 use crate::config::RunConfig;
 use crate::data::Splits;
@@ -59,7 +61,7 @@ pub(crate) const FORMAT: &str = "netc-run-state";
 
 /// The bytes of a state file; refuses what is not a regular file (`/dev/zero` would be read
 /// until memory runs out).
-pub(crate) fn read_state_file(path: &std::path::Path) -> Result<Vec<u8>, crate::error::Error> {
+pub fn read_state_file(path: &std::path::Path) -> Result<Vec<u8>, crate::error::Error> {
     crate::atomic_file::remove_stale_temporaries(path);
     crate::input_file::read(path)
 }
@@ -113,7 +115,7 @@ pub(crate) fn check_identity<M: Network>(input: &StateReader<'_>, kind: &str) ->
 
 /// The start of a whole-run state (search, ensemble, full batch): identity, the run's hyperparameters,
 /// settings and training data.
-pub(crate) fn write_run_header<M: Network>(
+pub fn write_run_header<M: Network>(
     kind: &str,
     cfg: &RunConfig,
     base: &M::Hyper,
@@ -129,7 +131,7 @@ pub(crate) fn write_run_header<M: Network>(
 
 /// Reads a state file written with [`write_run_header`] and refuses one of another model,
 /// kind, layout, settings, hyperparameters or data. `bytes` keeps the file's contents.
-pub(crate) fn open_run_state<'d, M: Network>(
+pub fn open_run_state<'d, M: Network>(
     bytes: &'d [u8],
     path: &std::path::Path,
     kind: &str,
@@ -146,7 +148,7 @@ pub(crate) fn open_run_state<'d, M: Network>(
 }
 
 /// Every hyperparameter under `prefix`, as F64 [1] tensors.
-pub(crate) fn write_hyper<M: Network>(out: &mut StateWriter, prefix: &str, hyper: &M::Hyper) {
+pub fn write_hyper<M: Network>(out: &mut StateWriter, prefix: &str, hyper: &M::Hyper) {
     for name in M::Hyper::names() {
         out.f64s(
             &format!("{prefix}{name}"),
@@ -157,7 +159,7 @@ pub(crate) fn write_hyper<M: Network>(out: &mut StateWriter, prefix: &str, hyper
 }
 
 /// A hyperparameter set saved by [`write_hyper`].
-pub(crate) fn read_hyper<M: Network>(
+pub fn read_hyper<M: Network>(
     input: &StateReader<'_>,
     prefix: &str,
     base: &M::Hyper,
@@ -245,7 +247,7 @@ pub(crate) fn check_data(input: &StateReader<'_>, splits: &Splits, hash: u64) ->
 /// A 64-bit hash of the training split (features and targets, in order): a multiply-rotate
 /// fold, fast, and any changed value changes it with overwhelming probability (it guards
 /// against mistakes, not against an adversary).
-pub(crate) fn fingerprint(splits: &Splits) -> u64 {
+pub fn fingerprint(splits: &Splits) -> u64 {
     let mut hash: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut add = |word: u64| {
         hash = (hash ^ word).wrapping_mul(0x0100_0000_01b3).rotate_left(29);

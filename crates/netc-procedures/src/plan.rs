@@ -1,8 +1,9 @@
-//! What a trainer runs around [`crate::fit`], from the spec's `search` and `ensemble` blocks.
+//! What a trainer runs around [`netc_runtime::fit`], from the spec's `search` and `ensemble` blocks.
 //! Generated beside the model (`plan()`), like its `run_config()`: run policy, not part of the
-//! model's contract ([`crate::Network`]).
+//! model's contract ([`netc_runtime::Network`]).
 
-use crate::ensemble::EnsembleConfig;
+use netc_runtime::ensemble::EnsembleConfig;
+
 use crate::search::SearchConfig;
 
 /// The procedures a spec asks for; `Default`: one training run.
@@ -10,6 +11,6 @@ use crate::search::SearchConfig;
 pub struct Plan {
     /// Random search before training ([`crate::search::train_model`]).
     pub search: Option<SearchConfig>,
-    /// Bagging: that many models trained and kept together ([`crate::ensemble::train_ensemble`]).
+    /// Bagging: that many models trained and kept together ([`crate::bagging::train_ensemble`]).
     pub ensemble: Option<EnsembleConfig>,
 }

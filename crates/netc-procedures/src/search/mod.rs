@@ -5,15 +5,16 @@
 //! is the result. Hyperparameters are set by name through [`Hyperparams::set`], so the search
 //! never needs a rebuild.
 
-use crate::checkpoint::save_checkpoint;
-use crate::config::RunConfig;
-use crate::data::Splits;
-use crate::error::Error;
-use crate::fit::fit;
-use crate::network::{Hyperparams, Network};
-use crate::report::Report;
-use crate::rng::Rng;
-use crate::run_state::search::SearchProgress;
+mod state;
+
+use netc_runtime::config::RunConfig;
+use netc_runtime::data::Splits;
+use netc_runtime::error::Error;
+use netc_runtime::network::{Hyperparams, Network};
+use netc_runtime::report::Report;
+use netc_runtime::rng::Rng;
+use netc_runtime::{fit, save_checkpoint};
+use state::SearchProgress;
 
 /// Random stream of the search's draws (after the ones in `rng::streams`).
 const SEARCH_STREAM: u64 = 6;
@@ -175,20 +176,14 @@ pub fn search<M: Network>(
     // a signal; `--resume` continues after the last finished trial.
     let data = (splits.train.len(), 0u64);
     let splits_hash = if cfg.save.state_path.is_some() {
-        (data.0, crate::run_state::fingerprint(splits))
+        (data.0, netc_runtime::run_state::fingerprint(splits))
     } else {
         data
     };
     let mut progress = match &cfg.save.resume {
         Some(path) => {
-            let progress = crate::run_state::search::restore::<M>(
-                path,
-                cfg,
-                base,
-                splits,
-                search.params.len(),
-                configure,
-            )?;
+            let progress =
+                state::restore::<M>(path, cfg, base, splits, search.params.len(), configure)?;
             if cfg.verbose {
                 say!(
                     "resumed the search after {} coarse and {} fine trials ({})",
@@ -207,7 +202,7 @@ pub fn search<M: Network>(
         },
     };
     let save = |progress: &SearchProgress<M>| match &cfg.save.state_path {
-        Some(path) => crate::run_state::search::save(path, cfg, base, splits_hash, progress),
+        Some(path) => state::save(path, cfg, base, splits_hash, progress),
         None => Ok(()),
     };
     let periodic = cfg.save.every.is_some();

@@ -5,18 +5,22 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::config::RunConfig;
-use crate::data::{Dataset, Splits};
-use crate::ensemble::bootstrap::bootstrap_indices;
-use crate::ensemble::{Ensemble, EnsembleConfig, save_ensemble};
-use crate::error::Error;
-use crate::evaluate::Evaluation;
-use crate::fit::fit;
-use crate::network::Network;
-use crate::report::Report;
-use crate::rng::{Rng, streams};
-use crate::run_state::ensemble::BaggingProgress;
+mod bootstrap;
+mod state;
+
+use netc_runtime::Evaluation;
+use netc_runtime::config::RunConfig;
+use netc_runtime::data::Splits;
+use netc_runtime::ensemble::{Ensemble, EnsembleConfig, save_ensemble};
+use netc_runtime::error::Error;
+use netc_runtime::fit;
+use netc_runtime::network::Network;
+use netc_runtime::report::Report;
+use netc_runtime::rng::{Rng, streams};
+
 use crate::search::SearchConfig;
+use bootstrap::bootstrap_indices;
+use state::BaggingProgress;
 
 /// One member's training run.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,15 +63,14 @@ pub fn train_ensemble<M: Network>(
     let splits_hash = (
         splits.train.len(),
         if cfg.save.state_path.is_some() {
-            crate::run_state::fingerprint(splits)
+            netc_runtime::run_state::fingerprint(splits)
         } else {
             0
         },
     );
     let resumed = match &cfg.save.resume {
         Some(path) => {
-            let progress =
-                crate::run_state::ensemble::restore::<M>(path, cfg, &hyper, splits, config.models)?;
+            let progress = state::restore::<M>(path, cfg, &hyper, splits, config.models)?;
             if cfg.verbose {
                 say!(
                     "resumed bagging after {} of {} members ({})",
@@ -90,7 +93,7 @@ pub fn train_ensemble<M: Network>(
         },
     };
     let save = |progress: &BaggingProgress<M>| match &cfg.save.state_path {
-        Some(path) => crate::run_state::ensemble::save(path, cfg, &hyper, splits_hash, progress),
+        Some(path) => state::save(path, cfg, &hyper, splits_hash, progress),
         None => Ok(()),
     };
     let rows = splits.train.len();
@@ -103,7 +106,7 @@ pub fn train_ensemble<M: Network>(
             // The previous member's sample is overwritten in place: one copy of the training
             // set at a time, beside the original.
             Some(existing) => {
-                copy_rows(&splits.train, &indices, &mut existing.train);
+                splits.train.select_into(&indices, &mut existing.train);
                 existing
             }
             // Validation and test are copied once, not once per member.
@@ -235,7 +238,7 @@ fn member_failed<M: Network>(
     let saved = match cfg
         .checkpoint_path
         .as_deref()
-        .map(crate::checkpoint::last_good_path)
+        .map(netc_runtime::last_good_path)
     {
         Some(path) if count > 0 => {
             match Ensemble::new(finished, config.vote).and_then(|e| save_ensemble(&e, &path)) {
@@ -259,21 +262,6 @@ fn member_failed<M: Network>(
         step,
         message: format!("member {}/{}: {message}{saved}", member + 1, config.models),
     }
-}
-
-/// `target` = `source.select(indices)`, written into `target`'s buffers (same shapes).
-fn copy_rows(source: &Dataset, indices: &[usize], target: &mut Dataset) {
-    for (mut row, &i) in target.x.rows_mut().into_iter().zip(indices) {
-        row.assign(&source.x.row(i));
-    }
-    for (mut row, &i) in target.targets.rows_mut().into_iter().zip(indices) {
-        row.assign(&source.targets.row(i));
-    }
-    for (label, &i) in target.labels.iter_mut().zip(indices) {
-        *label = source.labels[i];
-    }
-    // Errors about a row name its file and line, also in a later member's sample.
-    target.origin = source.origin.as_ref().map(|o| o.select(indices));
 }
 
 fn distinct(indices: &[usize], rows: usize) -> usize {
@@ -334,10 +322,10 @@ mod tests {
 
     #[test]
     fn copying_rows_in_place_equals_select() {
-        let source = crate::test_model::separable_dataset(12, 4);
+        let source = netc_runtime::test_model::separable_dataset(12, 4);
         let mut target = source.select(&[0; 12]);
         let indices = [3, 3, 0, 11, 5, 7, 7, 7, 1, 2, 10, 9];
-        copy_rows(&source, &indices, &mut target);
+        source.select_into(&indices, &mut target);
         assert_eq!(target, source.select(&indices));
     }
 

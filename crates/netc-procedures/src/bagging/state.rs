@@ -5,13 +5,14 @@
 
 use std::path::Path;
 
-use crate::config::RunConfig;
-use crate::data::Splits;
-use crate::ensemble::MemberReport;
-use crate::error::Error;
-use crate::network::Network;
-use crate::rng::RngState;
-use crate::run_state::finished;
+use netc_runtime::config::RunConfig;
+use netc_runtime::data::Splits;
+use netc_runtime::error::Error;
+use netc_runtime::network::Network;
+use netc_runtime::rng::RngState;
+use netc_runtime::run_state::{self, finished};
+
+use super::MemberReport;
 
 const KIND: &str = "ensemble";
 
@@ -32,8 +33,8 @@ pub(crate) fn save<M: Network>(
     splits_hash: (usize, u64),
     progress: &BaggingProgress<M>,
 ) -> Result<(), Error> {
-    let mut out = super::write_run_header::<M>(KIND, cfg, base, splits_hash);
-    super::write_hyper::<M>(&mut out, "members_hyper.", &progress.hyper);
+    let mut out = run_state::write_run_header::<M>(KIND, cfg, base, splits_hash);
+    run_state::write_hyper::<M>(&mut out, "members_hyper.", &progress.hyper);
     out.rng("ensemble.rng", &progress.rng);
     let seeds: Vec<u64> = progress
         .reports
@@ -54,9 +55,9 @@ pub(crate) fn restore<M: Network>(
     splits: &Splits,
     models: usize,
 ) -> Result<BaggingProgress<M>, Error> {
-    let bytes = super::read_state_file(path)?;
-    let input = super::open_run_state::<M>(&bytes, path, KIND, cfg, base, splits)?;
-    let hyper = super::read_hyper::<M>(&input, "members_hyper.", base)?;
+    let bytes = run_state::read_state_file(path)?;
+    let input = run_state::open_run_state::<M>(&bytes, path, KIND, cfg, base, splits)?;
+    let hyper = run_state::read_hyper::<M>(&input, "members_hyper.", base)?;
     let rng = input.rng("ensemble.rng")?;
     let seeds = input.u64s("ensemble.members")?;
     if seeds.len() % 2 != 0 || seeds.len() / 2 > models {

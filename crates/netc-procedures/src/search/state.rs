@@ -5,14 +5,15 @@
 
 use std::path::Path;
 
-use crate::config::RunConfig;
-use crate::data::Splits;
-use crate::error::Error;
-use crate::network::Network;
-use crate::report::Report;
-use crate::rng::RngState;
-use crate::run_state::finished;
-use crate::search::Trial;
+use netc_runtime::config::RunConfig;
+use netc_runtime::data::Splits;
+use netc_runtime::error::Error;
+use netc_runtime::network::Network;
+use netc_runtime::report::Report;
+use netc_runtime::rng::RngState;
+use netc_runtime::run_state::{self, finished};
+
+use super::Trial;
 
 const KIND: &str = "search";
 
@@ -35,7 +36,7 @@ pub(crate) fn save<M: Network>(
     splits_hash: (usize, u64),
     progress: &SearchProgress<M>,
 ) -> Result<(), Error> {
-    let mut out = super::write_run_header::<M>(KIND, cfg, base, splits_hash);
+    let mut out = run_state::write_run_header::<M>(KIND, cfg, base, splits_hash);
     out.rng("search.rng", &progress.rng);
     let width = progress.trials.first().map_or(0, |t| t.values.len()) + 2;
     let rows: Vec<f64> = progress
@@ -72,8 +73,8 @@ pub(crate) fn restore<M: Network>(
     params: usize,
     configure: impl Fn(&[f64]) -> Result<M::Hyper, Error>,
 ) -> Result<SearchProgress<M>, Error> {
-    let bytes = super::read_state_file(path)?;
-    let input = super::open_run_state::<M>(&bytes, path, KIND, cfg, base, splits)?;
+    let bytes = run_state::read_state_file(path)?;
+    let input = run_state::open_run_state::<M>(&bytes, path, KIND, cfg, base, splits)?;
     let rng = input.rng("search.rng")?;
     let (rows, shape) = input.f64s("search.trials")?;
     let width = params + 2;

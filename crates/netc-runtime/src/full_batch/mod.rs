@@ -2,30 +2,23 @@
 //! training set as an [`Objective`] on the flat parameter vector, minimized by the solvers in
 //! [`crate::solve`]. One solver iteration is reported as one "epoch" line.
 
+mod state;
+
 use std::cell::RefCell;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
 use crate::checkpoint::load_checkpoint;
-use crate::config::{Interval, RunConfig};
+use crate::config::{FullBatchSolver, Interval, RunConfig};
 use crate::data::Splits;
 use crate::error::Error;
 use crate::evaluate::{check_dataset, evaluate, row_major, targets_of};
-use crate::fit::{MetricsFile, interrupted};
 use crate::monitor::GradNorm;
 use crate::network::{Masks, Network, Targets};
 use crate::report::{EpochReport, Report, TrainMetric};
+use crate::run_output::{MetricsFile, interrupted, test_and_save};
 use crate::run_state;
 use crate::solve::{Iteration, LbfgsConfig, NewtonConfig, Objective, lbfgs_from, newton_from};
-
-/// The solver of a full-batch model (`batch full`), with the spec's settings.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum FullBatchSolver {
-    /// L-BFGS keeping `history` pairs; stops when ‖∇f‖∞ ≤ tolerance·max(1, |f|).
-    Lbfgs { history: usize, tolerance: f64 },
-    /// Damped Newton: (H + damping·I) p = −g with H from Hessian-vector products.
-    Newton { damping: f64, tolerance: f64 },
-}
 
 /// The mean data loss over every training sample plus the regularization loss, as a function
 /// of the flat parameters. The set is visited in `BATCH`-row chunks (the last one shorter),
@@ -118,7 +111,7 @@ pub fn fit_full_batch<M: Network>(
     let mut resume = None;
     let mut epochs: Vec<EpochReport> = Vec::new();
     if let Some(path) = &cfg.save.resume {
-        let resumed = run_state::full_batch::restore(path, model, cfg, splits)?;
+        let resumed = state::restore(path, model, cfg, splits)?;
         if cfg.verbose {
             say!(
                 "resumed {} after iteration {} (saved state {})",
@@ -211,7 +204,7 @@ pub fn fit_full_batch<M: Network>(
         };
         let saved = match (&cfg.save.state_path, signal.is_some() || save_due) {
             (Some(path), true) => {
-                run_state::full_batch::save(path, &*objective.model, cfg, data, &it.state, &epochs)
+                state::save(path, &*objective.model, cfg, data, &it.state, &epochs)
             }
             _ => Ok(()),
         };
@@ -278,7 +271,7 @@ pub fn fit_full_batch<M: Network>(
             summary.grad_inf_norm
         );
     }
-    let test = crate::fit::test_and_save(model, cfg, splits)?;
+    let test = test_and_save(model, cfg, splits)?;
     Ok(Report {
         epochs,
         test_loss: test.map(|t| t.loss),

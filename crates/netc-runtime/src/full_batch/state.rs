@@ -8,6 +8,7 @@ use crate::data::Splits;
 use crate::error::Error;
 use crate::network::{Counters, Network};
 use crate::report::{EpochReport, TrainMetric};
+use crate::run_state;
 use crate::run_state::codec::{StateReader, StateWriter, copy_into};
 use crate::run_state::history;
 use crate::solve::{CorrectionPairs, SolverState, SolverView};
@@ -24,7 +25,7 @@ pub(crate) fn save<M: Network>(
     solver: &SolverView<'_>,
     epochs: &[EpochReport],
 ) -> Result<(), Error> {
-    let mut out = super::write_run_header::<M>(KIND, cfg, model.hyper(), data);
+    let mut out = run_state::write_run_header::<M>(KIND, cfg, model.hyper(), data);
     out.floats("model.", &model.tensors());
     let counters = model.counters();
     out.u64s(
@@ -69,8 +70,8 @@ pub(crate) fn restore<M: Network>(
     cfg: &RunConfig,
     splits: &Splits,
 ) -> Result<Resumed, Error> {
-    let bytes = super::read_state_file(path)?;
-    let input = super::open_run_state::<M>(&bytes, path, KIND, cfg, model.hyper(), splits)?;
+    let bytes = run_state::read_state_file(path)?;
+    let input = run_state::open_run_state::<M>(&bytes, path, KIND, cfg, model.hyper(), splits)?;
     let weights = input.float_copies("model.", &model.tensors())?;
     let [steps, epochs, dropout] = input.u64_array("run.counters")?;
     let (theta, _) = input.f64s("solver.theta")?;

@@ -1,15 +1,17 @@
-//! Saving and restoring a minibatch run of [`crate::fit`] (see the table in `run_state`).
+//! Saving and restoring a minibatch run of [`crate::fit`]: its own part of the run-state
+//! format (the table in `run_state`), written and read with `run_state`'s codec.
 
 use std::path::Path;
 
+use super::{EpochInProgress, EpochLoop, EpochTotals, RunProgress, Snapshot};
 use crate::config::RunConfig;
 use crate::data::Splits;
 use crate::error::Error;
-use crate::fit::{EpochInProgress, EpochLoop, EpochTotals, RunProgress, Snapshot};
 use crate::monitor::{CurvatureWatch, GradNormSum};
 use crate::network::Network;
 use crate::report::TrainMetric;
 use crate::rng::Rng;
+use crate::run_state;
 use crate::run_state::codec::{StateReader, StateWriter, copy_into};
 use crate::run_state::history;
 
@@ -25,7 +27,7 @@ pub(crate) fn save<M: Network>(
     run: &RunProgress<M::Float>,
 ) -> Result<(), Error> {
     let mut out = StateWriter::default();
-    super::write_identity::<M>(&mut out, KIND);
+    run_state::write_identity::<M>(&mut out, KIND);
 
     let tensors = model.tensors();
     out.floats("model.", &tensors);
@@ -34,13 +36,13 @@ pub(crate) fn save<M: Network>(
     if let Some(best) = &run.best {
         out.float_copies("best.", &tensors, &best.tensors);
     }
-    super::write_hyper::<M>(&mut out, "hyper.", model.hyper());
+    run_state::write_hyper::<M>(&mut out, "hyper.", model.hyper());
     let counters = model.counters();
     out.u64s(
         "run.counters",
         &[counters.steps, counters.epochs, counters.dropout],
     );
-    super::write_config(&mut out, cfg);
+    run_state::write_config(&mut out, cfg);
     let current = epoch_loop.current.as_ref();
     out.u64s(
         "run.position",
@@ -64,7 +66,7 @@ pub(crate) fn save<M: Network>(
     out.u64s("run.order", &order);
     let hash = *epoch_loop
         .data_fingerprint
-        .get_or_init(|| super::fingerprint(splits));
+        .get_or_init(|| run_state::fingerprint(splits));
     out.u64s("run.data", &[splits.train.len() as u64, hash]);
     out.rng("rng.sampling", &epoch_loop.sampling_rng.state());
     if let Some(augmenter) = &epoch_loop.augmenter {
@@ -112,14 +114,14 @@ pub(crate) fn restore<M: Network>(
     epoch_loop: &mut EpochLoop<'_, M::Float>,
     run: &mut RunProgress<M::Float>,
 ) -> Result<(), Error> {
-    let bytes = super::read_state_file(path)?;
+    let bytes = run_state::read_state_file(path)?;
     let input = StateReader::new(&bytes, path)?;
-    super::check_identity::<M>(&input, KIND)?;
-    super::check_config(&input, cfg)?;
+    run_state::check_identity::<M>(&input, KIND)?;
+    run_state::check_config(&input, cfg)?;
     let hash = *epoch_loop
         .data_fingerprint
-        .get_or_init(|| super::fingerprint(splits));
-    super::check_data(&input, splits, hash)?;
+        .get_or_init(|| run_state::fingerprint(splits));
+    run_state::check_data(&input, splits, hash)?;
 
     let tensors = model.tensors();
     let weights = input.float_copies("model.", &tensors)?;
@@ -130,7 +132,7 @@ pub(crate) fn restore<M: Network>(
     };
     drop(tensors);
     let optimizer = input.float_copies("optimizer.", &model.optimizer_state())?;
-    super::check_hyper::<M>(&input, "hyper.", model.hyper())?;
+    run_state::check_hyper::<M>(&input, "hyper.", model.hyper())?;
     let [steps, model_epochs, dropout] = input.u64_array("run.counters")?;
     let [
         next_epoch,

@@ -1,10 +1,9 @@
 //! The training driver: epochs of batched steps, validation, divergence handling, metrics and
 //! the final checkpoint. Generic over [`Network`]; nothing here knows a spec.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::Path;
 use std::time::Instant;
+
+mod state;
 
 use crate::augment::Augmenter;
 use crate::checkpoint::{load_checkpoint, save_checkpoint};
@@ -13,11 +12,12 @@ use crate::curvature::CurvatureProbe;
 use crate::data::{Batcher, Splits};
 use crate::early_stopping::{EarlyStopper, Verdict};
 use crate::error::Error;
-use crate::evaluate::{check_dataset, evaluate, row_major, targets_of, test_report};
+use crate::evaluate::{check_dataset, evaluate, row_major, targets_of};
 use crate::monitor::{CurvatureCheck, CurvatureWatch, GradNormSum};
 use crate::network::{Network, Targets};
 use crate::report::{EarlyStop, EpochReport, Report, TrainMetric};
 use crate::rng::{Rng, streams};
+use crate::run_output::{MetricsFile, interrupted, test_and_save};
 
 /// Trains `model` on `splits.train` for `cfg.epochs` epochs (or until `cfg.max_steps`).
 ///
@@ -105,7 +105,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         next_epoch: 1,
     };
     if let Some(path) = &cfg.save.resume {
-        crate::run_state::minibatch::restore(path, model, cfg, splits, &mut epoch_loop, &mut run)?;
+        state::restore(path, model, cfg, splits, &mut epoch_loop, &mut run)?;
         if cfg.verbose {
             say!(
                 "resumed {} at epoch {}, step {} (saved state {})",
@@ -125,9 +125,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             .save
             .state_path
         {
-            Some(path) => {
-                crate::run_state::minibatch::save(path, model, cfg, splits, epoch_loop, run)
-            }
+            Some(path) => state::save(path, model, cfg, splits, epoch_loop, run),
             None => Ok(()),
         };
     loop {
@@ -251,26 +249,6 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
     })
 }
 
-/// The end of every training run: the test report (printed when verbose) and the checkpoint.
-pub(crate) fn test_and_save<M: Network>(
-    model: &mut M,
-    cfg: &RunConfig,
-    splits: &Splits,
-) -> Result<Option<crate::evaluate::Evaluation>, Error> {
-    let test = splits
-        .test
-        .as_ref()
-        .map(|t| test_report(model, t))
-        .transpose()?;
-    if let (true, Some((_, report))) = (cfg.verbose, &test) {
-        say!("{report}");
-    }
-    if let Some(path) = &cfg.checkpoint_path {
-        save_checkpoint(model, path)?;
-    }
-    Ok(test.map(|(evaluation, _)| evaluation))
-}
-
 /// Puts the best epoch's tensors back (if kept and not already the model's) and sums up.
 fn conclude_early_stopping<M: Network>(
     model: &mut M,
@@ -320,18 +298,6 @@ enum Pause {
         learning_rate: f32,
         totals: EpochTotals,
     },
-}
-
-/// The error of a run stopped by `signal`, after its state was saved (or not).
-pub(crate) fn interrupted(signal: i32, cfg: &RunConfig, saved: Result<(), Error>) -> Error {
-    crate::interrupt::set_requested(0);
-    match saved {
-        Ok(()) => Error::Interrupted {
-            signal,
-            state: cfg.save.state_path.clone(),
-        },
-        Err(error) => error,
-    }
 }
 
 /// An epoch between its first and last step: where it is and what it has summed.
@@ -625,55 +591,6 @@ impl<T: crate::Scalar> Snapshot<T> {
         for (saved, tensor) in self.tensors.iter().zip(model.tensors_mut()) {
             tensor.data.copy_from_slice(saved);
         }
-    }
-}
-
-/// The JSON-lines metrics file, flushed after every epoch so it can be watched live.
-pub(crate) struct MetricsFile {
-    path: std::path::PathBuf,
-    writer: BufWriter<File>,
-}
-
-impl MetricsFile {
-    /// The metrics file of a run at `path` (none without one), created fresh and holding the
-    /// lines of the epochs a resumed run had finished: the file ends up as the uninterrupted
-    /// run's, whatever was appended after the state was saved.
-    pub(crate) fn open(
-        path: Option<&Path>,
-        finished: &[EpochReport],
-    ) -> Result<Option<MetricsFile>, Error> {
-        let Some(path) = path else {
-            return Ok(None);
-        };
-        let mut file = MetricsFile::create(path)?;
-        for report in finished {
-            file.append(report)?;
-        }
-        Ok(Some(file))
-    }
-
-    fn create(path: &Path) -> Result<MetricsFile, Error> {
-        let file = File::create(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Ok(MetricsFile {
-            path: path.to_path_buf(),
-            writer: BufWriter::new(file),
-        })
-    }
-
-    pub(crate) fn append(&mut self, report: &EpochReport) -> Result<(), Error> {
-        self.append_line(&report.to_json())
-    }
-
-    fn append_line(&mut self, line: &str) -> Result<(), Error> {
-        writeln!(self.writer, "{line}")
-            .and_then(|()| self.writer.flush())
-            .map_err(|source| Error::Io {
-                path: self.path.clone(),
-                source,
-            })
     }
 }
 

@@ -1,6 +1,6 @@
 //! Bootstrap samples: as many rows as the training set, drawn uniformly with replacement.
 
-use crate::rng::Rng;
+use netc_runtime::rng::Rng;
 
 /// `n` row indices below `n`, each drawn uniformly and independently (with replacement).
 pub(crate) fn bootstrap_indices(n: usize, rng: &mut Rng) -> Vec<usize> {
