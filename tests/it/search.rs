@@ -85,3 +85,54 @@ fn every_trial_draws_in_range_and_the_best_fine_trial_wins() {
 fn same_seed_same_search() {
     assert_eq!(run_search().1.trials, run_search().1.trials);
 }
+
+netc::net! {
+    model two_dropouts {
+        input 2
+        dropout 0.2
+        dense 8 relu
+        dropout 0.4
+        dense 2
+        loss softmax
+    }
+    train { epochs 1 batch 4 optimizer adam(beta1=0.8, beta2=0.95) learning_rate 0.1 }
+}
+
+/// What a search draw sets is generated from the model's fields, typed: every dropout layer's
+/// p, the optimizer's β₁ (not β₂), with the same range checks as `--set`; a target the model
+/// lacks is an error naming it.
+#[test]
+fn a_search_target_sets_exactly_its_generated_fields() {
+    use rt::SearchTarget;
+    let base = two_dropouts::Hyper::default();
+    let mut hyper = base.clone();
+    hyper.set_searched(SearchTarget::Dropout, 0.25).unwrap();
+    let dropouts: Vec<&str> = two_dropouts::Hyper::names()
+        .iter()
+        .copied()
+        .filter(|n| n.starts_with("dropout"))
+        .collect();
+    assert_eq!(dropouts.len(), 2, "{dropouts:?}");
+    for name in &dropouts {
+        assert_eq!(hyper.get(name), Some(0.25_f32 as f64), "{name}");
+    }
+    hyper.set_searched(SearchTarget::Momentum, 0.5).unwrap();
+    assert_eq!(hyper.get("beta1"), Some(0.5));
+    assert_eq!(hyper.get("beta2"), base.get("beta2"));
+    hyper
+        .set_searched(SearchTarget::LearningRate, 0.03)
+        .unwrap();
+    assert_eq!(hyper.get("learning_rate"), Some(0.03_f32 as f64));
+
+    let out_of_range = hyper.set_searched(SearchTarget::Dropout, 1.5).unwrap_err();
+    assert!(
+        out_of_range.to_string().contains("[0, 1)"),
+        "{out_of_range}"
+    );
+    let absent = hyper.set_searched(SearchTarget::L1, 1e-4).unwrap_err();
+    assert!(
+        absent.to_string().contains("search varies `l1`")
+            && absent.to_string().contains("two_dropouts"),
+        "{absent}"
+    );
+}

@@ -41,6 +41,7 @@ pub fn module(plan: &Plan) -> TokenStream {
     let new_fn = model::new_fn(plan);
     let tensor_fns = model::tensor_fns(plan);
     let run_state_fns = model::run_state_fns(plan);
+    let input_stage_fn = model::input_stage_fn(plan);
     let train_step = backward::train_step_fn(plan);
     let gradient = backward::gradient_fn(plan);
     let params_const = crate::flat::params_const(plan);
@@ -133,6 +134,7 @@ pub fn module(plan: &Plan) -> TokenStream {
 
                 #tensor_fns
 
+                #input_stage_fn
                 #run_state_fns
             }
 

@@ -74,7 +74,7 @@ pub fn hyper_fields(plan: &Plan) -> Vec<Field> {
         {
             let name = field.to_string();
             if !fields.iter().any(|f| f.name == name) {
-                fields.push(Field::unit(name, p));
+                fields.push(Field::unit(name, p).searched_as(quote!(Dropout)));
             }
         }
     }

@@ -13,6 +13,8 @@ pub struct Field {
     /// Condition on `value: f64` that must hold, and the message when it does not.
     pub valid: TokenStream,
     pub expected: String,
+    /// The `rt::SearchTarget` variant whose draws this field takes, if a search can vary it.
+    pub searched: Option<TokenStream>,
 }
 
 impl Field {
@@ -29,7 +31,14 @@ impl Field {
             default: float_lit(default),
             valid,
             expected: expected.into(),
+            searched: None,
         }
+    }
+
+    /// This field takes the draws of a search varying `target` (an `rt::SearchTarget` variant).
+    pub fn searched_as(mut self, target: TokenStream) -> Field {
+        self.searched = Some(target);
+        self
     }
 
     /// A coefficient in [0, 1) (μ, ρ, β).
@@ -57,6 +66,11 @@ pub fn hyper(plan: &Plan) -> TokenStream {
         .iter()
         .map(|f| syn::Ident::new(&f.name, proc_macro2::Span::call_site()))
         .collect();
+    let checked: Vec<_> = fields
+        .iter()
+        .map(|f| quote::format_ident!("set_checked_{}", f.name))
+        .collect();
+    let searched = searched_arms(&fields, &checked);
     let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
     let types: Vec<_> = fields.iter().map(|f| &f.ty).collect();
     let defaults: Vec<_> = fields.iter().map(|f| &f.default).collect();
@@ -75,6 +89,16 @@ pub fn hyper(plan: &Plan) -> TokenStream {
             }
         }
 
+        // One range-checked setter per field, shared by `set` (by name) and `set_searched`.
+        impl Hyper {
+            #(
+                fn #checked(&mut self, value: f64) -> ::core::result::Result<(), rt::Error> {
+                    self.#idents = rt::checked_hyper(#names, value, #valid, #expected)? as #types;
+                    ::core::result::Result::Ok(())
+                }
+            )*
+        }
+
         impl rt::Hyperparams for Hyper {
             fn names() -> &'static [&'static str] {
                 &[#( #names ),*]
@@ -89,17 +113,7 @@ pub fn hyper(plan: &Plan) -> TokenStream {
 
             fn set(&mut self, name: &str, value: f64) -> ::core::result::Result<(), rt::Error> {
                 match name {
-                    #(
-                        #names => {
-                            if !(value.is_finite() && #valid) {
-                                return ::core::result::Result::Err(rt::Error::Usage(::std::format!(
-                                    "hyperparameter `{}` = {}: expected {}", #names, value, #expected
-                                )));
-                            }
-                            self.#idents = value as #types;
-                            ::core::result::Result::Ok(())
-                        }
-                    )*
+                    #( #names => self.#checked(value), )*
                     _ => ::core::result::Result::Err(rt::Error::Usage(::std::format!(
                         "unknown hyperparameter `{}`; this model has: {}",
                         name,
@@ -107,8 +121,49 @@ pub fn hyper(plan: &Plan) -> TokenStream {
                     ))),
                 }
             }
+
+            #[allow(unreachable_patterns)]
+            fn set_searched(
+                &mut self,
+                target: rt::SearchTarget,
+                value: f64,
+            ) -> ::core::result::Result<(), rt::Error> {
+                match target {
+                    #searched
+                    _ => ::core::result::Result::Err(rt::Error::Usage(::std::format!(
+                        "search varies `{}`, but model `{}` has no such hyperparameter (it has: {})",
+                        target.name(),
+                        <Model as rt::Network>::META.name,
+                        <Hyper as rt::Hyperparams>::names().join(", ")
+                    ))),
+                }
+            }
         }
     }
+}
+
+/// One match arm per search target some field takes: it sets each of those fields.
+fn searched_arms(fields: &[Field], checked: &[syn::Ident]) -> TokenStream {
+    let mut targets: Vec<(String, TokenStream, Vec<&syn::Ident>)> = Vec::new();
+    for (field, setter) in fields.iter().zip(checked) {
+        let Some(target) = &field.searched else {
+            continue;
+        };
+        let key = target.to_string();
+        match targets.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, setters)) => setters.push(setter),
+            None => targets.push((key, target.clone(), vec![setter])),
+        }
+    }
+    let arms = targets.iter().map(|(_, target, setters)| {
+        quote! {
+            rt::SearchTarget::#target => {
+                #( self.#setters(value)?; )*
+                ::core::result::Result::Ok(())
+            }
+        }
+    });
+    quote!(#( #arms )*)
 }
 
 fn fields(plan: &Plan) -> Vec<Field> {
@@ -119,6 +174,7 @@ fn fields(plan: &Plan) -> Vec<Field> {
         default: float_lit(train.learning_rate.base),
         valid: quote!(value > 0.0),
         expected: "a number > 0".to_owned(),
+        searched: Some(quote!(LearningRate)),
     }];
     fields.extend(crate::optimizer::hyper_fields(plan));
     fields.extend(crate::schedule::hyper_fields(plan));
@@ -134,6 +190,7 @@ fn fields(plan: &Plan) -> Vec<Field> {
         default: usize_lit(train.epochs),
         valid: quote!(value >= #min && value.fract() == 0.0 && value <= #max),
         expected: format!("a whole number {}", epochs.range_text()),
+        searched: None,
     });
     fields
 }

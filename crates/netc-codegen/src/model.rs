@@ -311,6 +311,18 @@ fn tensor_list(
     quote!(::std::vec![ #input_stage #( #entries )* ])
 }
 
+/// `input_stage_mut` for a model with `preprocess` (the trait's default says it has none).
+pub fn input_stage_fn(plan: &Plan) -> TokenStream {
+    let Some((shift, scale)) = plan.input_stage.as_ref() else {
+        return quote!();
+    };
+    quote! {
+        fn input_stage_mut(&mut self) -> ::core::option::Option<rt::InputStage<'_, F>> {
+            ::core::option::Option::Some(rt::InputStage { shift: &mut self.#shift[..], scale: &mut self.#scale[..] })
+        }
+    }
+}
+
 /// `optimizer_state`, `optimizer_state_mut`, `counters`, `set_counters`: everything a step
 /// changes besides `tensors()`, so a saved run resumes bit for bit. Slots carry PyTorch's
 /// optimizer-state names (`layers.0.weight.exp_avg`).

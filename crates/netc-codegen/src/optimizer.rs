@@ -14,7 +14,7 @@ pub fn hyper_fields(plan: &Plan) -> Vec<Field> {
     match plan.optimizer {
         OptimizerPlan::Sgd => Vec::new(),
         OptimizerPlan::Momentum { mu, .. } => {
-            let mut fields = vec![Field::unit("momentum", mu.start)];
+            let mut fields = vec![Field::unit("momentum", mu.start).searched_as(quote!(Momentum))];
             if mu.over.is_some() {
                 fields.push(Field::unit("momentum_end", mu.end));
             }
@@ -22,10 +22,13 @@ pub fn hyper_fields(plan: &Plan) -> Vec<Field> {
         }
         OptimizerPlan::Adagrad { eps } => vec![Field::positive("eps", eps)],
         OptimizerPlan::Rmsprop { decay, eps } => {
-            vec![Field::unit("decay", decay), Field::positive("eps", eps)]
+            vec![
+                Field::unit("decay", decay).searched_as(quote!(Momentum)),
+                Field::positive("eps", eps),
+            ]
         }
         OptimizerPlan::Adam { beta1, beta2, eps } => vec![
-            Field::unit("beta1", beta1),
+            Field::unit("beta1", beta1).searched_as(quote!(Momentum)),
             Field::unit("beta2", beta2),
             Field::positive("eps", eps),
         ],

@@ -115,7 +115,7 @@ fn search(net: &ir::Network) -> TokenStream {
                 quote!(rt::search::Distribution::Uniform { lo: #lo, hi: #hi })
             }
         };
-        quote!(rt::search::Param { target: rt::search::Target::#target, distribution: #distribution })
+        quote!(rt::search::Param { target: rt::SearchTarget::#target, distribution: #distribution })
     });
     let (trials, coarse, top, fine) = (
         usize_lit(search.trials),

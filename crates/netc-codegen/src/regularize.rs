@@ -12,13 +12,13 @@ pub fn hyper_fields(plan: &Plan) -> Vec<Field> {
     let reg = &plan.net.train.regularize;
     let mut fields = Vec::new();
     if let Some(l2) = reg.l2 {
-        fields.push(Field::non_negative("l2", l2));
+        fields.push(Field::non_negative("l2", l2).searched_as(quote!(L2)));
     }
     if let Some(l1) = reg.l1 {
-        fields.push(Field::non_negative("l1", l1));
+        fields.push(Field::non_negative("l1", l1).searched_as(quote!(L1)));
     }
     if let Some(c) = reg.maxnorm {
-        fields.push(Field::positive("maxnorm", c));
+        fields.push(Field::positive("maxnorm", c).searched_as(quote!(MaxNorm)));
     }
     fields
 }

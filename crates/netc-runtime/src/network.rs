@@ -47,11 +47,57 @@ pub struct TensorMut<'a, T = f32> {
 /// Scalar hyperparameters of a generated model (`Hyper` struct): read and set by name, so
 /// trainer flags and search change them without a rebuild.
 pub trait Hyperparams: Clone + std::fmt::Debug {
-    /// Every settable name, e.g. `["learning_rate", "momentum", "epochs"]`.
+    /// Every settable name, e.g. `["learning_rate", "momentum", "epochs"]` (what `--set` and
+    /// the run state's `hyper.*` tensors use).
     fn names() -> &'static [&'static str];
     fn get(&self, name: &str) -> Option<f64>;
     /// Errors on an unknown name or a value outside the parameter's valid range.
     fn set(&mut self, name: &str, value: f64) -> Result<(), Error>;
+    /// Sets every field a search varying `target` draws (every dropout layer's p; the
+    /// optimizer's μ, decay or β₁; …), with the same range checks as [`set`](Self::set).
+    /// Generated from the same field list, so no name is agreed on by string; errors when the
+    /// model has no such hyperparameter.
+    fn set_searched(&mut self, target: SearchTarget, value: f64) -> Result<(), Error>;
+}
+
+/// `value` for the hyperparameter `name` if it is finite and `valid` (the field's range, e.g.
+/// `0 <= value < 1`), else the usage error naming both and what was `expected`. Generated
+/// `Hyperparams` setters call it.
+pub fn checked_hyper(name: &str, value: f64, valid: bool, expected: &str) -> Result<f64, Error> {
+    if value.is_finite() && valid {
+        Ok(value)
+    } else {
+        Err(Error::Usage(format!(
+            "hyperparameter `{name}` = {value}: expected {expected}"
+        )))
+    }
+}
+
+/// What a `search` parameter varies (the spec's `search { … }` names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchTarget {
+    LearningRate,
+    L2,
+    L1,
+    MaxNorm,
+    /// Every dropout layer's p.
+    Dropout,
+    /// The optimizer's μ (momentum, nesterov), decay (rmsprop) or β₁ (adam).
+    Momentum,
+}
+
+impl SearchTarget {
+    /// The spec's name of it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SearchTarget::LearningRate => "learning_rate",
+            SearchTarget::L2 => "l2",
+            SearchTarget::L1 => "l1",
+            SearchTarget::MaxNorm => "maxnorm",
+            SearchTarget::Dropout => "dropout",
+            SearchTarget::Momentum => "momentum",
+        }
+    }
 }
 
 /// Identity of a generated model, stored in checkpoints.
@@ -116,6 +162,12 @@ impl<'a> Targets<'a> {
     }
 }
 
+/// A model's input stage: `shift` and `scale`, `INPUT` values each ([`Network::input_stage_mut`]).
+pub struct InputStage<'a, T> {
+    pub shift: &'a mut [T],
+    pub scale: &'a mut [T],
+}
+
 /// Which [`Targets`] variant a model's `train_step` takes; the driver checks the dataset
 /// against it before training, so a step never sees the other one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,6 +228,12 @@ pub trait Network: Sized {
 
     /// Parameters and persistent state (batch-norm running statistics) for checkpoints.
     fn tensors(&self) -> Vec<TensorRef<'_, Self::Float>>;
+
+    /// The input stage of a model with `preprocess` (x' = (x − shift)·scale, `INPUT` values
+    /// each), where the driver writes the training split's statistics; `None` without one.
+    fn input_stage_mut(&mut self) -> Option<InputStage<'_, Self::Float>> {
+        None
+    }
 
     // ---- the flat view: full-batch solvers, Hessian-vector products, gradient checks ----
 

@@ -81,31 +81,24 @@ pub fn fit_input_stage<M: Network>(
     train: &Array2<f32>,
 ) -> Result<(), Error> {
     let (shift, scale) = statistics(kind, train);
-    let mut written = 0;
-    for tensor in model.tensors_mut() {
-        let values = match tensor.name.as_str() {
-            SHIFT_TENSOR => &shift,
-            SCALE_TENSOR => &scale,
-            _ => continue,
-        };
-        if tensor.data.len() != values.len() {
-            return Err(Error::Usage(format!(
-                "tensor `{}` has {} values, the training inputs {} features",
-                tensor.name,
-                tensor.data.len(),
-                values.len()
-            )));
-        }
-        for (dst, &v) in tensor.data.iter_mut().zip(values) {
-            *dst = M::Float::from_f64(v);
-        }
-        written += 1;
-    }
-    if written != 2 {
+    let Some(stage) = model.input_stage_mut() else {
         return Err(Error::Usage(format!(
-            "model `{}` declares preprocessing but lacks its `{SHIFT_TENSOR}`/`{SCALE_TENSOR}` tensors",
+            "model `{}` is given preprocessing but has no input stage",
             M::META.name
         )));
+    };
+    if stage.shift.len() != shift.len() || stage.scale.len() != scale.len() {
+        return Err(Error::Usage(format!(
+            "the input stage has {} values, the training inputs {} features",
+            stage.shift.len(),
+            shift.len()
+        )));
+    }
+    for (dst, &v) in stage.shift.iter_mut().zip(&shift) {
+        *dst = M::Float::from_f64(v);
+    }
+    for (dst, &v) in stage.scale.iter_mut().zip(&scale) {
+        *dst = M::Float::from_f64(v);
     }
     Ok(())
 }

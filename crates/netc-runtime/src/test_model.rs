@@ -9,8 +9,8 @@ use crate::data::Dataset;
 use crate::error::Error;
 use crate::init::{Init, fill};
 use crate::network::{
-    Counters, Hyperparams, Masks, ModelMeta, Network, OutputKind, StepStats, Targets, TensorMut,
-    TensorRef,
+    Counters, Hyperparams, Masks, ModelMeta, Network, OutputKind, SearchTarget, StepStats, Targets,
+    TensorMut, TensorRef,
 };
 use crate::rng::{Rng, streams};
 
@@ -95,6 +95,13 @@ impl Hyperparams for LogRegHyper {
         }
         *slot = value;
         Ok(())
+    }
+
+    fn set_searched(&mut self, target: SearchTarget, value: f64) -> Result<(), Error> {
+        match target {
+            SearchTarget::LearningRate => self.set("learning_rate", value),
+            other => Err(Error::Usage(format!("no `{}` to search", other.name()))),
+        }
     }
 }
 
@@ -365,6 +372,10 @@ impl Hyperparams for ScriptedHyper {
 
     fn set(&mut self, name: &str, _: f64) -> Result<(), Error> {
         Err(Error::Usage(format!("unknown hyperparameter `{name}`")))
+    }
+
+    fn set_searched(&mut self, target: SearchTarget, _: f64) -> Result<(), Error> {
+        Err(Error::Usage(format!("no `{}` to search", target.name())))
     }
 }
 

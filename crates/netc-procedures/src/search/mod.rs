@@ -10,7 +10,7 @@ mod state;
 use netc_runtime::config::RunConfig;
 use netc_runtime::data::Splits;
 use netc_runtime::error::Error;
-use netc_runtime::network::{Hyperparams, Network};
+use netc_runtime::network::{Hyperparams, Network, SearchTarget};
 use netc_runtime::report::Report;
 use netc_runtime::rng::Rng;
 use netc_runtime::{fit, save_checkpoint};
@@ -42,56 +42,9 @@ impl Distribution {
     }
 }
 
-/// What a search parameter varies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
-    LearningRate,
-    L2,
-    L1,
-    MaxNorm,
-    /// Every dropout layer's p.
-    Dropout,
-    /// The optimizer's μ (momentum, nesterov), decay (rmsprop) or β₁ (adam).
-    Momentum,
-}
-
-impl Target {
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::LearningRate => "learning_rate",
-            Target::L2 => "l2",
-            Target::L1 => "l1",
-            Target::MaxNorm => "maxnorm",
-            Target::Dropout => "dropout",
-            Target::Momentum => "momentum",
-        }
-    }
-
-    /// The `Hyper` fields this target sets.
-    fn fields(self, names: &'static [&'static str]) -> Vec<&'static str> {
-        match self {
-            Target::Dropout => names
-                .iter()
-                .copied()
-                .filter(|n| *n == "dropout" || n.starts_with("dropout_"))
-                .collect(),
-            Target::Momentum => ["momentum", "decay", "beta1"]
-                .into_iter()
-                .filter(|n| names.contains(n))
-                .take(1)
-                .collect(),
-            other => names
-                .iter()
-                .copied()
-                .filter(|n| *n == other.name())
-                .collect(),
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Param {
-    pub target: Target,
+    pub target: SearchTarget,
     pub distribution: Distribution,
 }
 
@@ -127,31 +80,10 @@ pub fn search<M: Network>(
     splits: &Splits,
     search: &SearchConfig,
 ) -> Result<(M, SearchReport), Error> {
-    let names = <M::Hyper as Hyperparams>::names();
-    let fields: Vec<Vec<&str>> = search
-        .params
-        .iter()
-        .map(|p| p.target.fields(names))
-        .collect();
-    if let Some((param, _)) = search
-        .params
-        .iter()
-        .zip(&fields)
-        .find(|(_, f)| f.is_empty())
-    {
-        return Err(Error::Usage(format!(
-            "search varies `{}`, but model `{}` has no such hyperparameter (it has: {})",
-            param.target.name(),
-            M::META.name,
-            names.join(", ")
-        )));
-    }
     let configure = |values: &[f64]| -> Result<M::Hyper, Error> {
         let mut hyper = base.clone();
-        for (value, names) in values.iter().zip(&fields) {
-            for name in names {
-                hyper.set(name, *value)?;
-            }
+        for (value, param) in values.iter().zip(search.params) {
+            hyper.set_searched(param.target, *value)?;
         }
         Ok(hyper)
     };
@@ -366,18 +298,5 @@ mod tests {
         for count in per_decade {
             assert!((9_400..10_600).contains(&count), "{per_decade:?}");
         }
-    }
-
-    #[test]
-    fn targets_resolve_to_hyper_fields() {
-        let names: &'static [&'static str] =
-            &["learning_rate", "beta1", "dropout_1", "dropout_3", "l2"];
-        assert_eq!(
-            Target::Dropout.fields(names),
-            vec!["dropout_1", "dropout_3"]
-        );
-        assert_eq!(Target::Momentum.fields(names), vec!["beta1"]);
-        assert_eq!(Target::L2.fields(names), vec!["l2"]);
-        assert!(Target::L1.fields(names).is_empty());
     }
 }
