@@ -4,14 +4,41 @@
 //! a single-threaded build). [`set_threads`] or the `NETC_THREADS` environment variable raise
 //! it. Helpers are spawned once, lazily, on the first product that asks for them; between
 //! products each one spins briefly (products follow each other within microseconds inside a
-//! training step), then parks. Handing over a part is two atomic stores and, if the helper was
-//! parked, one unpark: the hot loop never allocates.
+//! training step), then parks. Handing over a part is two atomic stores, a fence and, if the
+//! helper was parked, one unpark: the hot loop never allocates.
+//!
+//! The hand-off (the state word, claiming, `Finish`'s wait, the `Job` pointer, the
+//! sleeping/unpark handshake) is one struct, `Pool`, built on a `sync` shim: under
+//! `RUSTFLAGS="--cfg loom"` its atomics and threads are loom's, and `tests/loom_threads.rs`
+//! model-checks it (every part runs once, no helper uses a `Job` after its caller returned, a
+//! late helper gets nothing from a finished product, two callers at once, no lost wake-up).
+//! Measured against `std::thread::scope` (a spawn per product: some 50 µs a hand-off) and
+//! rayon-core's pool (as fast on a step, but a caller outside the pool blocks instead of
+//! running its parts, and `scope` allocates per part), this stays.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::thread::{self, Thread};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Thread, fence, spin_loop, thread};
+
+/// What the hand-off protocol is built of: loom's model-checked atomics and threads under
+/// `--cfg loom` (`tests/loom_threads.rs` explores the interleavings), std's otherwise.
+mod sync {
+    #[cfg(loom)]
+    pub(super) use loom::{
+        hint::spin_loop,
+        sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, fence},
+        thread::{self, Thread},
+    };
+    #[cfg(not(loom))]
+    pub(super) use std::{
+        hint::spin_loop,
+        sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, fence},
+        thread::{self, Thread},
+    };
+}
 
 /// The most threads [`set_threads`] accepts (larger requests are clamped).
 pub const MAX_THREADS: usize = netc_limits::THREADS.max as usize;
@@ -21,6 +48,7 @@ pub const THREADS_VAR: &str = "NETC_THREADS";
 
 /// How long an idle helper spins for the next part before it parks: longer than the
 /// element-wise work between two products of a step, far shorter than a step.
+#[cfg_attr(loom, allow(dead_code))]
 const SPIN: Duration = Duration::from_micros(200);
 
 /// Busy-wait iterations (some tens of nanoseconds each) before a waiting thread starts
@@ -28,7 +56,7 @@ const SPIN: Duration = Duration::from_micros(200);
 const SPIN_BEFORE_YIELD: u32 = 256;
 
 /// 0: not yet chosen (read `NETC_THREADS` on first use).
-static THREADS: AtomicUsize = AtomicUsize::new(0);
+static THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Sets how many threads each large matrix product may use (1 = the calling thread only; the
 /// default). Clamped to `1..=MAX_THREADS`. Results do not depend on it: products are split by
@@ -67,232 +95,415 @@ fn from_env(value: Option<&str>) -> usize {
 ///
 /// # Panics
 /// If `parts > MAX_THREADS`, or a part panicked (on whichever thread it ran).
+#[cfg(not(loom))]
+pub(crate) fn run_parts(parts: usize, job: &(dyn Fn(usize) + Sync)) {
+    static POOL: Pool<MAX_THREADS> = Pool::new();
+    POOL.run_parts(parts, job);
+}
+
+/// Under `--cfg loom` the process-wide pool cannot exist (loom's atomics live inside one
+/// model run): every part runs on the caller. The loom tests use their own [`Pool`]s.
+#[cfg(loom)]
 pub(crate) fn run_parts(parts: usize, job: &(dyn Fn(usize) + Sync)) {
     assert!(parts <= MAX_THREADS, "{parts} parts > {MAX_THREADS}");
-    let Some(_claim) = (parts > 1).then(Claim::take).flatten() else {
-        (0..parts).for_each(job);
-        return;
-    };
-    let posted = Job {
-        run: job,
-        done_by_helpers: AtomicUsize::new(0),
-        panicked: AtomicBool::new(false),
-    };
-    let epoch = state::epoch(STATE.load(Ordering::Relaxed)).wrapping_add(1);
-    // Published before the state that lets helpers claim parts of it (release/acquire).
-    JOB.store(
-        std::ptr::from_ref(&posted).cast_mut().cast(),
-        Ordering::Release,
-    );
-    STATE.store(state::pack(epoch, parts, 0), Ordering::SeqCst);
-    for helper in &HELPERS[1..parts] {
-        helper.wake();
-    }
-    let mut ours = Finish {
-        job: &posted,
-        epoch,
-        parts,
-        claimed_here: 0,
-    };
-    while let Some(part) = claim(epoch) {
-        ours.claimed_here += 1;
-        job(part);
-    }
-    drop(ours);
-    if posted.panicked.load(Ordering::Relaxed) {
-        panic!("a matrix product part panicked on a helper thread");
-    }
+    (0..parts).for_each(job);
 }
 
-/// The product being split: on the caller's stack for the duration of `run_parts`.
-struct Job<'a> {
-    run: &'a (dyn Fn(usize) + Sync),
-    /// Parts finished by helpers (release: their writes to C are visible to the caller).
-    done_by_helpers: AtomicUsize,
-    panicked: AtomicBool,
-}
+#[cfg(loom)]
+pub use protocol::Pool;
+#[cfg(not(loom))]
+use protocol::Pool;
 
-/// `(epoch, parts, next unclaimed part)` in one word, so that claiming a part of a finished
-/// product (whose `Job` is gone) fails: the epoch has moved on or no part is left.
-static STATE: AtomicU64 = AtomicU64::new(0);
-/// The current epoch's `Job` (type-erased; only dereferenced after claiming one of its parts).
-static JOB: AtomicPtr<()> = AtomicPtr::new(std::ptr::null_mut());
+/// The hand-off protocol, in one struct so that the loom tests can run it on instances of
+/// their own; the process has one, `run_parts`'s `POOL`.
+mod protocol {
+    use super::*;
 
-mod state {
-    const PART_BITS: u32 = 8;
-    const MASK: u64 = (1 << PART_BITS) - 1;
-
-    pub(super) fn pack(epoch: u64, parts: usize, next: usize) -> u64 {
-        (epoch << (2 * PART_BITS)) | ((parts as u64) << PART_BITS) | next as u64
+    /// Up to `N - 1` helper threads (spawned lazily) and the state through which a caller
+    /// hands them the parts of one product at a time.
+    pub struct Pool<const N: usize> {
+        /// `(epoch, parts, next unclaimed part)` in one word, so that claiming a part of a
+        /// finished product (whose `Job` is gone) fails: the epoch has moved on or no part is
+        /// left.
+        state: AtomicU64,
+        /// The current epoch's `Job` (type-erased; only dereferenced after claiming one of its
+        /// parts).
+        job: AtomicPtr<()>,
+        /// Whether a caller has the helpers (see `Claim`).
+        claimed: AtomicBool,
+        /// Index 0 is unused (the caller is the first worker).
+        helpers: [Helper; N],
+        /// Set by `stop`: the loom models must end with every thread finished.
+        #[cfg(loom)]
+        stop: AtomicBool,
     }
 
-    pub(super) fn epoch(state: u64) -> u64 {
-        state >> (2 * PART_BITS)
+    /// The product being split: on the caller's stack for the duration of `run_parts`.
+    struct Job<'a> {
+        run: &'a (dyn Fn(usize) + Sync),
+        /// Parts finished by helpers (release: their writes to C are visible to the caller).
+        done_by_helpers: AtomicUsize,
+        panicked: AtomicBool,
+        /// Under loom: written false by `Finish` once `run_parts` may return. A helper reads
+        /// it at each use of the `Job`, so loom reports any use that does not happen before
+        /// the caller's return (a data race on this cell) or comes after it (`false`).
+        #[cfg(loom)]
+        live: loom::cell::UnsafeCell<bool>,
     }
 
-    /// (parts, next unclaimed part)
-    pub(super) fn parts(state: u64) -> (usize, usize) {
-        (
-            ((state >> PART_BITS) & MASK) as usize,
-            (state & MASK) as usize,
-        )
-    }
-}
-
-/// Claims the next part of `epoch`'s product, if one is left.
-fn claim(epoch: u64) -> Option<usize> {
-    let mut current = STATE.load(Ordering::Acquire);
-    loop {
-        let (parts, next) = state::parts(current);
-        if state::epoch(current) != epoch || next >= parts {
-            return None;
-        }
-        match STATE.compare_exchange_weak(current, current + 1, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => return Some(next),
-            Err(now) => current = now,
+    impl Job<'_> {
+        /// Asserts (under loom only) that the caller is still waiting for this `Job`.
+        fn check_live(&self) {
+            #[cfg(loom)]
+            // SAFETY: loom's cell checks the access; a plain read of a bool.
+            self.live
+                .with(|live| assert!(unsafe { *live }, "a helper used a finished Job"));
         }
     }
-}
 
-/// On drop (also while unwinding from a part that panicked): closes the product to further
-/// claims and waits for the parts helpers claimed, so the `Job` outlives every use.
-struct Finish<'a> {
-    job: &'a Job<'a>,
-    epoch: u64,
-    parts: usize,
-    claimed_here: usize,
-}
+    /// One helper thread.
+    struct Helper {
+        /// Set by the helper just before it parks.
+        sleeping: AtomicBool,
+        thread: OnceLock<Thread>,
+    }
 
-impl Drop for Finish<'_> {
-    fn drop(&mut self) {
-        let closed = state::pack(self.epoch, self.parts, self.parts);
-        let before = STATE.swap(closed, Ordering::AcqRel);
-        let claimed = state::parts(before).1;
-        let by_helpers = claimed - self.claimed_here;
-        let mut spins = 0u32;
-        while self.job.done_by_helpers.load(Ordering::Acquire) != by_helpers {
-            if spins < SPIN_BEFORE_YIELD {
-                std::hint::spin_loop();
-                spins += 1;
-            } else {
-                // The helper lost its core mid-part (a busy machine): let it have ours.
-                thread::yield_now();
+    #[cfg(not(loom))]
+    impl<const N: usize> Pool<N> {
+        pub(crate) const fn new() -> Self {
+            Pool {
+                state: AtomicU64::new(0),
+                job: AtomicPtr::new(std::ptr::null_mut()),
+                claimed: AtomicBool::new(false),
+                helpers: [const { Helper::new() }; N],
             }
         }
     }
-}
 
-/// Exclusive use of the helpers for one product.
-struct Claim;
-
-static CLAIMED: AtomicBool = AtomicBool::new(false);
-
-impl Claim {
-    fn take() -> Option<Claim> {
-        CLAIMED
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-            // Lazily: a `Claim` made and dropped on failure would release someone else's.
-            .then(|| Claim)
-    }
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        CLAIMED.store(false, Ordering::Release);
-    }
-}
-
-/// One helper thread. Index 0 is unused (the caller is the first worker).
-struct Helper {
-    /// Set by the helper just before it parks.
-    sleeping: AtomicBool,
-    thread: OnceLock<Thread>,
-}
-
-static HELPERS: [Helper; MAX_THREADS] = [const { Helper::new() }; MAX_THREADS];
-
-impl Helper {
-    const fn new() -> Helper {
-        Helper {
-            sleeping: AtomicBool::new(false),
-            thread: OnceLock::new(),
+    #[cfg(not(loom))]
+    impl Helper {
+        const fn new() -> Helper {
+            Helper {
+                sleeping: AtomicBool::new(false),
+                thread: OnceLock::new(),
+            }
         }
     }
 
-    /// Makes sure this helper exists and is not parked (the new epoch is already published).
-    fn wake(&'static self) {
-        let thread = self.thread.get_or_init(|| {
-            thread::Builder::new()
-                .name("netc-gemm".into())
-                .spawn(move || self.serve())
-                .unwrap_or_else(|e| panic!("cannot spawn a matrix product helper: {e}"))
-                .thread()
-                .clone()
-        });
-        // Pairs with `next_epoch`: it sets `sleeping`, then re-reads the state.
-        if self.sleeping.load(Ordering::SeqCst) {
-            thread.unpark();
+    #[cfg(loom)]
+    impl<const N: usize> Pool<N> {
+        /// A pool with no helper yet (each is spawned by the first product that needs it).
+        pub fn new() -> Self {
+            Pool {
+                state: AtomicU64::new(0),
+                job: AtomicPtr::new(std::ptr::null_mut()),
+                claimed: AtomicBool::new(false),
+                helpers: std::array::from_fn(|_| Helper {
+                    sleeping: AtomicBool::new(false),
+                    thread: OnceLock::new(),
+                }),
+                stop: AtomicBool::new(false),
+            }
         }
-    }
 
-    /// The helper thread's loop: wait for a new product, claim and run its parts.
-    fn serve(&self) {
-        let mut seen = state::epoch(STATE.load(Ordering::Acquire));
-        loop {
-            seen = self.next_epoch(seen);
-            while let Some(part) = {
-                // Read before claiming: a successful claim proves this is still the epoch's job.
-                let job = JOB.load(Ordering::Acquire);
-                claim(seen).map(|part| (part, job))
-            } {
-                let (part, job) = part;
-                // SAFETY: we claimed a part of epoch `seen`, so its `run_parts` is still waiting
-                // (in `Finish`) for us to count it done, and `JOB` (stored before the epoch was
-                // published, replaced only after it finished) points at its `Job`.
-                let job = unsafe { &*job.cast::<Job<'_>>() };
-                if catch_unwind(AssertUnwindSafe(|| (job.run)(part))).is_err() {
-                    job.panicked.store(true, Ordering::Relaxed);
+        /// Makes every spawned helper return from its loop (through the same wake-up as a
+        /// new product), so that a model ends with all its threads finished.
+        pub fn stop(&'static self) {
+            self.stop.store(true, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
+            for helper in &self.helpers[1..] {
+                if let Some(thread) = helper.thread.get()
+                    && helper.sleeping.load(Ordering::Relaxed)
+                {
+                    thread.unpark();
                 }
-                job.done_by_helpers.fetch_add(1, Ordering::Release);
             }
         }
     }
 
-    /// The first epoch after `seen` (spin for `SPIN`, then park).
-    fn next_epoch(&self, seen: u64) -> u64 {
-        let started = Instant::now();
-        let mut spins = 0u32;
-        loop {
-            let epoch = state::epoch(STATE.load(Ordering::Acquire));
-            if epoch != seen {
-                return epoch;
+    #[cfg(loom)]
+    impl<const N: usize> Default for Pool<N> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl<const N: usize> Pool<N> {
+        /// [`super::run_parts`] on this pool's helpers.
+        ///
+        /// # Panics
+        /// If `parts > N`, or a part panicked (on whichever thread it ran).
+        pub fn run_parts(&'static self, parts: usize, job: &(dyn Fn(usize) + Sync)) {
+            assert!(parts <= N, "{parts} parts > {N}");
+            let Some(_claim) = (parts > 1).then(|| Claim::take(&self.claimed)).flatten() else {
+                (0..parts).for_each(job);
+                return;
+            };
+            let posted = Job {
+                run: job,
+                done_by_helpers: AtomicUsize::new(0),
+                panicked: AtomicBool::new(false),
+                #[cfg(loom)]
+                live: loom::cell::UnsafeCell::new(true),
+            };
+            let epoch = state::epoch(self.state.load(Ordering::Relaxed)).wrapping_add(1);
+            // Published before the state that lets helpers claim parts of it (release/acquire).
+            self.job.store(
+                std::ptr::from_ref(&posted).cast_mut().cast(),
+                Ordering::Release,
+            );
+            self.state
+                .store(state::pack(epoch, parts, 0), Ordering::Release);
+            // The wake-up handshake (with the fence in `next_epoch`): either a helper sees this
+            // epoch before it parks, or `wake` sees it sleeping and unparks it. Fences, not
+            // SeqCst accesses: loom checks only the former.
+            fence(Ordering::SeqCst);
+            for index in 1..parts {
+                self.wake(index, epoch);
             }
-            spins = spins.wrapping_add(1);
-            if spins < SPIN_BEFORE_YIELD {
-                std::hint::spin_loop();
-                continue;
+            let mut ours = Finish {
+                pool: self,
+                job: &posted,
+                epoch,
+                parts,
+                claimed_here: 0,
+            };
+            while let Some(part) = self.claim(epoch) {
+                ours.claimed_here += 1;
+                job(part);
             }
-            if started.elapsed() < SPIN {
+            drop(ours);
+            if posted.panicked.load(Ordering::Relaxed) {
+                panic!("a matrix product part panicked on a helper thread");
+            }
+        }
+
+        /// Claims the next part of `epoch`'s product, if one is left.
+        fn claim(&self, epoch: u64) -> Option<usize> {
+            let mut current = self.state.load(Ordering::Acquire);
+            loop {
+                let (parts, next) = state::parts(current);
+                if state::epoch(current) != epoch || next >= parts {
+                    return None;
+                }
+                match self.state.compare_exchange_weak(
+                    current,
+                    current + 1,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => return Some(next),
+                    Err(now) => current = now,
+                }
+            }
+        }
+
+        /// Makes sure helper `index` exists and is not parked (`epoch` is already published).
+        fn wake(&'static self, index: usize, epoch: u64) {
+            let helper = &self.helpers[index];
+            let thread = helper.thread.get_or_init(|| {
+                // A new helper starts as if it had seen the epoch before: it takes part in the
+                // product that spawned it, however late it starts.
+                let seen = epoch.wrapping_sub(1);
+                thread::Builder::new()
+                    .name("netc-gemm".into())
+                    .spawn(move || self.serve(index, seen))
+                    .unwrap_or_else(|e| panic!("cannot spawn a matrix product helper: {e}"))
+                    .thread()
+                    .clone()
+            });
+            // After `run_parts`'s fence; pairs with `next_epoch`'s: it sets `sleeping`, then
+            // re-reads the state.
+            if helper.sleeping.load(Ordering::Relaxed) {
+                thread.unpark();
+            }
+        }
+
+        /// The helper thread's loop: wait for a product after `seen`, claim and run its parts.
+        fn serve(&self, index: usize, mut seen: u64) {
+            while let Some(epoch) = self.next_epoch(index, seen) {
+                seen = epoch;
+                while let Some(part) = {
+                    // Read before claiming: a successful claim proves this is still the
+                    // epoch's job.
+                    let job = self.job.load(Ordering::Acquire);
+                    self.claim(seen).map(|part| (part, job))
+                } {
+                    let (part, job) = part;
+                    // SAFETY: we claimed a part of epoch `seen`, so its `run_parts` is still
+                    // waiting (in `Finish`) for us to count it done, and `job` (stored before
+                    // the epoch was published, replaced only after it finished) points at its
+                    // `Job`.
+                    let job = unsafe { &*job.cast::<Job<'_>>() };
+                    job.check_live();
+                    if catch_unwind(AssertUnwindSafe(|| (job.run)(part))).is_err() {
+                        job.panicked.store(true, Ordering::Relaxed);
+                    }
+                    job.check_live();
+                    job.done_by_helpers.fetch_add(1, Ordering::Release);
+                }
+            }
+        }
+
+        /// The first epoch after `seen` (poll for a while, then park); `None` once stopped
+        /// (loom only).
+        fn next_epoch(&self, index: usize, seen: u64) -> Option<u64> {
+            let helper = &self.helpers[index];
+            let mut idle = Idle::new();
+            loop {
+                let epoch = state::epoch(self.state.load(Ordering::Acquire));
+                if epoch != seen {
+                    return Some(epoch);
+                }
+                if self.stopped() {
+                    return None;
+                }
+                if idle.keep_polling() {
+                    continue;
+                }
+                helper.sleeping.store(true, Ordering::Relaxed);
+                // Pairs with `run_parts`'s fence (see there).
+                fence(Ordering::SeqCst);
+                if state::epoch(self.state.load(Ordering::Acquire)) == seen && !self.stopped() {
+                    thread::park();
+                }
+                // A stale `true` seen by a caller only costs a spurious unpark.
+                helper.sleeping.store(false, Ordering::Relaxed);
+            }
+        }
+
+        #[cfg(not(loom))]
+        fn stopped(&self) -> bool {
+            false
+        }
+
+        #[cfg(loom)]
+        fn stopped(&self) -> bool {
+            self.stop.load(Ordering::Relaxed)
+        }
+    }
+
+    mod state {
+        const PART_BITS: u32 = 8;
+        const MASK: u64 = (1 << PART_BITS) - 1;
+
+        pub(super) fn pack(epoch: u64, parts: usize, next: usize) -> u64 {
+            (epoch << (2 * PART_BITS)) | ((parts as u64) << PART_BITS) | next as u64
+        }
+
+        pub(super) fn epoch(state: u64) -> u64 {
+            state >> (2 * PART_BITS)
+        }
+
+        /// (parts, next unclaimed part)
+        pub(super) fn parts(state: u64) -> (usize, usize) {
+            (
+                ((state >> PART_BITS) & MASK) as usize,
+                (state & MASK) as usize,
+            )
+        }
+    }
+
+    /// On drop (also while unwinding from a part that panicked): closes the product to further
+    /// claims and waits for the parts helpers claimed, so the `Job` outlives every use.
+    struct Finish<'a, const N: usize> {
+        pool: &'a Pool<N>,
+        job: &'a Job<'a>,
+        epoch: u64,
+        parts: usize,
+        claimed_here: usize,
+    }
+
+    impl<const N: usize> Drop for Finish<'_, N> {
+        fn drop(&mut self) {
+            let closed = state::pack(self.epoch, self.parts, self.parts);
+            let before = self.pool.state.swap(closed, Ordering::AcqRel);
+            let claimed = state::parts(before).1;
+            let by_helpers = claimed - self.claimed_here;
+            let mut spins = 0u32;
+            while self.job.done_by_helpers.load(Ordering::Acquire) != by_helpers {
+                if spins < SPIN_BEFORE_YIELD {
+                    spin_loop();
+                    spins += 1;
+                } else {
+                    // The helper lost its core mid-part (a busy machine): let it have ours.
+                    thread::yield_now();
+                }
+            }
+            #[cfg(loom)]
+            // SAFETY: loom's cell checks the access (it must not race with a helper's).
+            self.job.live.with_mut(|live| unsafe { *live = false });
+        }
+    }
+
+    /// Exclusive use of the helpers for one product.
+    struct Claim<'a>(&'a AtomicBool);
+
+    impl<'a> Claim<'a> {
+        fn take(claimed: &'a AtomicBool) -> Option<Claim<'a>> {
+            claimed
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+                // Lazily: a `Claim` made and dropped on failure would release someone else's.
+                .then(|| Claim(claimed))
+        }
+    }
+
+    impl Drop for Claim<'_> {
+        fn drop(&mut self) {
+            self.0.store(false, Ordering::Release);
+        }
+    }
+
+    /// How an idle helper waits before it parks: spins, then yields until `SPIN` has passed.
+    /// Under loom it parks at once: the park/unpark handshake is what there is to check, and
+    /// loom has no clock.
+    struct Idle {
+        #[cfg(not(loom))]
+        started: std::time::Instant,
+        #[cfg(not(loom))]
+        spins: u32,
+    }
+
+    impl Idle {
+        fn new() -> Idle {
+            Idle {
+                #[cfg(not(loom))]
+                started: std::time::Instant::now(),
+                #[cfg(not(loom))]
+                spins: 0,
+            }
+        }
+
+        /// Whether to poll the state again rather than park.
+        #[cfg(not(loom))]
+        fn keep_polling(&mut self) -> bool {
+            self.spins = self.spins.wrapping_add(1);
+            if self.spins < SPIN_BEFORE_YIELD {
+                spin_loop();
+                return true;
+            }
+            if self.started.elapsed() < SPIN {
                 // Polling by yielding: on a busy machine the caller (or another process) may
                 // be waiting for this core.
                 thread::yield_now();
-                continue;
+                return true;
             }
-            self.sleeping.store(true, Ordering::SeqCst);
-            if state::epoch(STATE.load(Ordering::SeqCst)) == seen {
-                thread::park();
-            }
-            self.sleeping.store(false, Ordering::SeqCst);
+            false
+        }
+
+        #[cfg(loom)]
+        fn keep_polling(&mut self) -> bool {
+            false
         }
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicU32;
+    use std::time::Instant;
 
     #[test]
     fn environment_values() {
