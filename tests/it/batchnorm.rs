@@ -93,7 +93,7 @@ fn column_stats(data: &[f64], rows: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
 fn training_output_is_normalized_per_feature() {
     let mut model = bn_gemm::new(1);
     let x = inputs(8, 20, 0);
-    model.train_step(&x, netc::Targets::Classes(&labels(8, 4)));
+    netc::__private::train_step_on(&mut model, &x, netc::Targets::Classes(&labels(8, 4)));
     let buffers = model.batchnorm_buffers();
     for (index, n, eps) in [(1, 17, 1e-5), (3, 18, 1e-3)] {
         let xhat = tensor(&buffers, &format!("layers.{index}.xhat"));
@@ -124,7 +124,7 @@ fn training_output_is_normalized_per_feature() {
         ..bn_gemm::Hyper::default()
     };
     let mut still = <bn_gemm::Model as Network>::new(hyper, 1);
-    still.train_step(&x, netc::Targets::Classes(&labels(8, 4)));
+    netc::__private::train_step_on(&mut still, &x, netc::Targets::Classes(&labels(8, 4)));
     let buffers = still.batchnorm_buffers();
     assert_eq!(
         tensor(&buffers, "layers.1.output"),
@@ -256,7 +256,7 @@ fn train_step_gradients_match_the_gradient_pass() {
     let y = labels(6, 4);
     let loss = model.gradient(&x, netc::Targets::Classes(&y), 6, Masks::Fresh);
     let from_pass = grads_of(model.grad_tensors());
-    let stats = model.train_step(&x, netc::Targets::Classes(&y));
+    let stats = netc::__private::train_step_on(&mut model, &x, netc::Targets::Classes(&y));
     assert!((f64::from(stats.loss) - loss).abs() < 1e-6);
     assert_eq!(grads_of(model.grad_tensors()), from_pass);
 }
@@ -274,7 +274,8 @@ fn running_statistics_follow_the_momentum_rule() {
         assert_eq!(tensor(&tensors, "layers.1.running_var"), &running_var[..]);
     }
     for step in 0..4 {
-        model.train_step(
+        netc::__private::train_step_on(
+            &mut model,
             &inputs(6, 3, 5 * step),
             netc::Targets::Classes(&labels(6, 4)),
         );
@@ -316,7 +317,11 @@ fn running_statistics_follow_the_momentum_rule() {
 fn prediction_uses_the_running_statistics() {
     let mut model = bn_small::new(4);
     for step in 0..3 {
-        model.train_step(&inputs(6, 3, step), netc::Targets::Classes(&labels(6, 4)));
+        netc::__private::train_step_on(
+            &mut model,
+            &inputs(6, 3, step),
+            netc::Targets::Classes(&labels(6, 4)),
+        );
     }
     let expected = |model: &bn_small::Model, x: &[f32]| -> Vec<f64> {
         let t = model.tensors();
@@ -371,7 +376,8 @@ fn checkpoints_keep_gamma_beta_and_running_statistics() {
     use netc::__private as rt;
     let mut model = bn_f32::new(3);
     for step in 0..5 {
-        model.train_step(
+        netc::__private::train_step_on(
+            &mut model,
             &inputs(16, 20, step),
             netc::Targets::Classes(&labels(16, 3)),
         );
@@ -426,7 +432,7 @@ fn batchnorm_model_learns() {
                 x[r * 20 + k] = if k % 3 == class as usize { 1.0 } else { 0.0 } + noise;
             }
         }
-        let stats = model.train_step(&x, netc::Targets::Classes(&y));
+        let stats = netc::__private::train_step_on(&mut model, &x, netc::Targets::Classes(&y));
         first.get_or_insert(stats.loss);
         last = stats.loss;
     }
@@ -460,7 +466,7 @@ fn two_dropouts_in_a_row_compose() {
     );
     let rate = |hyper: bn_two_dropouts::Hyper| {
         let mut model = <bn_two_dropouts::Model as Network>::new(hyper, 11);
-        model.train_step(&[1.0, 1.0], netc::Targets::Classes(&[0]));
+        netc::__private::train_step_on(&mut model, &[1.0, 1.0], netc::Targets::Classes(&[0]));
         let masks = model.dropout_masks();
         assert_eq!(masks.len(), 1, "one merged mask");
         let values: Vec<f32> = masks[0].data.to_vec();

@@ -86,7 +86,7 @@ fn check<M: Network<Float = f32>>(
             (reported - lr).abs() <= 1e-6 * lr,
             "{what}: step {k}: learning_rate() {reported}, formula {lr}"
         );
-        model.train_step(&x, netc::Targets::Classes(&LABELS));
+        netc::__private::train_step_on(&mut model, &x, netc::Targets::Classes(&LABELS));
         let g = gradient(&theta);
         for (i, (p, &gi)) in theta.iter_mut().zip(&g).enumerate() {
             rule(k, i, p, gi);
@@ -241,7 +241,7 @@ fn nesterov_ramp_in_epochs_follows_its_formula() {
     for epoch in 0..3 {
         let mu = (0.5 + (0.9 - 0.5) * (epoch as f64 / 2.0).min(1.0)) as f32 as f64;
         for _ in 0..2 {
-            model.train_step(&x, netc::Targets::Classes(&LABELS));
+            netc::__private::train_step_on(&mut model, &x, netc::Targets::Classes(&LABELS));
             let g = gradient(&theta);
             for i in 0..6 {
                 let v_prev = v[i];
@@ -338,7 +338,7 @@ fn schedules_in_epochs_move_at_epoch_ends() {
         let expected = 0.5 * 0.5f32.powi(epoch / 2);
         for _ in 0..3 {
             assert_eq!(model.learning_rate(), expected, "epoch {epoch}");
-            model.train_step(&x, netc::Targets::Classes(&LABELS));
+            netc::__private::train_step_on(&mut model, &x, netc::Targets::Classes(&LABELS));
         }
         model.end_epoch(epoch as usize + 1);
     }
@@ -355,7 +355,8 @@ tiny!(f_l1, learning_rate 0.5 regularize l1(0.05));
 fn l2_step_follows_its_formula() {
     let mut model = f_l2::new(1);
     set_params(&mut model, &THETA0);
-    let stats = model.train_step(&x_flat(), netc::Targets::Classes(&LABELS));
+    let stats =
+        netc::__private::train_step_on(&mut model, &x_flat(), netc::Targets::Classes(&LABELS));
     let sum_sq: f64 = THETA0[..4].iter().map(|w| w * w).sum();
     let reg = 0.5 * 0.1 * sum_sq;
     assert!(
@@ -384,7 +385,8 @@ fn l2_step_follows_its_formula() {
 fn l1_step_follows_its_formula() {
     let mut model = f_l1::new(1);
     set_params(&mut model, &THETA0);
-    let stats = model.train_step(&x_flat(), netc::Targets::Classes(&LABELS));
+    let stats =
+        netc::__private::train_step_on(&mut model, &x_flat(), netc::Targets::Classes(&LABELS));
     let reg = 0.05 * THETA0[..4].iter().map(|w| w.abs()).sum::<f64>();
     assert!((f64::from(stats.reg_loss) - reg).abs() <= 1e-6 * reg);
     check(
@@ -424,7 +426,7 @@ fn l1_zeroes_irrelevant_weights() {
             }
             *label = u32::from(row[0] + row[1] > 0.0);
         }
-        model.train_step(&x, netc::Targets::Classes(&labels));
+        netc::__private::train_step_on(&mut model, &x, netc::Targets::Classes(&labels));
     }
     let tensors = model.tensors();
     let w = tensors[0].data;
@@ -461,7 +463,7 @@ fn maxnorm_holds_after_every_step() {
             *v = rng.normal() * 3.0;
         }
         let labels: Vec<u32> = (0..4).map(|_| rng.below(3) as u32).collect();
-        model.train_step(&x, netc::Targets::Classes(&labels));
+        netc::__private::train_step_on(&mut model, &x, netc::Targets::Classes(&labels));
         for tensor in model.tensors().iter().filter(|t| t.shape.len() == 2) {
             for row in tensor.data.chunks(tensor.shape[1]) {
                 let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
@@ -523,7 +525,7 @@ fn constant_wide_model(seed: u64) -> f_dropout::Model {
 #[test]
 fn dropout_masks_have_the_right_rate_and_scale() {
     let mut model = constant_wide_model(11);
-    model.train_step(&[1.0, 1.0], netc::Targets::Classes(&[0]));
+    netc::__private::train_step_on(&mut model, &[1.0, 1.0], netc::Targets::Classes(&[0]));
     let masks: Vec<f32> = model.dropout_masks()[0].data.to_vec();
     assert_eq!(masks.len(), WIDE);
     assert!(
@@ -540,13 +542,13 @@ fn dropout_masks_have_the_right_rate_and_scale() {
     let mean = outputs.iter().map(|&y| f64::from(y)).sum::<f64>() / WIDE as f64;
     assert!((mean - 1.5).abs() <= 4.0 * 1.5 * 0.01, "mean {mean}");
     // Next step, new masks; same seed, same masks; another seed, other masks.
-    model.train_step(&[1.0, 1.0], netc::Targets::Classes(&[0]));
+    netc::__private::train_step_on(&mut model, &[1.0, 1.0], netc::Targets::Classes(&[0]));
     assert_ne!(model.dropout_masks()[0].data, &masks[..]);
     let mut twin = constant_wide_model(11);
-    twin.train_step(&[1.0, 1.0], netc::Targets::Classes(&[0]));
+    netc::__private::train_step_on(&mut twin, &[1.0, 1.0], netc::Targets::Classes(&[0]));
     assert_eq!(twin.dropout_masks()[0].data, &masks[..]);
     let mut other = constant_wide_model(12);
-    other.train_step(&[1.0, 1.0], netc::Targets::Classes(&[0]));
+    netc::__private::train_step_on(&mut other, &[1.0, 1.0], netc::Targets::Classes(&[0]));
     assert_ne!(other.dropout_masks()[0].data, &masks[..]);
 }
 
@@ -556,7 +558,7 @@ fn dropout_masks_have_the_right_rate_and_scale() {
 fn prediction_ignores_dropout() {
     let mut model = f_dropout::new(5);
     let x = [0.3f32, -0.7];
-    model.train_step(&x, netc::Targets::Classes(&[1]));
+    netc::__private::train_step_on(&mut model, &x, netc::Targets::Classes(&[1]));
     let mut first = [0.0f32; 2];
     let mut second = [0.0f32; 2];
     model.predict_batch(&x, 1, &mut first);
@@ -585,7 +587,11 @@ netc::net! {
 #[test]
 fn input_dropout_masks_the_input() {
     let mut model = f_input_dropout::new(3);
-    model.train_step(&vec![1.0f32; 2000], netc::Targets::Classes(&[0, 1]));
+    netc::__private::train_step_on(
+        &mut model,
+        &vec![1.0f32; 2000],
+        netc::Targets::Classes(&[0, 1]),
+    );
     let masked: Vec<f32> = model.dropout_masks()[0].data.to_vec();
     assert!(
         masked.iter().all(|&v| v == 0.0 || v == 1.25),
@@ -636,7 +642,7 @@ macro_rules! dropout_grad_check {
             let labels = [0u32, 3, 2, 1];
             let step = |m: &mut $model::Model| {
                 m.set_dropout_state(state);
-                m.train_step(&x, netc::Targets::Classes(&labels)).loss
+                netc::__private::train_step_on(m, &x, netc::Targets::Classes(&labels)).loss
             };
             step(&mut model);
             let analytic: Vec<Vec<f32>> = model

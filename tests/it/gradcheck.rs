@@ -568,7 +568,7 @@ fn check_train_step<M: Glue>(
     let rows = M::BATCH;
     let mut still: M = build(0.0, coefficients);
     still.write_params(theta);
-    let stats = still.train_step(&batch.x, batch.targets());
+    let stats = netc::__private::train_step_on(&mut still, &batch.x, batch.targets());
     let mut from_step = vec![0.0; M::PARAMS];
     still.read_gradient(&mut from_step);
     let mut after = vec![0.0; M::PARAMS];
@@ -617,7 +617,7 @@ fn check_train_step<M: Glue>(
     // The penalty gradient at θ, before the step moves it.
     let mut penalty_gradient = vec![0.0; M::PARAMS];
     moving.regularization(&mut penalty_gradient);
-    moving.train_step(&batch.x, batch.targets());
+    netc::__private::train_step_on(&mut moving, &batch.x, batch.targets());
     let mut step_gradient = vec![0.0; M::PARAMS];
     moving.read_gradient(&mut step_gradient);
     step_gradient

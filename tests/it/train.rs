@@ -164,7 +164,7 @@ fn grad_check<M: Network<Float = f32>>(mut model: M, grads: impl Fn(&M) -> Vec<V
         .map(|i| ((i * 37 % 23) as f32 / 23.0 - 0.5) * 2.0)
         .collect();
     let labels: Vec<u32> = (0..M::BATCH).map(|i| (i * 3 % M::OUTPUT) as u32).collect();
-    model.train_step(&x, netc::Targets::Classes(&labels));
+    netc::__private::train_step_on(&mut model, &x, netc::Targets::Classes(&labels));
     let analytic = grads(&model);
     // Small enough to rarely cross a ReLU kink, large enough for f32 loss noise (~1e-6).
     let h = 3e-3f32;
@@ -174,7 +174,9 @@ fn grad_check<M: Network<Float = f32>>(mut model: M, grads: impl Fn(&M) -> Vec<V
             let mut loss_at = |delta: f32| {
                 let original = model.tensors_mut()[t].data[j];
                 model.tensors_mut()[t].data[j] = original + delta;
-                let loss = model.train_step(&x, netc::Targets::Classes(&labels)).loss;
+                let loss =
+                    netc::__private::train_step_on(&mut model, &x, netc::Targets::Classes(&labels))
+                        .loss;
                 model.tensors_mut()[t].data[j] = original;
                 loss
             };

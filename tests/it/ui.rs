@@ -55,7 +55,7 @@ fn generated_trainers_compile_without_warnings() {
              let y = match <{name}::Model as Network>::TARGET_KIND {{\n        \
              netc::TargetKind::Classes => netc::Targets::Classes(&labels),\n        \
              netc::TargetKind::Values => netc::Targets::Values(&values),\n    }};\n    \
-             assert!(model.train_step(&x, y).loss.is_finite());\n}}\n"
+             assert!(netc::__private::train_step_on(&mut model, &x, y).loss.is_finite());\n}}\n"
         );
         let program = format!(
             "#![deny(warnings)]\n{}{one_step}",

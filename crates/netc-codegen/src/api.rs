@@ -23,11 +23,8 @@ pub fn module(plan: &Plan) -> TokenStream {
         ir::LossKind::Logistic => quote!(Logistic),
         ir::LossKind::Mse => quote!(Linear),
     };
-    let target_kind = if crate::backward::takes_values(net) {
-        quote!(Values)
-    } else {
-        quote!(Classes)
-    };
+    // TARGET_KIND follows from it (the trait's default).
+    let batch_targets = crate::backward::batch_targets_type(plan);
     let layer_consts = plan.dense.iter().map(|l| {
         let (in_c, out_c) = (&l.in_const, &l.out_const);
         let (inputs, outputs) = (usize_lit(l.inputs), usize_lit(l.outputs));
@@ -101,7 +98,8 @@ pub fn module(plan: &Plan) -> TokenStream {
                     netc_version: #version,
                 };
                 const OUTPUT_KIND: rt::OutputKind = rt::OutputKind::#output_kind;
-                const TARGET_KIND: rt::TargetKind = rt::TargetKind::#target_kind;
+                type BatchInput = [[f32; INPUT]; BATCH];
+                type BatchTargets = #batch_targets;
                 type Hyper = Hyper;
                 type Float = F;
                 #params_const

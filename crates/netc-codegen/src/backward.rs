@@ -62,13 +62,19 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
     let grad_sq = optimizer::grad_sq_expr(plan);
     let forward = forward(plan, Masking::Draw);
     let loss = loss_pass(plan);
-    let targets = bind_targets(plan, true);
+    let targets = if takes_values(plan.net) {
+        quote!(let values: &[f32] = y.as_flattened();)
+    } else {
+        quote!(let labels: &[u32] = &y[..];)
+    };
+    let batch_targets = batch_targets_type(plan);
     let backward = (0..plan.dense.len())
         .rev()
         .map(|i| layer_backward(plan, i, true));
     quote! {
-        fn train_step(&mut self, x: &[f32], y: rt::Targets<'_>) -> rt::StepStats {
-            ::core::assert!(x.len() == BATCH * INPUT, "train_step takes exactly BATCH samples");
+        fn train_step(&mut self, x: &[[f32; INPUT]; BATCH], y: &#batch_targets) -> rt::StepStats {
+            // The sizes are in the types: nothing to check.
+            let x: &[f32] = x.as_flattened();
             let inv_batch: F = 1.0 / BATCH as F;
             let rows = BATCH;
             #targets
@@ -97,7 +103,7 @@ pub fn gradient_fn(plan: &Plan) -> TokenStream {
     let dropout_scalars = dropout::step_scalars(plan);
     let dropout_end = dropout::step_end(plan);
     let loss = loss_pass(plan);
-    let targets = bind_targets(plan, false);
+    let targets = bind_targets(plan);
     let backward = (0..plan.dense.len())
         .rev()
         .map(|i| layer_backward(plan, i, false));
@@ -148,17 +154,23 @@ pub fn gradient_fn(plan: &Plan) -> TokenStream {
     }
 }
 
-/// Binds the step's targets from `y`: `labels` (one class index per row) or `values`
-/// (`rows × OUTPUT`, row-major), as [`takes_values`] says, sliced to the `rows` in use. `exact`:
-/// the step takes exactly `BATCH` rows. The other variant is a caller bug (the driver checks
-/// `TARGET_KIND` against the data first), reported like a wrong slice length.
-fn bind_targets(plan: &Plan, exact: bool) -> TokenStream {
+/// The type of one batch of the step's targets (`Network::BatchTargets`): class labels or
+/// `OUTPUT` values per sample, as [`takes_values`] says.
+pub fn batch_targets_type(plan: &Plan) -> TokenStream {
     if takes_values(plan.net) {
-        let enough = if exact {
-            quote!(values.len() == BATCH * OUTPUT)
-        } else {
-            quote!(values.len() >= rows * OUTPUT)
-        };
+        quote!([[f32; OUTPUT]; BATCH])
+    } else {
+        quote!([u32; BATCH])
+    }
+}
+
+/// Binds the gradient pass's targets from `y`: `labels` (one class index per row) or `values`
+/// (`rows × OUTPUT`, row-major), as [`takes_values`] says, sliced to the `rows` in use. The
+/// other variant is a caller bug (the driver checks `TARGET_KIND` against the data first),
+/// reported like a wrong slice length.
+fn bind_targets(plan: &Plan) -> TokenStream {
+    if takes_values(plan.net) {
+        let enough = quote!(values.len() >= rows * OUTPUT);
         quote! {
             let values: &[f32] = match y {
                 rt::Targets::Values(values) => values,
@@ -168,11 +180,7 @@ fn bind_targets(plan: &Plan, exact: bool) -> TokenStream {
             let values = &values[..rows * OUTPUT];
         }
     } else {
-        let enough = if exact {
-            quote!(labels.len() == BATCH)
-        } else {
-            quote!(labels.len() >= rows)
-        };
+        let enough = quote!(labels.len() >= rows);
         quote! {
             let labels: &[u32] = match y {
                 rt::Targets::Classes(labels) => labels,

@@ -141,25 +141,22 @@ pub fn augment_batch(cfg: &Augment, batch: &mut [f32], scratch: &mut [f32], rng:
 }
 
 /// The training loop's augmentation state: the spec's settings, its own random stream and
-/// the buffers of one batch, allocated once.
+/// one image's scratch buffer, allocated once.
 pub struct Augmenter {
     cfg: Augment,
-    batch: Vec<f32>,
     scratch: Vec<f32>,
     rng: Rng,
 }
 
 impl Augmenter {
-    pub fn new(cfg: Augment, batch_rows: usize, seed: u64) -> Augmenter {
+    pub fn new(cfg: Augment, seed: u64) -> Augmenter {
         Augmenter {
             cfg,
-            batch: vec![0.0; batch_rows * cfg.features()],
             scratch: vec![0.0; cfg.features()],
             rng: Rng::new(seed, crate::rng::streams::AUGMENT),
         }
     }
 
-    /// A transformed copy of the batch `x` (rows × features).
     /// The transform generator's state, for run-state files.
     pub fn rng_state(&self) -> crate::rng::RngState {
         self.rng.state()
@@ -169,11 +166,9 @@ impl Augmenter {
         self.rng = Rng::from_state(state);
     }
 
-    pub fn transform(&mut self, x: &[f32]) -> &[f32] {
-        let batch = &mut self.batch[..x.len()];
-        batch.copy_from_slice(x);
-        augment_batch(&self.cfg, batch, &mut self.scratch, &mut self.rng);
-        batch
+    /// Transforms the batch `x` (the driver's copy of it) in place.
+    pub fn transform_in_place(&mut self, x: &mut [f32]) {
+        augment_batch(&self.cfg, x, &mut self.scratch, &mut self.rng);
     }
 }
 

@@ -162,6 +162,121 @@ impl<'a> Targets<'a> {
     }
 }
 
+/// A batch buffer whose size is a compile-time constant (an array type), allocated once on
+/// the heap ([`zeroed`](FixedBatch::zeroed)) and filled in place batch after batch.
+pub trait FixedBatch: Sized + 'static {
+    fn zeroed() -> Box<Self>;
+}
+
+/// A batch of inputs, `BATCH` rows of `INPUT` features: `[[f32; INPUT]; BATCH]`.
+pub trait BatchInput: FixedBatch {
+    fn flat(&self) -> &[f32];
+    fn flat_mut(&mut self) -> &mut [f32];
+}
+
+/// A batch of targets: `[u32; BATCH]` class labels or `[[f32; OUTPUT]; BATCH]` values.
+pub trait BatchTargets: FixedBatch {
+    const KIND: TargetKind;
+    /// The batch as the slices-based [`Targets`] (for `gradient` and the evaluators).
+    fn as_targets(&self) -> Targets<'_>;
+    /// Slot `slot` of the batch ← sample `row` of `from`, which is of this [`KIND`](Self::KIND)
+    /// (the driver checks the data against it before training).
+    fn set_row(&mut self, slot: usize, from: Targets<'_>, row: usize);
+}
+
+impl<const N: usize, const B: usize> FixedBatch for [[f32; N]; B] {
+    fn zeroed() -> Box<Self> {
+        vec![[0.0; N]; B]
+            .into_boxed_slice()
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("a vector of B rows"))
+    }
+}
+
+impl<const N: usize, const B: usize> BatchInput for [[f32; N]; B] {
+    fn flat(&self) -> &[f32] {
+        self.as_flattened()
+    }
+
+    fn flat_mut(&mut self) -> &mut [f32] {
+        self.as_flattened_mut()
+    }
+}
+
+impl<const N: usize, const B: usize> BatchTargets for [[f32; N]; B] {
+    const KIND: TargetKind = TargetKind::Values;
+
+    fn as_targets(&self) -> Targets<'_> {
+        Targets::Values(self.as_flattened())
+    }
+
+    fn set_row(&mut self, slot: usize, from: Targets<'_>, row: usize) {
+        match from {
+            Targets::Values(values) => self[slot].copy_from_slice(&values[row * N..(row + 1) * N]),
+            Targets::Classes(_) => unreachable!("a value-target model given class labels"),
+        }
+    }
+}
+
+impl<const B: usize> FixedBatch for [u32; B] {
+    fn zeroed() -> Box<Self> {
+        // Through a vector: a large array is never built on the stack.
+        vec![0; B]
+            .into_boxed_slice()
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("a vector of B labels"))
+    }
+}
+
+impl<const B: usize> BatchTargets for [u32; B] {
+    const KIND: TargetKind = TargetKind::Classes;
+
+    fn as_targets(&self) -> Targets<'_> {
+        Targets::Classes(&self[..])
+    }
+
+    fn set_row(&mut self, slot: usize, from: Targets<'_>, row: usize) {
+        match from {
+            Targets::Classes(labels) => self[slot] = labels[row],
+            Targets::Values(_) => unreachable!("a class-label model given target values"),
+        }
+    }
+}
+
+/// One training batch of model `M` in the step's fixed-size types.
+pub type Batch<M> = (
+    Box<<M as Network>::BatchInput>,
+    Box<<M as Network>::BatchTargets>,
+);
+
+/// `BATCH` samples given as slices (`x`: `BATCH × INPUT` row-major, `y` of `M`'s target
+/// kind) copied into a new fixed-size batch. For tests, benchmarks and one-off callers (it
+/// allocates); the driver fills one batch in place ([`crate::Batcher`]).
+///
+/// # Panics
+/// If `x` or `y` does not hold exactly `BATCH` samples.
+pub fn batch_of<M: Network>(x: &[f32], y: Targets<'_>) -> Batch<M> {
+    let mut batch_x = M::BatchInput::zeroed();
+    let mut batch_y = M::BatchTargets::zeroed();
+    assert_eq!(x.len(), M::BATCH * M::INPUT, "exactly BATCH samples");
+    batch_x.flat_mut().copy_from_slice(x);
+    let rows = match y {
+        Targets::Classes(labels) => labels.len(),
+        Targets::Values(values) => values.len() / M::OUTPUT.max(1),
+    };
+    assert_eq!(rows, M::BATCH, "one target per sample");
+    for row in 0..M::BATCH {
+        batch_y.set_row(row, y, row);
+    }
+    (batch_x, batch_y)
+}
+
+/// One `train_step` on `BATCH` samples given as slices ([`batch_of`], so it allocates).
+pub fn train_step_on<M: Network>(model: &mut M, x: &[f32], y: Targets<'_>) -> StepStats {
+    let (batch_x, batch_y) = batch_of::<M>(x, y);
+    model.train_step(&batch_x, &batch_y)
+}
+
 /// A model's input stage: `shift` and `scale`, `INPUT` values each ([`Network::input_stage_mut`]).
 pub struct InputStage<'a, T> {
     pub shift: &'a mut [T],
@@ -190,8 +305,15 @@ pub trait Network: Sized {
     const MODEL_BYTES: u64;
     const META: ModelMeta;
     const OUTPUT_KIND: OutputKind;
-    /// The targets `train_step` takes: class labels (default) or `OUTPUT` values per sample.
-    const TARGET_KIND: TargetKind = TargetKind::Classes;
+    /// The targets `train_step` takes: class labels or `OUTPUT` values per sample (what
+    /// [`BatchTargets`](Network::BatchTargets) is).
+    const TARGET_KIND: TargetKind = <Self::BatchTargets as BatchTargets>::KIND;
+
+    /// One training batch of inputs, its size in the type: `[[f32; INPUT]; BATCH]`.
+    type BatchInput: BatchInput;
+    /// One training batch of targets: `[u32; BATCH]` (class labels) or
+    /// `[[f32; OUTPUT]; BATCH]` (values).
+    type BatchTargets: BatchTargets;
 
     type Hyper: Hyperparams;
     /// The float type of parameters and arithmetic (`precision f32 | f64`). Data and outputs
@@ -205,11 +327,9 @@ pub trait Network: Sized {
     fn hyper(&self) -> &Self::Hyper;
     fn hyper_mut(&mut self) -> &mut Self::Hyper;
 
-    /// One optimizer step on exactly `BATCH` samples: `x` is `BATCH * INPUT` row-major, `y`
-    /// their targets — `BATCH` class indices or `BATCH × OUTPUT` values, the variant
-    /// `TARGET_KIND` names (the other one panics: the driver checks the data first). Must not
-    /// allocate.
-    fn train_step(&mut self, x: &[f32], y: Targets<'_>) -> StepStats;
+    /// One optimizer step on exactly `BATCH` samples and their targets. The sizes are in the
+    /// types, so the step checks nothing at run time. Must not allocate.
+    fn train_step(&mut self, x: &Self::BatchInput, y: &Self::BatchTargets) -> StepStats;
 
     /// Inference (no dropout, running batch-norm statistics) on `rows <= BATCH` samples;
     /// writes `rows * OUTPUT` outputs (probabilities for softmax/logistic losses).

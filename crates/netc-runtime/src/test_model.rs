@@ -126,6 +126,8 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
         }
     };
     const OUTPUT_KIND: OutputKind = OutputKind::Softmax;
+    type BatchInput = [[f32; 4]; 8];
+    type BatchTargets = [u32; 8];
     type Hyper = LogRegHyper;
     type Float = f32;
 
@@ -166,8 +168,8 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
         &mut self.hyper
     }
 
-    fn train_step(&mut self, x: &[f32], y: Targets<'_>) -> StepStats {
-        let labels = class_labels(y);
+    fn train_step(&mut self, x: &[[f32; 4]; 8], labels: &[u32; 8]) -> StepStats {
+        let (x, labels) = (x.as_flattened(), &labels[..]);
         let allocations = allocation_count::on_this_thread();
         if let Some(previous) = self.allocations_at_last_step {
             self.allocations_between_steps += allocations - previous;
@@ -396,6 +398,8 @@ impl Network for Scripted {
         netc_version: "0.1.0",
     };
     const OUTPUT_KIND: OutputKind = OutputKind::Softmax;
+    type BatchInput = [[f32; 1]; 2];
+    type BatchTargets = [u32; 2];
     type Hyper = ScriptedHyper;
     type Float = f32;
 
@@ -417,7 +421,7 @@ impl Network for Scripted {
         &mut self.hyper
     }
 
-    fn train_step(&mut self, _: &[f32], _: Targets<'_>) -> StepStats {
+    fn train_step(&mut self, _: &[[f32; 1]; 2], _: &[u32; 2]) -> StepStats {
         self.steps += 1;
         self.step_in_epoch += 1;
         let k = self.steps as f32;

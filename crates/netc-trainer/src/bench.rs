@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use netc_runtime::network::{Network, TargetKind, Targets};
+use netc_runtime::network::{Batch, Network, TargetKind, Targets, batch_of};
 use netc_runtime::rng::{Rng, streams};
 
 /// Batches in the synthetic pool: enough to defeat trivial caching of one batch, small enough
@@ -66,19 +66,23 @@ pub(crate) fn bench_with<M: Network>(
         TargetKind::Classes => Targets::Classes(&labels),
         TargetKind::Values => Targets::Values(&values),
     };
+    // The pool as the step's fixed-size batches, filled once.
+    let pool: Vec<Batch<M>> = (0..POOL_BATCHES)
+        .map(|batch| {
+            let rows = batch * M::BATCH..(batch + 1) * M::BATCH;
+            let x = &x[rows.start * M::INPUT..rows.end * M::INPUT];
+            batch_of::<M>(x, targets.rows(rows, M::OUTPUT))
+        })
+        .collect();
     let mut next_batch = 0;
     let mut run_for = |seconds: f64| -> f64 {
         let budget = Duration::from_secs_f64(seconds.max(0.0));
         let started = Instant::now();
         let mut steps = 0u64;
         loop {
-            let batch = next_batch % POOL_BATCHES;
+            let (batch_x, batch_y) = &pool[next_batch % POOL_BATCHES];
             next_batch += 1;
-            let rows = batch * M::BATCH..(batch + 1) * M::BATCH;
-            model.train_step(
-                &x[rows.start * M::INPUT..rows.end * M::INPUT],
-                targets.rows(rows, M::OUTPUT),
-            );
+            model.train_step(batch_x, batch_y);
             steps += 1;
             let elapsed = started.elapsed();
             if elapsed >= budget {

@@ -15,7 +15,8 @@ fn params_after_steps(threads: usize, steps: usize) -> Vec<u64> {
     let labels: Vec<u32> = (0..4 * 64).map(|i| ((i * 31) % 10) as u32).collect();
     for step in 0..steps {
         let batch = step % 4;
-        model.train_step(
+        netc::__private::train_step_on(
+            &mut model,
             &x[batch * 64 * 784..(batch + 1) * 64 * 784],
             netc::Targets::Classes(&labels[batch * 64..(batch + 1) * 64]),
         );

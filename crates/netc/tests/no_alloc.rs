@@ -59,16 +59,22 @@ unsafe impl GlobalAlloc for CountingAllocator {
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
-/// Allocations made by `steps` calls of `train_step` (after building the inputs).
-fn allocations_in_steps<M: Network>(model: &mut M, steps: usize) -> usize {
+/// One fixed-size batch of inputs and class labels (allocated here, before any counting).
+fn batch<M: Network>() -> netc::__private::Batch<M> {
     let x: Vec<f32> = (0..M::BATCH * M::INPUT)
         .map(|i| (i % 7) as f32 * 0.1)
         .collect();
     let labels: Vec<u32> = (0..M::BATCH).map(|i| (i % M::OUTPUT) as u32).collect();
+    netc::__private::batch_of::<M>(&x, netc::Targets::Classes(&labels))
+}
+
+/// Allocations made by `steps` calls of `train_step` (after building the inputs).
+fn allocations_in_steps<M: Network>(model: &mut M, steps: usize) -> usize {
+    let (x, labels) = batch::<M>();
     ALLOCATIONS.with(|n| n.set(0));
     COUNTING.with(|c| c.set(true));
     for _ in 0..steps {
-        std::hint::black_box(model.train_step(&x, netc::Targets::Classes(&labels)));
+        std::hint::black_box(model.train_step(&x, &labels));
     }
     COUNTING.with(|c| c.set(false));
     ALLOCATIONS.with(Cell::get)
@@ -76,14 +82,11 @@ fn allocations_in_steps<M: Network>(model: &mut M, steps: usize) -> usize {
 
 /// Allocations on any thread during `steps` calls of `train_step` (after building the inputs).
 fn every_thread_allocations_in_steps<M: Network>(model: &mut M, steps: usize) -> usize {
-    let x: Vec<f32> = (0..M::BATCH * M::INPUT)
-        .map(|i| (i % 7) as f32 * 0.1)
-        .collect();
-    let labels: Vec<u32> = (0..M::BATCH).map(|i| (i % M::OUTPUT) as u32).collect();
+    let (x, labels) = batch::<M>();
     EVERY_THREAD_ALLOCATIONS.store(0, Ordering::Relaxed);
     EVERY_THREAD.store(true, Ordering::Relaxed);
     for _ in 0..steps {
-        std::hint::black_box(model.train_step(&x, netc::Targets::Classes(&labels)));
+        std::hint::black_box(model.train_step(&x, &labels));
     }
     EVERY_THREAD.store(false, Ordering::Relaxed);
     EVERY_THREAD_ALLOCATIONS.load(Ordering::Relaxed)

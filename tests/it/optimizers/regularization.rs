@@ -59,7 +59,7 @@ fn train_two_epochs<M: Network>(model: &mut M, mut after_step: impl FnMut(&M)) {
             .chunks_exact(M::BATCH * M::INPUT)
             .zip(train.labels.chunks_exact(M::BATCH))
         {
-            model.train_step(x, rt::Targets::Classes(labels));
+            netc::__private::train_step_on(model, x, rt::Targets::Classes(labels));
             after_step(model);
         }
         model.end_epoch(epoch);

@@ -1,49 +1,40 @@
 //! Sample order per epoch and batch assembly into one reused buffer.
 
 use crate::config::Sampling;
-use crate::network::Targets;
+use crate::network::{BatchInput, BatchTargets, Targets};
 use crate::rng::Rng;
 
-/// Owns the epoch's sample order and the one `batch × features` buffer (+ labels, or
-/// `batch × width` value targets) every batch is copied into: after [`Batcher::new`] and the first [`Batcher::plan_epoch`], nothing
-/// allocates. The last incomplete batch of an epoch is dropped (`len % batch` samples; with
-/// shuffling a different few each epoch), because the compiled step takes exactly `batch` rows.
-#[derive(Clone, Debug)]
-pub struct Batcher {
+/// Owns the epoch's sample order and the one fixed-size batch (inputs `X`, targets `Y`: a
+/// model's `BatchInput` and `BatchTargets`) every batch is copied into: after
+/// [`Batcher::new`] and the first [`Batcher::plan_epoch`], nothing allocates. The last
+/// incomplete batch of an epoch is dropped (`len % batch` samples; with shuffling a different
+/// few each epoch), because the compiled step takes exactly `batch` rows.
+pub struct Batcher<X, Y> {
     batch: usize,
     features: usize,
     order: Vec<usize>,
-    x: Vec<f32>,
-    labels: Vec<u32>,
-    /// Values per sample of value targets (0: class labels).
-    target_width: usize,
-    values: Vec<f32>,
+    x: Box<X>,
+    y: Box<Y>,
 }
 
-impl Batcher {
-    pub fn new(batch: usize, features: usize) -> Batcher {
+impl<X: BatchInput, Y: BatchTargets> Batcher<X, Y> {
+    /// A batcher of `batch` rows of `features` values: the sizes of `X`.
+    pub fn new(batch: usize, features: usize) -> Batcher<X, Y> {
+        let x = X::zeroed();
+        assert_eq!(
+            x.flat().len(),
+            batch * features,
+            "X holds batch × features values"
+        );
         Batcher {
             batch,
             features,
             order: Vec::new(),
-            x: vec![0.0; batch * features],
-            labels: vec![0; batch],
-            target_width: 0,
-            values: Vec::new(),
+            x,
+            y: Y::zeroed(),
         }
     }
 
-    /// A batcher that also gathers `width` value targets per sample ([`Batcher::gather_targets`]
-    /// with [`Targets::Values`]).
-    pub fn with_target_width(mut self, width: usize) -> Batcher {
-        self.target_width = width;
-        self.values = vec![0.0; self.batch * width];
-        self
-    }
-
-    /// Chooses the order of the next epoch over `len` samples:
-    /// `Shuffle` a fresh permutation from `rng`, `WithReplacement` `len / batch` batches of
-    /// uniformly drawn indices, `Sequential` file order.
     pub fn plan_epoch(&mut self, sampling: Sampling, len: usize, rng: &mut Rng) {
         self.order.clear();
         match sampling {
@@ -59,71 +50,32 @@ impl Batcher {
         }
     }
 
-    /// Full batches in the planned epoch.
     pub fn batches(&self) -> usize {
         self.order.len() / self.batch.max(1)
     }
 
-    /// Replaces the planned order with a saved one (a resumed run's epoch in progress).
     pub fn set_order(&mut self, order: impl IntoIterator<Item = usize>) {
         self.order.clear();
         self.order.extend(order);
     }
 
-    /// Sample indices of the planned epoch, in order.
     pub fn order(&self) -> &[usize] {
         &self.order
     }
 
-    /// Copies batch `index` of the planned epoch out of `x` (row-major, `features` per row) and
-    /// `labels`.
-    ///
-    /// # Shapes
-    /// - returns x: `[batch * features]`, labels: `[batch]`
-    pub fn gather(&mut self, x: &[f32], labels: &[u32], index: usize) -> (&[f32], &[u32]) {
+    /// Copies batch `index` of the epoch's order (samples of `x`, `features` values each, and
+    /// their targets `y`, of `Y`'s kind) into the batch buffers. The inputs come back mutable:
+    /// augmentation transforms this copy in place.
+    pub fn gather(&mut self, x: &[f32], y: Targets<'_>, index: usize) -> (&mut X, &Y) {
         let rows = &self.order[index * self.batch..(index + 1) * self.batch];
+        let features = self.features;
+        let flat = self.x.flat_mut();
         for (slot, &row) in rows.iter().enumerate() {
-            let source = &x[row * self.features..(row + 1) * self.features];
-            self.x[slot * self.features..(slot + 1) * self.features].copy_from_slice(source);
-            self.labels[slot] = labels[row];
+            flat[slot * features..(slot + 1) * features]
+                .copy_from_slice(&x[row * features..(row + 1) * features]);
+            self.y.set_row(slot, y, row);
         }
-        (&self.x, &self.labels)
-    }
-
-    /// Copies batch `index` of the planned epoch out of `x` and the targets `y` (class labels,
-    /// or `target_width` values per row as set by [`Batcher::with_target_width`]).
-    ///
-    /// # Shapes
-    /// - returns x: `[batch * features]`, targets: `[batch]` labels or `[batch * width]` values
-    ///
-    /// # Panics
-    /// When `y` holds values and the batcher was built for another width (a driver bug: the
-    /// driver builds the batcher from the dataset it gathers from).
-    pub fn gather_targets(
-        &mut self,
-        x: &[f32],
-        y: Targets<'_>,
-        index: usize,
-    ) -> (&[f32], Targets<'_>) {
-        match y {
-            Targets::Classes(labels) => {
-                let (x, labels) = self.gather(x, labels, index);
-                (x, Targets::Classes(labels))
-            }
-            Targets::Values(values) => {
-                let width = self.target_width;
-                assert!(width > 0, "the batcher was built without a target width");
-                let rows = &self.order[index * self.batch..(index + 1) * self.batch];
-                for (slot, &row) in rows.iter().enumerate() {
-                    let source = &x[row * self.features..(row + 1) * self.features];
-                    self.x[slot * self.features..(slot + 1) * self.features]
-                        .copy_from_slice(source);
-                    self.values[slot * width..(slot + 1) * width]
-                        .copy_from_slice(&values[row * width..(row + 1) * width]);
-                }
-                (&self.x, Targets::Values(&self.values))
-            }
-        }
+        (&mut self.x, &self.y)
     }
 }
 
@@ -131,21 +83,26 @@ impl Batcher {
 mod tests {
     use super::*;
 
+    /// A batcher of `B` rows of one feature with class labels.
+    fn labelled<const B: usize>() -> Batcher<[[f32; 1]; B], [u32; B]> {
+        Batcher::new(B, 1)
+    }
+
     #[test]
     fn sequential_is_file_order_and_drops_the_partial_batch() {
-        let mut batcher = Batcher::new(4, 1);
+        let mut batcher = labelled::<4>();
         batcher.plan_epoch(Sampling::Sequential, 10, &mut Rng::new(0, 2));
         assert_eq!(batcher.batches(), 2);
         let x: Vec<f32> = (0..10).map(|i| i as f32).collect();
         let labels: Vec<u32> = (0..10).collect();
-        let (bx, bl) = batcher.gather(&x, &labels, 1);
-        assert_eq!(bx, &[4.0, 5.0, 6.0, 7.0]);
-        assert_eq!(bl, &[4, 5, 6, 7]);
+        let (bx, bl) = batcher.gather(&x, Targets::Classes(&labels), 1);
+        assert_eq!(*bx, [[4.0], [5.0], [6.0], [7.0]]);
+        assert_eq!(*bl, [4, 5, 6, 7]);
     }
 
     #[test]
     fn shuffle_is_a_fresh_permutation_each_epoch() {
-        let mut batcher = Batcher::new(5, 1);
+        let mut batcher = labelled::<5>();
         let mut rng = Rng::new(1, 2);
         batcher.plan_epoch(Sampling::Shuffle, 20, &mut rng);
         let first = batcher.order().to_vec();
@@ -161,7 +118,7 @@ mod tests {
 
     #[test]
     fn with_replacement_draws_whole_batches_with_repeats() {
-        let mut batcher = Batcher::new(4, 1);
+        let mut batcher = labelled::<4>();
         batcher.plan_epoch(Sampling::WithReplacement, 30, &mut Rng::new(2, 2));
         assert_eq!(batcher.order().len(), 28);
         assert_eq!(batcher.batches(), 7);
@@ -173,24 +130,22 @@ mod tests {
     }
 
     #[test]
-    fn gather_targets_copies_value_rows_with_their_samples() {
-        let mut batcher = Batcher::new(2, 1).with_target_width(3);
+    fn gather_copies_value_rows_with_their_samples() {
+        let mut batcher: Batcher<[[f32; 1]; 2], [[f32; 3]; 2]> = Batcher::new(2, 1);
         batcher.plan_epoch(Sampling::Sequential, 3, &mut Rng::new(0, 2));
         let x = [1.0, 2.0, 3.0];
         let values: Vec<f32> = (0..9).map(|v| v as f32).collect();
-        let (bx, by) = batcher.gather_targets(&x, Targets::Values(&values), 0);
-        assert_eq!(bx, &[1.0, 2.0]);
-        assert_eq!(by, Targets::Values(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]));
-        let (_, by) = batcher.gather_targets(&x, Targets::Classes(&[4, 5, 6]), 0);
-        assert_eq!(by, Targets::Classes(&[4, 5]));
+        let (bx, by) = batcher.gather(&x, Targets::Values(&values), 0);
+        assert_eq!(*bx, [[1.0], [2.0]]);
+        assert_eq!(*by, [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]);
     }
 
     #[test]
     fn gather_copies_whole_rows() {
-        let mut batcher = Batcher::new(2, 3);
+        let mut batcher: Batcher<[[f32; 3]; 2], [u32; 2]> = Batcher::new(2, 3);
         batcher.plan_epoch(Sampling::Sequential, 2, &mut Rng::new(0, 2));
         let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        let (bx, bl) = batcher.gather(&x, &[7, 8], 0);
-        assert_eq!((bx, bl), (&x[..], &[7u32, 8][..]));
+        let (bx, bl) = batcher.gather(&x, Targets::Classes(&[7, 8]), 0);
+        assert_eq!((bx.flat(), &bl[..]), (&x[..], &[7u32, 8][..]));
     }
 }

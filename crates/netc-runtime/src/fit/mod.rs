@@ -14,7 +14,7 @@ use crate::early_stopping::{EarlyStopper, Verdict};
 use crate::error::Error;
 use crate::evaluate::{check_dataset, evaluate, row_major, targets_of};
 use crate::monitor::{CurvatureCheck, CurvatureWatch, GradNormSum};
-use crate::network::{Network, Targets};
+use crate::network::{BatchInput, BatchTargets, Network, Targets};
 use crate::report::{EarlyStop, EpochReport, Report, TrainMetric};
 use crate::rng::{Rng, streams};
 use crate::run_output::{MetricsFile, interrupted, test_and_save};
@@ -69,7 +69,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         x: &x,
         y: targets_of(&splits.train, &values),
         samples: splits.train.len(),
-        batcher: Batcher::new(M::BATCH, M::INPUT).with_target_width(splits.train.target_width()),
+        batcher: Batcher::new(M::BATCH, M::INPUT),
         sampling_rng: Rng::new(cfg.seed, streams::SAMPLING),
         last_good: Snapshot::take(model),
         steps_run: 0,
@@ -83,9 +83,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             .monitor
             .curvature_every
             .map(|_| CurvatureProbe::new(M::PARAMS)),
-        augmenter: cfg
-            .augment
-            .map(|augment| Augmenter::new(augment, M::BATCH, cfg.seed)),
+        augmenter: cfg.augment.map(|augment| Augmenter::new(augment, cfg.seed)),
         current: None,
         save_every_steps: match cfg.save.every {
             Some(Interval::Steps(n)) => Some(n),
@@ -120,14 +118,13 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         }
     }
     let mut metrics = MetricsFile::open(cfg.metrics_path.as_deref(), &run.epochs)?;
-    let save =
-        |model: &M, epoch_loop: &EpochLoop<'_, M::Float>, run: &RunProgress<M::Float>| match &cfg
-            .save
-            .state_path
-        {
-            Some(path) => state::save(path, model, cfg, splits, epoch_loop, run),
-            None => Ok(()),
-        };
+    let save = |model: &M, epoch_loop: &EpochLoop<'_, M>, run: &RunProgress<M::Float>| match &cfg
+        .save
+        .state_path
+    {
+        Some(path) => state::save(path, model, cfg, splits, epoch_loop, run),
+        None => Ok(()),
+    };
     loop {
         if epoch_loop.current.is_none() {
             if run.stopped_after.is_some()
@@ -311,14 +308,14 @@ pub(crate) struct EpochInProgress {
 }
 
 /// State carried across epochs: the batch buffers, the sampling stream, the rollback copy.
-pub(crate) struct EpochLoop<'a, T> {
+pub(crate) struct EpochLoop<'a, M: Network> {
     pub(crate) x: &'a [f32],
     /// The training targets (class labels or value rows) and how many samples there are.
     pub(crate) y: Targets<'a>,
     pub(crate) samples: usize,
-    pub(crate) batcher: Batcher,
+    pub(crate) batcher: Batcher<M::BatchInput, M::BatchTargets>,
     pub(crate) sampling_rng: Rng,
-    pub(crate) last_good: Snapshot<T>,
+    pub(crate) last_good: Snapshot<M::Float>,
     pub(crate) steps_run: u64,
     pub(crate) step_budget: u64,
     /// Steps between curvature checks (`monitor curvature`), converted from the spec's period.
@@ -365,9 +362,9 @@ impl EpochTotals {
     }
 }
 
-impl<T: crate::Scalar> EpochLoop<'_, T> {
+impl<M: Network> EpochLoop<'_, M> {
     /// Plans epoch `epoch`'s sample order and starts its sums.
-    fn begin_epoch<M: Network<Float = T>>(&mut self, model: &M, cfg: &RunConfig, epoch: usize) {
+    fn begin_epoch(&mut self, model: &M, cfg: &RunConfig, epoch: usize) {
         self.batcher
             .plan_epoch(cfg.sampling, self.samples, &mut self.sampling_rng);
         self.current = Some(EpochInProgress {
@@ -383,11 +380,7 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
 
     /// The step loop of the epoch under way: gather, step, check the loss, until the epoch
     /// ends, a save is due or a signal asks to stop. Nothing in it allocates.
-    fn advance<M: Network<Float = T>>(
-        &mut self,
-        model: &mut M,
-        cfg: &RunConfig,
-    ) -> Result<Pause, Error> {
+    fn advance(&mut self, model: &mut M, cfg: &RunConfig) -> Result<Pause, Error> {
         let Some(mut current) = self.current.take() else {
             unreachable!("advance is called after begin_epoch");
         };
@@ -409,7 +402,7 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
     }
 
     /// Steps from `current.next_batch`; `Some` when it stopped before the epoch's end.
-    fn steps<M: Network<Float = T>>(
+    fn steps(
         &mut self,
         model: &mut M,
         cfg: &RunConfig,
@@ -422,19 +415,21 @@ impl<T: crate::Scalar> EpochLoop<'_, T> {
                 break;
             }
             let batch = current.next_batch;
-            let (batch_x, batch_y) = self.batcher.gather_targets(self.x, self.y, batch);
+            let (batch_x, batch_y) = self.batcher.gather(self.x, self.y, batch);
             // Augmentation transforms this batch's copy only; the dataset stays as loaded.
-            let batch_x: &[f32] = match &mut self.augmenter {
-                Some(augmenter) => augmenter.transform(batch_x),
-                None => batch_x,
-            };
+            if let Some(augmenter) = &mut self.augmenter {
+                augmenter.transform_in_place(batch_x.flat_mut());
+            }
+            let batch_x = &*batch_x;
             // Curvature checks are due at steps `every`, 2·`every`, … of this call, measured at
             // the parameters the step starts from, on the step's batch.
             let due = self
                 .curvature_every
                 .is_some_and(|every| (self.steps_run + 1).is_multiple_of(every));
             let curvature = match (&mut self.curvature_probe, due) {
-                (Some(probe), true) => Some(probe.measure(model, batch_x, batch_y)?),
+                (Some(probe), true) => {
+                    Some(probe.measure(model, batch_x.flat(), batch_y.as_targets())?)
+                }
                 _ => None,
             };
             let learning_rate = model.learning_rate();
@@ -1119,7 +1114,7 @@ mod tests {
         let splits = scripted_splits(6);
         let x = row_major(&splits.train.x);
         let model = scripted(&[1.0]);
-        let mut epoch_loop = EpochLoop {
+        let mut epoch_loop: EpochLoop<'_, Scripted> = EpochLoop {
             x: &x,
             y: Targets::Classes(&splits.train.labels),
             samples: splits.train.len(),

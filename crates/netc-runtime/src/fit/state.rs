@@ -23,7 +23,7 @@ pub(crate) fn save<M: Network>(
     model: &M,
     cfg: &RunConfig,
     splits: &Splits,
-    epoch_loop: &EpochLoop<'_, M::Float>,
+    epoch_loop: &EpochLoop<'_, M>,
     run: &RunProgress<M::Float>,
 ) -> Result<(), Error> {
     let mut out = StateWriter::default();
@@ -111,7 +111,7 @@ pub(crate) fn restore<M: Network>(
     model: &mut M,
     cfg: &RunConfig,
     splits: &Splits,
-    epoch_loop: &mut EpochLoop<'_, M::Float>,
+    epoch_loop: &mut EpochLoop<'_, M>,
     run: &mut RunProgress<M::Float>,
 ) -> Result<(), Error> {
     let bytes = run_state::read_state_file(path)?;
