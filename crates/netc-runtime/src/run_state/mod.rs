@@ -57,6 +57,31 @@ use codec::{StateReader, StateWriter};
 pub const STATE_VERSION: &str = "1";
 pub(crate) const FORMAT: &str = "netc-run-state";
 
+/// The largest step, epoch, iteration, sample or evaluation count a state file may hold: 2⁵³,
+/// up to which the F64 tables (reports, sums) hold counts exactly. No run gets near it, and a
+/// run continued from it has room to count on without overflowing (counters are `u64`).
+pub(crate) const MAX_COUNT: u64 = 1 << 53;
+
+/// A U64 count read from `what` (a tensor and field), at most [`MAX_COUNT`].
+pub(crate) fn count(input: &StateReader<'_>, what: &str, value: u64) -> Result<u64, Error> {
+    if value > MAX_COUNT {
+        return Err(input.error(format!(
+            "{what} is {value}, more than any run counts to (2^53)"
+        )));
+    }
+    Ok(value)
+}
+
+/// A count stored as F64 (`what`: a tensor and field): a whole number in 0..=2⁵³.
+pub(crate) fn f64_count(input: &StateReader<'_>, what: &str, value: f64) -> Result<u64, Error> {
+    if !((0.0..=MAX_COUNT as f64).contains(&value) && value.fract() == 0.0) {
+        return Err(input.error(format!(
+            "{what} is {value:?}, not a count (a whole number from 0 to 2^53)"
+        )));
+    }
+    Ok(value as u64)
+}
+
 /// The bytes of a state file; refuses what is not a regular file (`/dev/zero` would be read
 /// until memory runs out).
 pub(crate) fn read_state_file(path: &std::path::Path) -> Result<Vec<u8>, crate::error::Error> {
@@ -262,4 +287,32 @@ pub(crate) fn fingerprint(splits: &Splits) -> u64 {
         .iter()
         .for_each(|v| add(u64::from(v.to_bits())));
     hash
+}
+
+/// Helpers for the tests of the run-state readers: a state file with one value changed.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::{Path, PathBuf};
+
+    /// A copy of the state file `from` at `to` in which value `index` of tensor `name` is the
+    /// little-endian bytes `value` (8 bytes for U64/F64, 4 for F32).
+    pub(crate) fn patched(
+        from: &Path,
+        to: &str,
+        name: &str,
+        index: usize,
+        value: &[u8],
+    ) -> PathBuf {
+        let mut bytes = std::fs::read(from).unwrap();
+        let offset = {
+            let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+            let data = file.tensor(name).unwrap().data();
+            data.as_ptr() as usize - bytes.as_ptr() as usize
+        };
+        let at = offset + index * value.len();
+        bytes[at..at + value.len()].copy_from_slice(value);
+        let path = crate::test_model::temp_path(to);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
 }
