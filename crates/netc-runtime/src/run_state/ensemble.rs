@@ -56,7 +56,7 @@ pub(crate) fn restore<M: Network>(
 ) -> Result<BaggingProgress<M>, Error> {
     let bytes = super::read_state_file(path)?;
     let input = super::open_run_state::<M>(&bytes, path, KIND, cfg, base, splits)?;
-    let hyper = super::read_hyper::<M>(&input, "members_hyper.", base)?;
+    let hyper = super::read_hyper(&input, "members_hyper.", base)?;
     let rng = input.rng("ensemble.rng")?;
     let seeds = input.u64s("ensemble.members")?;
     if seeds.len() % 2 != 0 || seeds.len() / 2 > models {
