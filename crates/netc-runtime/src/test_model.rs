@@ -355,6 +355,9 @@ pub struct Scripted {
     step_in_epoch: u32,
     steps: u64,
     state: [f32; 3],
+    /// An optimizer slot: a running mean of `state`², as RMSprop keeps one (a huge but finite
+    /// `state` overflows it while `state` stays finite).
+    square_avg: [f32; 3],
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -410,6 +413,7 @@ impl Network for Scripted {
             step_in_epoch: 0,
             steps: 0,
             state: [seed as f32, 0.25, 1.0],
+            square_avg: [0.0; 3],
         }
     }
 
@@ -428,6 +432,9 @@ impl Network for Scripted {
         self.state[0] += 1.0;
         self.state[1] = (self.state[1] * 1.7 + k).sin();
         self.state[2] *= 1.0 + 1.0 / (k + 2.0);
+        for (avg, v) in self.square_avg.iter_mut().zip(self.state) {
+            *avg = 0.9 * *avg + 0.1 * v * v;
+        }
         StepStats {
             loss: scripted(&self.hyper.train_losses, self.epochs_done),
             correct: 0,
@@ -474,11 +481,19 @@ impl Network for Scripted {
     }
 
     fn optimizer_state(&self) -> Vec<TensorRef<'_>> {
-        Vec::new()
+        vec![TensorRef {
+            name: "state.square_avg".into(),
+            shape: vec![3],
+            data: &self.square_avg,
+        }]
     }
 
     fn optimizer_state_mut(&mut self) -> Vec<TensorMut<'_>> {
-        Vec::new()
+        vec![TensorMut {
+            name: "state.square_avg".into(),
+            shape: vec![3],
+            data: &mut self.square_avg,
+        }]
     }
 
     /// `Scripted` has no dropout: its step within the epoch rides in that counter.

@@ -57,7 +57,7 @@ pub(crate) fn restore<M: Network>(
 ) -> Result<BaggingProgress<M>, Error> {
     let bytes = run_state::read_state_file(path)?;
     let input = run_state::open_run_state::<M>(&bytes, path, KIND, cfg, base, splits)?;
-    let hyper = run_state::read_hyper::<M>(&input, "members_hyper.", base)?;
+    let hyper = run_state::read_hyper(&input, "members_hyper.", base)?;
     let rng = input.rng("ensemble.rng")?;
     let seeds = input.u64s("ensemble.members")?;
     if seeds.len() % 2 != 0 || seeds.len() / 2 > models {

@@ -18,6 +18,7 @@ use crate::network::{BatchInput, BatchTargets, Network, Targets};
 use crate::report::{EarlyStop, EpochReport, Report, TrainMetric};
 use crate::rng::{Rng, streams};
 use crate::run_output::{MetricsFile, interrupted, test_and_save};
+use crate::scalar::Scalar;
 
 /// Trains `model` on `splits.train` for `cfg.epochs` epochs (or until `cfg.max_steps`).
 ///
@@ -30,7 +31,10 @@ use crate::run_output::{MetricsFile, interrupted, test_and_save};
 /// A non-finite step loss stops training with [`Error::Diverged`] (its `step` counts the
 /// optimizer steps of this call, from 1); the tensors are reset to those at the end of the
 /// last complete epoch (or the start) and, if a checkpoint path is set, saved there. Optimizer
-/// state that is not among `tensors()` (momentum buffers) is not rolled back.
+/// state that is not among `tensors()` (momentum buffers) is not rolled back. A non-finite
+/// value in a tensor or an optimizer slot is divergence too, found where the run looks at its
+/// state (before every run-state save and at every epoch's end, not after every step): no
+/// saved state, last good copy, best epoch or checkpoint ever holds one.
 ///
 /// Early stopping (`cfg.early_stopping`, see [`EarlyStopper::observe`] for the rule): after
 /// each epoch the monitored metric is compared with the best so far; after `patience` epochs
@@ -135,7 +139,30 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             }
             epoch_loop.begin_epoch(model, cfg, run.next_epoch);
         }
-        let (epoch, learning_rate, totals) = match epoch_loop.advance(model, cfg)? {
+        let pause = epoch_loop.advance(model, cfg)?;
+        // Where the run looks at its state (a save, the end of an epoch), a weight or an
+        // optimizer slot that overflowed counts as divergence: the loss may still be finite
+        // (Adam's second moment overflows before the weights do), but such a state must never
+        // be saved or become the last good one.
+        let epoch_now = match &pause {
+            Pause::EpochDone { epoch, .. } => *epoch,
+            _ => epoch_loop
+                .current
+                .as_ref()
+                .map_or(run.next_epoch, |c| c.epoch),
+        };
+        if let Some(bad) = non_finite_state(model) {
+            let step = epoch_loop.steps_run;
+            return Err(diverged(
+                model,
+                cfg,
+                &epoch_loop.last_good,
+                epoch_now,
+                step,
+                &bad,
+            ));
+        }
+        let (epoch, learning_rate, totals) = match pause {
             Pause::SaveDue => {
                 save(model, &epoch_loop, &run)?;
                 continue;
@@ -441,13 +468,14 @@ impl<M: Network> EpochLoop<'_, M> {
             current.next_batch += 1;
             if !stats.loss.is_finite() {
                 let steps_run = self.steps_run;
+                let cause = format!("the loss became {}", stats.loss);
                 return Err(diverged(
                     model,
                     cfg,
                     &self.last_good,
                     epoch,
                     steps_run,
-                    stats.loss,
+                    &cause,
                 ));
             }
             totals.loss_sum += f64::from(stats.loss);
@@ -524,14 +552,31 @@ fn check_splits<M: Network>(splits: &Splits) -> Result<(), Error> {
     Ok(())
 }
 
+/// The first tensor of the model, then of its optimizer state, that holds a non-finite value,
+/// said as "tensor `…` became …" (names as in a run-state file: `optimizer.<tensor>.<slot>`).
+fn non_finite_state<M: Network>(model: &M) -> Option<String> {
+    let first = |prefix: &str, tensors: Vec<crate::network::TensorRef<'_, M::Float>>| {
+        tensors.iter().find_map(|t| {
+            let i = t.data.iter().position(|v| !v.to_f64().is_finite())?;
+            Some(format!(
+                "tensor `{prefix}{}` became {} (at index {i})",
+                t.name,
+                t.data[i].to_f64()
+            ))
+        })
+    };
+    first("", model.tensors()).or_else(|| first("optimizer.", model.optimizer_state()))
+}
+
 /// Restores the last good parameters, saves them if a checkpoint path is set, and says so.
+/// `cause` says what diverged ("the loss became NaN").
 fn diverged<M: Network>(
     model: &mut M,
     cfg: &RunConfig,
     last_good: &Snapshot<M::Float>,
     epoch: usize,
     step: u64,
-    loss: f32,
+    cause: &str,
 ) -> Error {
     last_good.restore(model);
     let from = match epoch {
@@ -557,7 +602,7 @@ fn diverged<M: Network>(
         epoch,
         step,
         message: format!(
-            "the loss became {loss}; try a lower learning rate (it was {:.2e}){saved}",
+            "{cause}; try a lower learning rate (it was {:.2e}){saved}",
             model.learning_rate()
         ),
     }
@@ -774,6 +819,65 @@ mod tests {
             b"an earlier run's result",
             "a diverged run never overwrites the checkpoint"
         );
+    }
+
+    /// Fuzzing (`state`): a resumed run whose weights were finite but huge overflowed the
+    /// optimizer's second moment while the loss stayed finite; `fit` returned `Ok`, and every
+    /// state it saved from then on was refused on resume.
+    #[test]
+    fn a_non_finite_optimizer_slot_is_divergence() {
+        let state_path = temp_path("overflowing.state");
+        let _ = std::fs::remove_file(&state_path);
+        let overflowing = || {
+            let mut model = scripted(&[1.0]);
+            // Finite, and stays finite; its square (the slot) is not, in f32.
+            model.tensors_mut()[0].data[2] = 1e20;
+            model
+        };
+        let mut model = overflowing();
+        let initial = bits(&model);
+        let mut cfg = run_config(2, Sampling::Sequential);
+        cfg.save = SaveConfig {
+            state_path: Some(state_path.clone()),
+            every: Some(Interval::Steps(1)),
+            resume: None,
+        };
+        let error = fit(&mut model, &cfg, &scripted_splits(6)).unwrap_err();
+        let Error::Diverged {
+            epoch: 1,
+            step: 1,
+            message,
+        } = &error
+        else {
+            panic!("expected divergence at the first save, got {error:?}");
+        };
+        assert!(
+            message.starts_with("tensor `optimizer.state.square_avg` became inf (at index 2)"),
+            "{message}"
+        );
+        assert_eq!(
+            bits(&model),
+            initial,
+            "rolled back to the last good tensors"
+        );
+        assert!(!state_path.exists(), "no state holding ∞ is ever saved");
+
+        // Without saves, the end of the epoch finds it, before it becomes the last good copy.
+        let mut model = overflowing();
+        let cfg = run_config(2, Sampling::Sequential);
+        let error = fit(&mut model, &cfg, &scripted_splits(6)).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::Diverged {
+                    epoch: 1,
+                    step: 3,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert_eq!(bits(&model), initial);
     }
 
     #[test]

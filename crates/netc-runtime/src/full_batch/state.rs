@@ -11,6 +11,7 @@ use crate::report::{EpochReport, TrainMetric};
 use crate::run_state;
 use crate::run_state::codec::{StateReader, StateWriter, copy_into};
 use crate::run_state::history;
+use crate::scalar::Scalar;
 use crate::solve::{CorrectionPairs, SolverState, SolverView};
 
 const KIND: &str = "full_batch";
@@ -82,7 +83,33 @@ pub(crate) fn restore<M: Network>(
             M::PARAMS
         )));
     }
+    // θ goes into the model (in its precision) and is where the solver continues: every
+    // value must be finite there, not only in f64 (1e300 is an f32 model's ∞).
+    if let Some(bad) = theta
+        .iter()
+        .position(|&v| !M::Float::from_f64(v).to_f64().is_finite())
+    {
+        return Err(input.error(format!(
+            "tensor `solver.theta` holds {:?} at index {bad}, not a finite {} parameter",
+            theta[bad],
+            if <M::Float as Scalar>::BYTES == 8 {
+                "f64"
+            } else {
+                "f32"
+            }
+        )));
+    }
     let [iterations, evaluations] = input.u64_array("solver.progress")?;
+    let evaluations = run_state::count(&input, "`solver.progress` evaluations", evaluations)?;
+    if iterations > cfg.epochs as u64 {
+        return Err(input.error(format!(
+            "`solver.progress` says {iterations} iterations are done, this run has {}",
+            cfg.epochs
+        )));
+    }
+    let [steps, epochs] = [("steps", steps), ("epochs", epochs)]
+        .map(|(field, value)| run_state::count(&input, &format!("`run.counters` {field}"), value));
+    let (steps, epochs) = (steps?, epochs?);
     let (value, _) = input.f64s("solver.value")?;
     let value = *value
         .first()
@@ -126,6 +153,13 @@ fn read_pairs(input: &StateReader<'_>, n: usize) -> Result<CorrectionPairs, Erro
             "the L-BFGS pairs must be two F64 [m, {n}] tensors, not {s_shape:?} and {y_shape:?}"
         )));
     }
+    for (name, values) in [("solver.pairs_s", &s), ("solver.pairs_y", &y)] {
+        if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+            return Err(input.error(format!(
+                "tensor `{name}` holds a non-finite value at index {bad}"
+            )));
+        }
+    }
     if n == 0 {
         return Ok(Vec::new());
     }
@@ -133,4 +167,136 @@ fn read_pairs(input: &StateReader<'_>, n: usize) -> Result<CorrectionPairs, Erro
         .zip(y.chunks(n))
         .map(|(s, y)| (s.to_vec(), y.to_vec()))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::config::{Interval, Sampling, SaveConfig};
+    use crate::full_batch::FullBatchSolver;
+    use crate::run_state::testing::patched;
+    use crate::test_model::{LogReg, LogRegHyper, separable_dataset, temp_path};
+
+    use super::*;
+
+    fn config(save: SaveConfig) -> RunConfig {
+        RunConfig {
+            epochs: 3,
+            sampling: Sampling::Sequential,
+            seed: 4,
+            max_steps: None,
+            data: None,
+            metrics_path: None,
+            checkpoint_path: None,
+            init_weights: None,
+            verbose: false,
+            early_stopping: None,
+            monitor: Default::default(),
+            save,
+            full_batch: Some(FullBatchSolver::Lbfgs {
+                history: 3,
+                tolerance: 1e-12,
+            }),
+            preprocess: None,
+            augment: None,
+        }
+    }
+
+    fn splits() -> Splits {
+        Splits {
+            train: separable_dataset(40, 1),
+            validation: None,
+            test: None,
+        }
+    }
+
+    /// An f32 L-BFGS run's state after its second iteration.
+    fn second_iteration_state(name: &str) -> PathBuf {
+        let path = temp_path(name);
+        let save = SaveConfig {
+            state_path: Some(path.clone()),
+            every: Some(Interval::Steps(2)),
+            resume: None,
+        };
+        let mut model = LogReg::new(LogRegHyper::default(), 5);
+        crate::fit(&mut model, &config(save), &splits()).unwrap();
+        path
+    }
+
+    fn refused(state: &Path, tensor: &str, index: usize, value: &[u8], says: &str) {
+        let path = patched(state, "patched-full-batch.state", tensor, index, value);
+        let save = SaveConfig {
+            resume: Some(path),
+            ..SaveConfig::default()
+        };
+        let mut model = LogReg::new(LogRegHyper::default(), 5);
+        match crate::fit(&mut model, &config(save), &splits()) {
+            Err(Error::Checkpoint { message, .. }) => {
+                assert!(message.contains(says), "{tensor}[{index}]: {message}")
+            }
+            other => panic!("{tensor}[{index}]: expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_unchanged_state_resumes() {
+        let state = second_iteration_state("full-batch-resumes.state");
+        let save = SaveConfig {
+            resume: Some(state),
+            ..SaveConfig::default()
+        };
+        let mut model = LogReg::new(LogRegHyper::default(), 5);
+        let report = crate::fit(&mut model, &config(save), &splits()).unwrap();
+        assert_eq!(report.epochs.len(), 3);
+    }
+
+    /// Fuzzing (`state`): θ is F64 in the file; 1e300 is finite there and ∞ in an f32 model.
+    #[test]
+    fn a_theta_beyond_the_models_precision_is_refused() {
+        let state = second_iteration_state("full-batch-theta.state");
+        refused(
+            &state,
+            "solver.theta",
+            4,
+            &1e300f64.to_le_bytes(),
+            "tensor `solver.theta` holds 1e300 at index 4, not a finite f32 parameter",
+        );
+        refused(
+            &state,
+            "solver.theta",
+            0,
+            &f64::NAN.to_le_bytes(),
+            "`solver.theta` holds NaN at index 0",
+        );
+        refused(
+            &state,
+            "solver.pairs_y",
+            1,
+            &f64::INFINITY.to_le_bytes(),
+            "tensor `solver.pairs_y` holds a non-finite value at index 1",
+        );
+    }
+
+    /// Fuzzing (`state`): counts at u64::MAX overflowed the solver's evaluation count.
+    #[test]
+    fn counts_past_the_run_are_refused() {
+        let state = second_iteration_state("full-batch-counts.state");
+        let max = u64::MAX.to_le_bytes();
+        refused(
+            &state,
+            "solver.progress",
+            1,
+            &max,
+            "`solver.progress` evaluations",
+        );
+        refused(&state, "run.counters", 0, &max, "`run.counters` steps");
+        refused(
+            &state,
+            "solver.progress",
+            0,
+            &4u64.to_le_bytes(),
+            "4 iterations are done, this run has 3",
+        );
+    }
 }

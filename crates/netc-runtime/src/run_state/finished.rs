@@ -67,6 +67,23 @@ pub fn read<M: Network>(
     let r: [f64; 11] = r
         .try_into()
         .map_err(|_| input.error(format!("tensor `{prefix}report` must hold 11 values")))?;
+    let counters = format!("`{prefix}counters`");
+    let steps = super::count(input, &format!("{counters} steps"), steps)?;
+    let epochs = super::count(input, &format!("{counters} epochs"), epochs)?;
+    let report = format!("`{prefix}report`");
+    let present = super::f64_count(input, &format!("{report} presence bits"), r[0])?;
+    if present >= 128 {
+        return Err(input.error(format!("{report} presence bits are {present}")));
+    }
+    super::f64_count(input, &format!("{report} steps"), r[3])?;
+    for (i, field) in [
+        (5, "patience"),
+        (7, "stopped after"),
+        (8, "best epoch"),
+        (10, "restored epoch"),
+    ] {
+        super::f64_count(input, &format!("{report} {field}"), r[i])?;
+    }
     copy_into(model.tensors_mut(), &tensors);
     copy_into(model.optimizer_state_mut(), &optimizer);
     model.set_counters(Counters {
@@ -74,7 +91,6 @@ pub fn read<M: Network>(
         epochs,
         dropout,
     });
-    let present = r[0] as u64;
     let has = |bit: u64| present & bit != 0;
     Ok(Report {
         epochs: epochs_run,

@@ -117,8 +117,35 @@ pub(crate) fn read(
     }
     let mut curvature = read_curvature(input, &format!("{name}.curvature"))?.into_iter();
     let mut epochs = Vec::with_capacity(shape[0]);
-    for r in rows.chunks_exact(COLUMNS) {
-        let present = r[16] as u64;
+    for (i, r) in rows.chunks_exact(COLUMNS).enumerate() {
+        let field = |column: &str| format!("`{name}.history` row {i} {column}");
+        if r[0] != (i + 1) as f64 {
+            return Err(input.error(format!(
+                "{} is {}: the epochs (iterations) of a run are 1, 2, … in order",
+                field("epoch"),
+                r[0]
+            )));
+        }
+        super::f64_count(input, &field("steps"), r[8])?;
+        super::f64_count(input, &field("curvature checks"), r[17])?;
+        let present = super::f64_count(input, &field("presence bits"), r[16])?;
+        if present >= 2 * ES_BEST {
+            return Err(input.error(format!("{} are {present}", field("presence bits"))));
+        }
+        if present & EARLY_STOPPING != 0 {
+            for (column, value) in [("stale epochs", r[13]), ("patience", r[14])] {
+                super::f64_count(input, &field(column), value)?;
+            }
+            if present & ES_BEST_EPOCH != 0 {
+                let best = super::f64_count(input, &field("best epoch"), r[11])?;
+                if best == 0 || best > (i + 1) as u64 {
+                    return Err(input.error(format!(
+                        "{} is {best}, not an epoch up to this one",
+                        field("best epoch")
+                    )));
+                }
+            }
+        }
         let has = |bit: u64| present & bit != 0;
         let f32_if = |bit: u64, v: f64| has(bit).then_some(v as f32);
         let checks = curvature.by_ref().take(r[17] as usize).collect();

@@ -59,6 +59,31 @@ use codec::{StateReader, StateWriter};
 pub const STATE_VERSION: &str = "1";
 pub(crate) const FORMAT: &str = "netc-run-state";
 
+/// The largest step, epoch, iteration, sample or evaluation count a state file may hold: 2⁵³,
+/// up to which the F64 tables (reports, sums) hold counts exactly. No run gets near it, and a
+/// run continued from it has room to count on without overflowing (counters are `u64`).
+pub(crate) const MAX_COUNT: u64 = 1 << 53;
+
+/// A U64 count read from `what` (a tensor and field), at most [`MAX_COUNT`].
+pub(crate) fn count(input: &StateReader<'_>, what: &str, value: u64) -> Result<u64, Error> {
+    if value > MAX_COUNT {
+        return Err(input.error(format!(
+            "{what} is {value}, more than any run counts to (2^53)"
+        )));
+    }
+    Ok(value)
+}
+
+/// A count stored as F64 (`what`: a tensor and field): a whole number in 0..=2⁵³.
+pub(crate) fn f64_count(input: &StateReader<'_>, what: &str, value: f64) -> Result<u64, Error> {
+    if !((0.0..=MAX_COUNT as f64).contains(&value) && value.fract() == 0.0) {
+        return Err(input.error(format!(
+            "{what} is {value:?}, not a count (a whole number from 0 to 2^53)"
+        )));
+    }
+    Ok(value as u64)
+}
+
 /// The bytes of a state file; refuses what is not a regular file (`/dev/zero` would be read
 /// until memory runs out).
 pub fn read_state_file(path: &std::path::Path) -> Result<Vec<u8>, crate::error::Error> {
@@ -158,20 +183,32 @@ pub fn write_hyper<M: Network>(out: &mut StateWriter, prefix: &str, hyper: &M::H
     }
 }
 
-/// A hyperparameter set saved by [`write_hyper`].
-pub fn read_hyper<M: Network>(
+/// A hyperparameter set saved by [`write_hyper`]. Every value must be one the model holds
+/// exactly (what `write_hyper` saved): a value that `set` accepts in f64 may round to another
+/// one in an f32 model (1e-50 to 0, a learning rate it refuses), which a resumed run would
+/// then save, and refuse.
+pub fn read_hyper<H: Hyperparams>(
     input: &StateReader<'_>,
     prefix: &str,
-    base: &M::Hyper,
-) -> Result<M::Hyper, Error> {
+    base: &H,
+) -> Result<H, Error> {
     let mut hyper = base.clone();
-    for name in M::Hyper::names() {
+    for name in H::names() {
         let (value, _) = input.f64s(&format!("{prefix}{name}"))?;
         let value = value
             .first()
             .copied()
             .ok_or_else(|| input.error(format!("tensor `{prefix}{name}` is empty")))?;
-        hyper.set(name, value)?;
+        hyper
+            .set(name, value)
+            .map_err(|e| input.error(format!("tensor `{prefix}{name}`: {e}")))?;
+        let held = hyper.get(name).unwrap_or(f64::NAN);
+        if held.to_bits() != value.to_bits() {
+            return Err(input.error(format!(
+                "tensor `{prefix}{name}` is {value:?}, which this model holds as {held:?}: \
+                 not a value the run had"
+            )));
+        }
     }
     Ok(hyper)
 }
@@ -264,4 +301,96 @@ pub fn fingerprint(splits: &Splits) -> u64 {
         .iter()
         .for_each(|v| add(u64::from(v.to_bits())));
     hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hyperparameter kept in f32, as generated models with `precision f32` keep theirs.
+    #[derive(Clone, Debug)]
+    struct F32Rate(f32);
+
+    impl Hyperparams for F32Rate {
+        fn names() -> &'static [&'static str] {
+            &["learning_rate"]
+        }
+
+        fn get(&self, _: &str) -> Option<f64> {
+            Some(f64::from(self.0))
+        }
+
+        fn set(&mut self, name: &str, value: f64) -> Result<(), Error> {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(Error::Usage(format!("`{name}` = {value}: expected > 0")));
+            }
+            self.0 = value as f32;
+            Ok(())
+        }
+
+        fn set_searched(&mut self, _: crate::SearchTarget, _: f64) -> Result<(), Error> {
+            unreachable!("not searched")
+        }
+    }
+
+    fn read(rate: f64) -> Result<F32Rate, Error> {
+        let mut out = StateWriter::default();
+        out.f64s("members_hyper.learning_rate", vec![1], &[rate]);
+        let path = std::path::Path::new("state.safetensors");
+        let bytes = out.encode(path).unwrap();
+        read_hyper(
+            &StateReader::new(&bytes, path)?,
+            "members_hyper.",
+            &F32Rate(0.1),
+        )
+    }
+
+    /// Fuzzing (`state`, bagging): a members' learning rate of 1e-50 passed `set` and became 0
+    /// in the f32 model; the resumed run saved 0, and its own state was refused.
+    #[test]
+    fn a_hyperparameter_the_model_cannot_hold_is_refused() {
+        assert_eq!(read(f64::from(0.25f32)).unwrap().0, 0.25);
+        let error = read(1e-50).unwrap_err().to_string();
+        assert!(
+            error.contains(
+                "tensor `members_hyper.learning_rate` is 1e-50, which this model holds as 0.0"
+            ),
+            "{error}"
+        );
+        let error = read(0.1).unwrap_err().to_string();
+        assert!(error.contains("holds as 0.10000000149011612"), "{error}");
+        let error = read(-1.0).unwrap_err().to_string();
+        assert!(
+            error.contains("tensor `members_hyper.learning_rate`: `learning_rate` = -1"),
+            "{error}"
+        );
+    }
+}
+
+/// Helpers for the tests of the run-state readers: a state file with one value changed.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::{Path, PathBuf};
+
+    /// A copy of the state file `from` at `to` in which value `index` of tensor `name` is the
+    /// little-endian bytes `value` (8 bytes for U64/F64, 4 for F32).
+    pub(crate) fn patched(
+        from: &Path,
+        to: &str,
+        name: &str,
+        index: usize,
+        value: &[u8],
+    ) -> PathBuf {
+        let mut bytes = std::fs::read(from).unwrap();
+        let offset = {
+            let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+            let data = file.tensor(name).unwrap().data();
+            data.as_ptr() as usize - bytes.as_ptr() as usize
+        };
+        let at = offset + index * value.len();
+        bytes[at..at + value.len()].copy_from_slice(value);
+        let path = crate::test_model::temp_path(to);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
 }
