@@ -47,7 +47,7 @@ pub fn preprocess(net: &ir::Network) -> TokenStream {
         None | Some(ir::PreprocessKind::None) => return none(),
         Some(ir::PreprocessKind::MeanImage) => quote!(rt::preprocess::Preprocess::MeanImage),
         Some(ir::PreprocessKind::ChannelMean) => {
-            let channels = usize_lit(net.model.input.dims.get(2).copied().unwrap_or(1));
+            let channels = usize_lit(net.model.input.shape().2);
             quote!(rt::preprocess::Preprocess::ChannelMean { channels: #channels })
         }
         Some(ir::PreprocessKind::Standardize) => quote!(rt::preprocess::Preprocess::Standardize),
@@ -61,13 +61,11 @@ pub fn augment(net: &ir::Network) -> TokenStream {
     let Some(augment) = net.data.as_ref().and_then(|d| d.augment.as_ref()) else {
         return none();
     };
-    let dims = &net.model.input.dims;
-    let dim = |i: usize| usize_lit(dims.get(i).copied().unwrap_or(1));
-    let (height, width, channels) = (dim(0), dim(1), dim(2));
-    let shift = proc_macro2::Literal::u32_suffixed(augment.shift.unwrap_or(0));
-    let rotate = f64_lit(augment.rotate_deg.unwrap_or(0.0));
-    let (lo, hi) = augment.scale.unwrap_or((1.0, 1.0));
-    let (lo, hi) = (f64_lit(lo), f64_lit(hi));
+    let (height, width, channels) = net.model.input.shape();
+    let (height, width, channels) = (usize_lit(height), usize_lit(width), usize_lit(channels));
+    let shift = proc_macro2::Literal::u32_suffixed(augment.shift);
+    let rotate = f64_lit(augment.rotate_deg);
+    let (lo, hi) = (f64_lit(augment.scale.0), f64_lit(augment.scale.1));
     let flip = match augment.flip {
         None => none(),
         Some(ir::Flip::Horizontal) => {

@@ -378,9 +378,9 @@ fn read_augment(ctx: &mut Ctx, item: &Item, input: Option<&Input>) -> Option<Aug
 
 fn read_augment_block(ctx: &mut Ctx, block: &SubBlock) -> Option<Augment> {
     let mut augment = Augment {
-        shift: None,
-        rotate_deg: None,
-        scale: None,
+        shift: 0,
+        rotate_deg: 0.0,
+        scale: (1.0, 1.0),
         flip: None,
         span: block.span,
     };
@@ -395,11 +395,12 @@ fn read_augment_block(ctx: &mut Ctx, block: &SubBlock) -> Option<Augment> {
         };
         match name {
             "shift" => {
-                augment.shift =
-                    args::count(ctx, value, "the shift in pixels", 0, 10_000).map(|n| n as u32)
+                if let Some(n) = args::count(ctx, value, "the shift in pixels", 0, 10_000) {
+                    augment.shift = n as u32;
+                }
             }
             "rotate" => {
-                augment.rotate_deg = match &value.kind {
+                let degrees = match &value.kind {
                     ValueKind::Quantity(q) if q.unit == netc_syntax::ast::Unit::Deg => {
                         args::number_value(ctx, &q.amount, "the rotation")
                             .filter(|d| check_degrees(ctx, *d, value.span))
@@ -410,9 +411,16 @@ fn read_augment_block(ctx: &mut Ctx, block: &SubBlock) -> Option<Augment> {
                         args::wrong_kind(ctx, value, "the rotation", "degrees such as `10deg`");
                         None
                     }
+                };
+                if let Some(degrees) = degrees {
+                    augment.rotate_deg = degrees;
                 }
             }
-            "scale" => augment.scale = zoom_range(ctx, value),
+            "scale" => {
+                if let Some(range) = zoom_range(ctx, value) {
+                    augment.scale = range;
+                }
+            }
             _ => {
                 augment.flip = args::word(ctx, value, "the flip")
                     .and_then(|(w, s)| lookup(ctx, FLIPS, w, s, "flip direction"))

@@ -58,6 +58,15 @@ impl Input {
     pub fn is_image(&self) -> bool {
         self.dims.len() == 3
     }
+    /// (height, width, channels): the written dimensions, a flat input of n features being
+    /// n × 1 × 1 (one channel).
+    pub fn shape(&self) -> (usize, usize, usize) {
+        match self.dims[..] {
+            [h, w, c] => (h, w, c),
+            [h, w] => (h, w, 1),
+            _ => (self.features(), 1, 1),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -216,12 +225,13 @@ pub struct Preprocess {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Augment {
-    /// Random translation by up to ± this many pixels.
-    pub shift: Option<u32>,
-    /// Random rotation by up to ± this many degrees.
-    pub rotate_deg: Option<f64>,
-    /// Random zoom factor range.
-    pub scale: Option<(f64, f64)>,
+    /// Random translation by up to ± this many pixels (0 when not written: none).
+    pub shift: u32,
+    /// Random rotation by up to ± this many degrees (0 when not written: none).
+    pub rotate_deg: f64,
+    /// Random zoom factor range ((1, 1) when not written: none).
+    pub scale: (f64, f64),
+    /// `None`: no flips.
     pub flip: Option<Flip>,
     pub span: Span,
 }

@@ -238,14 +238,14 @@ fn data_block(out: &mut String, data: &Data) {
         None => "none".to_string(),
         Some(a) => {
             let mut parts = Vec::new();
-            if let Some(s) = a.shift {
-                parts.push(format!("shift {s}px"));
+            if a.shift > 0 {
+                parts.push(format!("shift {}px", a.shift));
             }
-            if let Some(r) = a.rotate_deg {
-                parts.push(format!("rotate {r}deg"));
+            if a.rotate_deg != 0.0 {
+                parts.push(format!("rotate {}deg", a.rotate_deg));
             }
-            if let Some((lo, hi)) = a.scale {
-                parts.push(format!("scale {lo}..{hi}"));
+            if a.scale != (1.0, 1.0) {
+                parts.push(format!("scale {}..{}", a.scale.0, a.scale.1));
             }
             if let Some(f) = a.flip {
                 parts.push(format!("flip {f:?}").to_lowercase());
