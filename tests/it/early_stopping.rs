@@ -75,6 +75,37 @@ fn xor_stops_once_train_accuracy_stops_improving() {
         .unwrap()
         .accuracy;
     assert_eq!(accuracy, 1.0, "the restored weights of the best epoch");
+
+    // The restored weights are the best epoch's, bit for bit: the same run stopped after
+    // `best_epoch` epochs (sequential sampling, same seed: the same trajectory up to there)
+    // ends with them, and the run's last epoch had moved on from them.
+    let run_for = |epochs: usize| {
+        let cfg = rt::RunConfig {
+            epochs,
+            early_stopping: None,
+            verbose: false,
+            ..xor_early::run_config()
+        };
+        let (model, _) = rt::search::train_model::<xor_early::Model>(
+            &cfg,
+            xor_early::Hyper::default(),
+            &xor_splits(),
+            None,
+        )
+        .unwrap();
+        tensors(&model)
+    };
+    assert_eq!(tensors(&model), run_for(best_epoch), "the best epoch's weights");
+    assert_ne!(
+        tensors(&model),
+        run_for(best_epoch + 25),
+        "training went on after the best epoch, so restoring changed the weights"
+    );
+}
+
+fn tensors(model: &xor_early::Model) -> Vec<Vec<f32>> {
+    use netc::Network;
+    model.tensors().iter().map(|t| t.data.to_vec()).collect()
 }
 
 #[test]
