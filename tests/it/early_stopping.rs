@@ -95,7 +95,11 @@ fn xor_stops_once_train_accuracy_stops_improving() {
         .unwrap();
         tensors(&model)
     };
-    assert_eq!(tensors(&model), run_for(best_epoch), "the best epoch's weights");
+    assert_eq!(
+        tensors(&model),
+        run_for(best_epoch),
+        "the best epoch's weights"
+    );
     assert_ne!(
         tensors(&model),
         run_for(best_epoch + 25),
