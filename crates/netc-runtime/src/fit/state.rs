@@ -464,7 +464,9 @@ mod tests {
 
     /// Resuming `state` with value `index` of `tensor` replaced must be refused, saying `says`.
     fn refused(state: &Path, tensor: &str, index: usize, value: &[u8], says: &str) {
-        let path = patched(state, "patched.state", tensor, index, value);
+        // One file per source state: the tests patching run in parallel.
+        let name = format!("patched-{}", state.file_name().unwrap().to_string_lossy());
+        let path = patched(state, &name, tensor, index, value);
         match resume(path) {
             Err(Error::Checkpoint { message, .. }) => {
                 assert!(message.contains(says), "{tensor}[{index}]: {message}")

@@ -225,7 +225,9 @@ mod tests {
     }
 
     fn refused(state: &Path, tensor: &str, index: usize, value: &[u8], says: &str) {
-        let path = patched(state, "patched-full-batch.state", tensor, index, value);
+        // One file per source state: the tests patching run in parallel.
+        let name = format!("patched-{}", state.file_name().unwrap().to_string_lossy());
+        let path = patched(state, &name, tensor, index, value);
         let save = SaveConfig {
             resume: Some(path),
             ..SaveConfig::default()
