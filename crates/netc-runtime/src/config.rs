@@ -84,6 +84,32 @@ pub struct RunConfig {
     pub augment: Option<crate::augment::Augment>,
 }
 
+/// One quiet run of one shuffled epoch from seed 0 that reads and writes nothing and has no
+/// procedure of its own (no early stopping, monitoring, saving, solver, preprocessing or
+/// augmentation): the base a test or a `net!` caller overrides field by field. Generated
+/// `run_config()`s spell out every field from the spec instead.
+impl Default for RunConfig {
+    fn default() -> RunConfig {
+        RunConfig {
+            epochs: 1,
+            sampling: Sampling::Shuffle,
+            seed: 0,
+            max_steps: None,
+            data: None,
+            metrics_path: None,
+            checkpoint_path: None,
+            init_weights: None,
+            verbose: false,
+            early_stopping: None,
+            monitor: MonitorConfig::default(),
+            save: SaveConfig::default(),
+            full_batch: None,
+            preprocess: None,
+            augment: None,
+        }
+    }
+}
+
 impl RunConfig {
     /// The settings of a run inside this one (a search trial, a bagging member, a search
     /// before bagging): the same, but writing no checkpoint, metrics or run state of its own —

@@ -190,7 +190,7 @@ fn epochs(value: f64) -> Result<usize, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netc_runtime::config::{Metric, MonitorConfig, Sampling, SaveConfig};
+    use netc_runtime::config::{Metric, Sampling, SaveConfig};
     use netc_runtime::test_model::{LogReg, LogRegHyper};
 
     fn spec_config() -> RunConfig {
@@ -210,16 +210,7 @@ mod tests {
                 scale: 0.5,
                 base_dir: None,
             }),
-            metrics_path: None,
-            checkpoint_path: None,
-            init_weights: None,
-            verbose: false,
-            early_stopping: None,
-            monitor: MonitorConfig::default(),
-            save: SaveConfig::default(),
-            full_batch: None,
-            preprocess: None,
-            augment: None,
+            ..RunConfig::default()
         }
     }
 

@@ -637,7 +637,7 @@ impl<T: crate::Scalar> Snapshot<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{EarlyStopping, Interval, Metric, MonitorConfig, Sampling, SaveConfig};
+    use crate::config::{EarlyStopping, Interval, Metric, Sampling, SaveConfig};
     use crate::data::Dataset;
     use crate::test_model::{
         LogReg, LogRegHyper, Scripted, ScriptedHyper, scripted_splits, separable_dataset, temp_path,
@@ -648,18 +648,7 @@ mod tests {
             epochs,
             sampling,
             seed: 11,
-            max_steps: None,
-            data: None,
-            metrics_path: None,
-            checkpoint_path: None,
-            init_weights: None,
-            verbose: false,
-            early_stopping: None,
-            monitor: MonitorConfig::default(),
-            save: SaveConfig::default(),
-            full_batch: None,
-            preprocess: None,
-            augment: None,
+            ..RunConfig::default()
         }
     }
 

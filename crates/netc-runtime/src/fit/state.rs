@@ -412,23 +412,14 @@ mod tests {
             epochs: 2,
             sampling: Sampling::Shuffle,
             seed: 11,
-            max_steps: None,
-            data: None,
-            metrics_path: None,
-            checkpoint_path: None,
-            init_weights: None,
-            verbose: false,
             early_stopping: Some(EarlyStopping {
                 patience: 5,
                 monitor: Metric::TrainLoss,
                 min_delta: 0.0,
                 restore_best: true,
             }),
-            monitor: Default::default(),
             save,
-            full_batch: None,
-            preprocess: None,
-            augment: None,
+            ..RunConfig::default()
         }
     }
 

@@ -185,21 +185,12 @@ mod tests {
             epochs: 3,
             sampling: Sampling::Sequential,
             seed: 4,
-            max_steps: None,
-            data: None,
-            metrics_path: None,
-            checkpoint_path: None,
-            init_weights: None,
-            verbose: false,
-            early_stopping: None,
-            monitor: Default::default(),
             save,
             full_batch: Some(FullBatchSolver::Lbfgs {
                 history: 3,
                 tolerance: 1e-12,
             }),
-            preprocess: None,
-            augment: None,
+            ..RunConfig::default()
         }
     }
 
