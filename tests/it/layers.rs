@@ -17,10 +17,13 @@ const CRATE_LAYERS: &[&[&str]] = &[
     &["netc"],
 ];
 
-/// netc-runtime's modules, bottom to top. `gemm`, `init`, `rng`, `scalar`, `threads` are
+/// netc-runtime's modules, bottom to top. `gemm`, `init`, `rng`, `scalar`, `subnormals`, `threads` are
 /// netc-kernels' modules re-exported under the runtime's paths.
 const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
-    ("kernels", &["gemm", "init", "rng", "scalar", "threads"]),
+    (
+        "kernels",
+        &["gemm", "init", "rng", "scalar", "subnormals", "threads"],
+    ),
     ("foundations", &["error", "interrupt", "monitor"]),
     (
         "model contract, files, numerics",
@@ -69,7 +72,7 @@ const TRAINER_LAYERS: &[(&str, &[&str])] = &[
 ];
 
 const KERNEL_LAYERS: &[(&str, &[&str])] = &[
-    ("foundations", &["rng", "scalar", "threads"]),
+    ("foundations", &["rng", "scalar", "subnormals", "threads"]),
     ("kernels", &["gemm", "init"]),
 ];
 

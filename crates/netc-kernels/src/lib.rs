@@ -1,7 +1,8 @@
 //! The bottom layer of netc's runtime: what every layer above computes with, knowing nothing
 //! of models, data or runs — matrix products ([`gemm`], AVX2/AVX-512 kernels and a portable
 //! fallback, split over [`threads`]), the seeded generator ([`rng`]), the float types a model
-//! computes in ([`scalar`]) and weight initialization ([`init`]).
+//! computes in ([`scalar`]), whether a thread flushes subnormals ([`subnormals`]) and weight
+//! initialization ([`init`]).
 //!
 //! ```
 //! use netc_kernels::init::{Init, fill};
@@ -18,4 +19,5 @@ pub mod gemm;
 pub mod init;
 pub mod rng;
 pub mod scalar;
+pub mod subnormals;
 pub mod threads;

@@ -21,6 +21,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+#[cfg(not(loom))]
+use crate::subnormals::Mode;
 use sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Thread, fence, spin_loop, thread};
 
 /// What the hand-off protocol is built of: loom's model-checked atomics and threads under
@@ -95,10 +97,18 @@ fn from_env(value: Option<&str>) -> usize {
 ///
 /// # Panics
 /// If `parts > MAX_THREADS`, or a part panicked (on whichever thread it ran).
+///
+/// Every part runs in the caller's [`Mode`] of subnormals, so a thread that flushes them gets
+/// the same bits from any thread count (a helper starts in the default mode).
 #[cfg(not(loom))]
 pub(crate) fn run_parts(parts: usize, job: &(dyn Fn(usize) + Sync)) {
     static POOL: Pool<MAX_THREADS> = Pool::new();
-    POOL.run_parts(parts, job);
+    let mode = Mode::current();
+    POOL.run_parts(parts, &|part| {
+        // SAFETY: the caller's thread computes in `mode`; so does its product's every part.
+        unsafe { mode.adopt() };
+        job(part)
+    });
 }
 
 /// Under `--cfg loom` the process-wide pool cannot exist (loom's atomics live inside one
@@ -553,6 +563,47 @@ mod tests {
             elsewhere.load(Ordering::Relaxed) > 0,
             "no helper ran a part in 60 s"
         );
+    }
+
+    /// A helper inherits the mode of the thread that spawned it (Linux copies the float
+    /// environment into a new thread), which need not be the mode of a later caller: a part it
+    /// runs for a caller that flushes subnormals must flush them too, or the bits would depend
+    /// on the thread count.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn a_helper_computes_in_the_callers_subnormal_mode() {
+        // The helper exists, spawned by a thread in the default mode (this test's thread is
+        // fresh from the harness).
+        helpers_take_part();
+        thread::spawn(|| {
+            // SAFETY: this test thread's float results may be flushed.
+            unsafe { crate::subnormals::flush_on_this_thread() };
+            let caller = thread::current().id();
+            let (elsewhere, kept) = (AtomicU32::new(0), AtomicU32::new(0));
+            let started = Instant::now();
+            while elsewhere.load(Ordering::Relaxed) == 0
+                && started.elapsed() < Duration::from_secs(60)
+            {
+                run_parts(2, &|_| {
+                    let begun = Instant::now();
+                    while begun.elapsed() < Duration::from_millis(2) {
+                        std::hint::spin_loop();
+                    }
+                    let tiny = std::hint::black_box(f32::MIN_POSITIVE) * std::hint::black_box(0.5);
+                    if thread::current().id() != caller {
+                        elsewhere.fetch_add(1, Ordering::Relaxed);
+                        kept.fetch_add(u32::from(tiny != 0.0), Ordering::Relaxed);
+                    }
+                });
+            }
+            assert!(
+                elsewhere.load(Ordering::Relaxed) > 0,
+                "no helper ran a part in 60 s"
+            );
+            assert_eq!(kept.load(Ordering::Relaxed), 0, "a helper kept a subnormal");
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]

@@ -33,7 +33,7 @@ macro_rules! say {
 }
 
 // The kernel layer, under the paths generated code and this crate have always used.
-pub use netc_kernels::{gemm, init, rng, scalar, threads};
+pub use netc_kernels::{gemm, init, rng, scalar, subnormals, threads};
 
 pub mod atomic_file;
 pub mod augment;

@@ -143,6 +143,12 @@ bench flags:
   --seconds S             length of each timed run [default: {DEFAULT_BENCH_SECONDS:.1}]
   --runs R                number of timed runs, the median is reported [default: {DEFAULT_BENCH_RUNS}]
   --threads N             threads per large matrix product [default: $NETC_THREADS, else 1]
+
+environment:
+  NETC_THREADS=N          the default of --threads
+  NETC_SUBNORMALS=keep    keep IEEE subnormal floats (slow: hundreds of cycles each);
+                          by default every command flushes them to zero
+  NETC_ISA=NAME           run the portable, avx2 or avx512 kernels (if supported)
 "
     )
 }

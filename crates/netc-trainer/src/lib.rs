@@ -59,6 +59,7 @@ pub fn run<M: Network>(
     plan: Plan,
     args: &[String],
 ) -> Result<(), Error> {
+    flush_subnormals_unless_kept();
     match parse_args(args)? {
         Command::Help => {
             say!("{}", usage(M::META.name).trim_end());
@@ -83,6 +84,23 @@ pub fn run<M: Network>(
             Ok(())
         }
     }
+}
+
+/// The environment variable that keeps IEEE subnormals (`NETC_SUBNORMALS=keep`): a run that
+/// must match another program's gradual underflow bit for bit, at the cost of the slowdown
+/// `netc_runtime::subnormals` describes.
+pub const SUBNORMALS_VAR: &str = "NETC_SUBNORMALS";
+
+/// Every command computes with subnormals flushed to zero (the trainer is the process, so the
+/// mode is its own; helper threads follow it), unless `NETC_SUBNORMALS=keep`: train, eval and
+/// predict then agree bit for bit.
+fn flush_subnormals_unless_kept() {
+    if std::env::var(SUBNORMALS_VAR).is_ok_and(|v| v.trim() == "keep") {
+        return;
+    }
+    // SAFETY: this is the trainer's command thread; every float result it and its product
+    // helpers compute may be flushed (netc_runtime::subnormals).
+    unsafe { netc_runtime::subnormals::flush_on_this_thread() };
 }
 
 /// `--threads N` overrides `NETC_THREADS` for this process.
