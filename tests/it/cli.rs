@@ -382,6 +382,28 @@ fn build_train_and_eval_xor_end_to_end() {
         "XOR is learned perfectly:\n{eval_out}"
     );
 
+    // The step compiled for AVX2+FMA (this CPU, if it has them) and for any x86-64 computes
+    // the same bits: the portable path trains to byte-identical weights.
+    let portable = run.join("portable.safetensors");
+    let retrained = Command::new(&binary)
+        .arg("train")
+        .arg("--quiet")
+        .arg("--data-dir")
+        .arg(workspace_root())
+        .arg("--checkpoint")
+        .arg(&portable)
+        .arg("--metrics")
+        .arg(run.join("portable.jsonl"))
+        .env("NETC_ISA", "portable")
+        .current_dir(&run)
+        .output()
+        .expect("run the trainer on the portable path");
+    assert!(retrained.status.success(), "{retrained:?}");
+    assert!(
+        std::fs::read(&checkpoint).unwrap() == std::fs::read(&portable).unwrap(),
+        "NETC_ISA=portable trained other weights"
+    );
+
     refuses_bad_files(&binary, &checkpoint, &run);
 
     // A second build with nothing changed rewrites no file and compiles nothing.
