@@ -232,14 +232,15 @@ fn the_largest_small_layer_model_generates_bounded_code() {
             .lines()
             .count()
     };
+    // 700 lines a layer: the step is written twice (for SSE2 and for AVX2).
     let bounded = lines(netc_codegen::UNROLL_BUDGET);
     assert!(
-        bounded < 400 * layers,
-        "{bounded} lines for {layers} layers: more than 400 per layer"
+        bounded < 700 * layers,
+        "{bounded} lines for {layers} layers: more than 700 per layer"
     );
     let unbounded = lines(usize::MAX);
     assert!(
-        unbounded > 400 * layers,
+        unbounded > 700 * layers,
         "every layer unrolled: {unbounded} lines (the bound would not catch a lost budget)"
     );
 }

@@ -223,3 +223,46 @@ grad_check_test!(grad_check_identity_logistic, gc_identity_logistic);
 grad_check_test!(grad_check_gemm_tanh_softmax, gc_gemm_tanh_softmax);
 grad_check_test!(grad_check_gemm_sigmoid_logistic, gc_gemm_sigmoid_logistic);
 grad_check_test!(grad_check_gemm_relu_softmax, gc_gemm_relu_softmax);
+
+/// The step on two threads (its GEMMs split by rows, its large weight updates by chunks)
+/// computes what it does on one, bit for bit: weights, optimizer state and every statistic.
+#[test]
+fn two_threads_train_the_same_bits_as_one() {
+    use mnist_mlp::Model;
+    let samples = 4 * Model::BATCH;
+    let x: Vec<f32> = (0..samples * Model::INPUT)
+        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+        .collect();
+    let labels: Vec<u32> = (0..samples).map(|i| (i * 7 % 10) as u32).collect();
+    let run = |threads: usize| {
+        rt::threads::set_threads(threads);
+        let mut model = Model::new(Default::default(), 5);
+        let mut stats = Vec::new();
+        for step in 0..12 {
+            let rows = step % 4 * Model::BATCH..(step % 4 + 1) * Model::BATCH;
+            let s = rt::train_step_on(
+                &mut model,
+                &x[rows.start * Model::INPUT..rows.end * Model::INPUT],
+                netc::Targets::Classes(&labels[rows]),
+            );
+            stats.push([
+                s.loss.to_bits(),
+                s.reg_loss.to_bits(),
+                s.correct,
+                s.grad_sq.to_bits(),
+            ]);
+        }
+        rt::threads::set_threads(1);
+        let state: Vec<u32> = model
+            .tensors()
+            .iter()
+            .chain(model.optimizer_state().iter())
+            .flat_map(|t| t.data.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+            .collect();
+        (stats, state)
+    };
+    let (one, two) = (run(1), run(2));
+    assert!(one.1.iter().any(|&bits| bits != 0), "the model trained");
+    assert_eq!(one.0, two.0, "step statistics");
+    assert!(one.1 == two.1, "weights and optimizer state differ");
+}

@@ -54,15 +54,20 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
     let batch_targets = batch_targets_type(plan);
     quote! {
         fn train_step(&mut self, x: &[[f32; INPUT]; BATCH], y: &#batch_targets) -> rt::StepStats {
-            #step
-            // One body, compiled twice: for any x86-64 (SSE2) and, where the CPU has them, with
+            // One body, written twice: for any x86-64 (SSE2) and, where the CPU has them, for
             // AVX2 and FMA, which widen its element-wise loops. Rust never fuses a multiply and
-            // an add on its own, so both give the same bits. (The GEMMs dispatch to AVX-512 on
-            // their own; a third, AVX-512 compilation of this body measured no faster.)
+            // an add on its own, so both give the same bits. Written out, not one inlined
+            // function: the closures in the body (chunks of an update, run on helper threads)
+            // must be compiled for AVX2 too, and a closure gets the features of the function
+            // it is written in. (The GEMMs dispatch to AVX-512 on their own; an AVX-512
+            // compilation of this body measured no faster.)
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
             fn step_avx2(this: &mut Model, x: &[[f32; INPUT]; BATCH], y: &#batch_targets) -> rt::StepStats {
-                step(this, x, y)
+                #step
+            }
+            fn step(this: &mut Model, x: &[[f32; INPUT]; BATCH], y: &#batch_targets) -> rt::StepStats {
+                #step
             }
             #[cfg(target_arch = "x86_64")]
             if rt::gemm::Isa::detect() != rt::gemm::Isa::Portable {
@@ -75,7 +80,7 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
     }
 }
 
-/// `train_step`'s body as a function of the model, inlined into each of its compilations.
+/// `train_step`'s body, on `this`, `x` and `y`.
 fn step_fn(plan: &Plan, fields: &[&proc_macro2::Ident]) -> TokenStream {
     let running_update = batchnorm::running_update(plan);
     let input_rows = crate::forward::input_rows(plan);
@@ -94,13 +99,10 @@ fn step_fn(plan: &Plan, fields: &[&proc_macro2::Ident]) -> TokenStream {
     } else {
         quote!(let labels: &[u32] = &y[..];)
     };
-    let batch_targets = batch_targets_type(plan);
     let backward = (0..plan.dense.len())
         .rev()
         .map(|i| layer_backward(plan, i, true));
     quote! {
-        #[inline(always)]
-        fn step(this: &mut Model, x: &[[f32; INPUT]; BATCH], y: &#batch_targets) -> rt::StepStats {
             // The sizes are in the types: nothing to check.
             let x: &[f32] = x.as_flattened();
             let inv_batch: F = 1.0 / BATCH as F;
@@ -118,7 +120,6 @@ fn step_fn(plan: &Plan, fields: &[&proc_macro2::Ident]) -> TokenStream {
             #dropout_end
             *steps += 1;
             rt::StepStats { loss: (loss * inv_batch) as f32, correct, reg_loss: (#reg_loss) as f32, grad_sq: #grad_sq }
-        }
     }
 }
 

@@ -250,11 +250,129 @@ pub fn vector_update(plan: &Plan, [p, g, v, s]: [&proc_macro2::Ident; 4]) -> Tok
     }
 }
 
+/// Weight tensors with at least this many parameters are updated in chunks spread over the
+/// threads: at 16k parameters Adam's pass takes some 10 µs, far above a hand-off (~1 µs).
+const PARALLEL_PARAMS: usize = 16 * 1024;
+
+/// The most chunks a tensor is cut into, whatever the thread count (which must not change
+/// the sums): enough for the machines netc runs on, few enough that a chunk stays long.
+const MAX_CHUNKS: usize = 8;
+
+/// `(rows per chunk, chunks)` of a layer's weight update, or `None` to update it in one pass.
+fn weight_chunks(layer: &DensePlan) -> Option<(usize, usize)> {
+    if layer.inputs * layer.outputs < PARALLEL_PARAMS || layer.outputs < 2 {
+        return None;
+    }
+    let rows = layer.outputs.div_ceil(MAX_CHUNKS.min(layer.outputs));
+    Some((rows, layer.outputs.div_ceil(rows)))
+}
+
+/// The `[F; 8]` lane sums the weight pass adds to (penalties, `monitor grad_norm`).
+fn lane_sums(plan: &Plan) -> Vec<proc_macro2::Ident> {
+    let reg = &plan.net.train.regularize;
+    let mut sums = Vec::new();
+    if reg.l2.is_some() {
+        sums.push(quote::format_ident!("sum_sq"));
+    }
+    if reg.l1.is_some() {
+        sums.push(quote::format_ident!("sum_abs"));
+    }
+    if plan.net.train.monitor.grad_norm {
+        sums.push(quote::format_ident!("grad_sq"));
+    }
+    sums
+}
+
 /// The update of one layer: weights then bias, each one pass.
 pub fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
-    let (w, b, gw, gb, vw, vb, sw, sb) = (
-        &layer.w, &layer.b, &layer.gw, &layer.gb, &layer.vw, &layer.vb, &layer.sw, &layer.sb,
+    let (b, gb, vb, sb) = (&layer.b, &layer.gb, &layer.vb, &layer.sb);
+    let element = element(plan);
+    let track_first = track_gradient(plan, &quote!(0));
+    let bias_reg = regularize::gradient_terms(plan, false, &quote!(0));
+    let weights = match weight_chunks(layer) {
+        Some(chunks) => chunked_weight_update(plan, layer, chunks),
+        None => {
+            let flat = |t: &proc_macro2::Ident, mutable: bool| {
+                if mutable {
+                    quote!(#t.as_flattened_mut())
+                } else {
+                    quote!(#t.as_flattened())
+                }
+            };
+            let slices = [
+                flat(&layer.w, true),
+                flat(&layer.gw, false),
+                flat(&layer.vw, true),
+                flat(&layer.sw, true),
+            ];
+            weight_pass(plan, layer, slices)
+        }
+    };
+    let (pattern, iter) = zipped(
+        plan,
+        [quote!(#b), quote!(#gb), quote!(#vb), quote!(#sb)],
+        None,
     );
+    quote! {
+        #weights
+        for #pattern in #iter {
+            #bias_reg
+            #track_first
+            #element
+        }
+    }
+}
+
+/// The weight update in `chunks.1` chunks of `chunks.0` rows, spread over the threads by
+/// `rt::threads::par_chunks`. Each chunk sums into lanes of its own, added to the step's in
+/// chunk order: the same bits for any thread count.
+fn chunked_weight_update(
+    plan: &Plan,
+    layer: &DensePlan,
+    (rows, chunks): (usize, usize),
+) -> TokenStream {
+    let (w, gw, vw, sw) = (&layer.w, &layer.gw, &layer.vw, &layer.sw);
+    let in_const = &layer.in_const;
+    let states = plan.optimizer.state_buffers();
+    let mutable: Vec<TokenStream> = [w, vw, sw]
+        .iter()
+        .take(1 + states)
+        .map(|t| quote!(#t.as_flattened_mut()))
+        .collect();
+    let names = [quote!(p_part), quote!(v_part), quote!(s_part)];
+    let bound = &names[..1 + states];
+    let pass = weight_pass(
+        plan,
+        layer,
+        [
+            quote!(p_part),
+            quote!(g_part),
+            quote!(v_part),
+            quote!(s_part),
+        ],
+    );
+    let sums = lane_sums(plan);
+    let count = sums.len();
+    let indices = 0..count;
+    quote! {{
+        const CHUNK: usize = #rows * #in_const;
+        let mut partial: [[[F; 8]; #count]; #chunks] = [[[0.0; 8]; #count]; #chunks];
+        let g_all = #gw.as_flattened();
+        rt::threads::par_chunks(CHUNK, [#( #mutable ),*], &mut partial, &|chunk, [#( #bound ),*], out| {
+            let g_part = &g_all[chunk * CHUNK..(g_all.len()).min((chunk + 1) * CHUNK)];
+            #( let mut #sums: [F; 8] = [0.0; 8]; )*
+            #pass
+            *out = [#( #sums ),*];
+        });
+        for part in &partial {
+            #( for (sum, lane) in #sums.iter_mut().zip(part[#indices]) { *sum += lane; } )*
+        }
+    }}
+}
+
+/// One pass over a weight tensor given as flat slices `[p, g, v, s]` (whole rows): penalty
+/// gradient, optimizer update and, with `maxnorm`, each row rescaled while in cache.
+fn weight_pass(plan: &Plan, layer: &DensePlan, slices: [TokenStream; 4]) -> TokenStream {
     let element = element(plan);
     let lane = quote!(l);
     let (track_lane, track_first) = (
@@ -262,19 +380,20 @@ pub fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
         track_gradient(plan, &quote!(0)),
     );
     let weight_reg = regularize::gradient_terms(plan, true, &lane);
-    let bias_reg = regularize::gradient_terms(plan, false, &quote!(0));
-    let weights = if regularize::maxnorm(plan) {
+    let [p, g, v, s] = slices;
+    if regularize::maxnorm(plan) {
         // Row by row: W is [out, in], a row is one unit's incoming weights.
+        let in_const = &layer.in_const;
         let rows_iter = {
-            let mut iter = quote!(#w.iter_mut().zip(#gw.iter()));
+            let mut iter = quote!(#p.as_chunks_mut::<#in_const>().0.iter_mut().zip(#g.as_chunks::<#in_const>().0.iter()));
             let mut pattern = quote!((prow, grow));
             let states = plan.optimizer.state_buffers();
-            for (name, buffer) in [(quote!(vrow), vw), (quote!(srow), sw)]
+            for (name, buffer) in [(quote!(vrow), v), (quote!(srow), s)]
                 .into_iter()
                 .take(states)
             {
                 pattern = quote!((#pattern, #name));
-                iter = quote!(#iter.zip(#buffer.iter_mut()));
+                iter = quote!(#iter.zip(#buffer.as_chunks_mut::<#in_const>().0.iter_mut()));
             }
             quote!(for #pattern in #iter)
         };
@@ -308,42 +427,16 @@ pub fn update(plan: &Plan, layer: &DensePlan) -> TokenStream {
             #track_lane
             #element
         };
-        let pass = lane_loop(
-            plan,
-            [
-                quote!(#w.as_flattened_mut()),
-                quote!(#gw.as_flattened()),
-                quote!(#vw.as_flattened_mut()),
-                quote!(#sw.as_flattened_mut()),
-            ],
-            &body,
-        );
+        let pass = lane_loop(plan, [p, g, v, s], &body);
         quote!({ #pass })
     } else {
-        let (pattern, iter) = zipped(
-            plan,
-            [quote!(#w), quote!(#gw), quote!(#vw), quote!(#sw)],
-            Some(quote!(flat)),
-        );
+        let (pattern, iter) = zipped(plan, [p, g, v, s], None);
         quote! {
             for #pattern in #iter {
                 #weight_reg
                 #track_first
                 #element
             }
-        }
-    };
-    let (pattern, iter) = zipped(
-        plan,
-        [quote!(#b), quote!(#gb), quote!(#vb), quote!(#sb)],
-        None,
-    );
-    quote! {
-        #weights
-        for #pattern in #iter {
-            #bias_reg
-            #track_first
-            #element
         }
     }
 }

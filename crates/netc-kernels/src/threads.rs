@@ -119,6 +119,73 @@ pub(crate) fn run_parts(parts: usize, job: &(dyn Fn(usize) + Sync)) {
     (0..parts).for_each(job);
 }
 
+/// What [`par_chunks`] runs on chunk `i`: its parts of the slices and its result slot.
+pub type ChunkBody<'a, T, R, const K: usize> = dyn Fn(usize, [&mut [T]; K], &mut R) + Sync + 'a;
+
+/// Runs `body(i, slices, &mut out[i])` for every chunk `i < out.len()`, the chunks spread over
+/// up to [`threads`] threads. Chunk `i` is elements `i·chunk .. (i+1)·chunk` (the last one
+/// shorter) of each of the `slices`, which all have one length. What a chunk computes cannot
+/// depend on the thread that runs it, so a pass whose sums are kept per chunk (in `out`) and
+/// added in chunk order gives the same bits for any thread count: the optimizer update of a
+/// large tensor.
+///
+/// # Panics
+/// If the slices differ in length, `chunk` is 0 while there are elements, or `out` has fewer
+/// chunks than the elements need.
+pub fn par_chunks<T: Send, R: Send, const K: usize>(
+    chunk: usize,
+    slices: [&mut [T]; K],
+    out: &mut [R],
+    body: &ChunkBody<'_, T, R, K>,
+) {
+    let len = slices.first().map_or(0, |s| s.len());
+    assert!(
+        slices.iter().all(|s| s.len() == len),
+        "par_chunks: slices of one length"
+    );
+    let chunks = out.len();
+    assert!(
+        len == 0 || (chunk > 0 && chunk * chunks >= len),
+        "par_chunks: {chunks} chunks of {chunk} do not cover {len} elements"
+    );
+    // Raw parts, shared with the helpers: each chunk's ranges are claimed by one part only.
+    struct Shared<T, R, const K: usize> {
+        slices: [*mut T; K],
+        out: *mut R,
+    }
+    // SAFETY: the pointers are only turned into disjoint `&mut` (see below), of `Send` types.
+    unsafe impl<T: Send, R: Send, const K: usize> Sync for Shared<T, R, K> {}
+    let shared = Shared {
+        slices: slices.map(|s| s.as_mut_ptr()),
+        out: out.as_mut_ptr(),
+    };
+    // One reference to the whole struct (a closure would capture its raw fields one by one).
+    let shared = &shared;
+    let parts = threads().min(chunks).max(1);
+    let run_chunk = |i: usize| {
+        let start = (i * chunk).min(len);
+        let end = ((i + 1) * chunk).min(len);
+        // SAFETY: chunk `i` runs exactly once (below), and its ranges `start..end` of each
+        // slice and element `i` of `out` overlap no other chunk's; the borrows of `slices`
+        // and `out` outlive this call, which returns only after every chunk has run.
+        let parts = shared
+            .slices
+            .map(|p| unsafe { std::slice::from_raw_parts_mut(p.add(start), end - start) });
+        let out = unsafe { &mut *shared.out.add(i) };
+        body(i, parts, out)
+    };
+    if parts == 1 {
+        (0..chunks).for_each(run_chunk);
+        return;
+    }
+    // Part `p` runs a contiguous run of chunks.
+    run_parts(parts, &|part| {
+        let from = part * chunks / parts;
+        let to = (part + 1) * chunks / parts;
+        (from..to).for_each(run_chunk)
+    });
+}
+
 #[cfg(loom)]
 pub use protocol::Pool;
 #[cfg(not(loom))]
@@ -512,7 +579,11 @@ mod protocol {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
     use std::sync::atomic::AtomicU32;
+
+    /// Tests that change the process-wide thread count run one at a time.
+    static THREAD_COUNT: Mutex<()> = Mutex::new(());
     use std::time::Instant;
 
     #[test]
@@ -604,6 +675,38 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    #[test]
+    fn par_chunks_covers_every_element_once_with_the_same_sums_for_any_thread_count() {
+        let sums_with = |threads: usize| {
+            let (mut a, mut b): (Vec<f32>, Vec<f32>) =
+                (vec![1.0; 1003], (0..1003).map(|i| i as f32).collect());
+            let mut out = [0.0f32; 5];
+            let _serial = THREAD_COUNT.lock().unwrap();
+            let before = super::threads();
+            set_threads(threads);
+            par_chunks(201, [&mut a, &mut b], &mut out, &|i, [a, b], sum| {
+                assert_eq!(a.len(), if i == 4 { 199 } else { 201 });
+                for (x, y) in a.iter_mut().zip(b.iter()) {
+                    *x += 1.0;
+                    *sum += *y * 0.1;
+                }
+            });
+            set_threads(before);
+            assert!(a.iter().all(|&x| x == 2.0), "each element once");
+            out
+        };
+        let one = sums_with(1);
+        assert_eq!(one.map(f32::to_bits), sums_with(2).map(f32::to_bits));
+        assert_eq!(one.map(f32::to_bits), sums_with(3).map(f32::to_bits));
+        assert!(one[4] > one[0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "do not cover")]
+    fn par_chunks_refuses_chunks_that_miss_elements() {
+        par_chunks(2, [&mut [0u8; 5][..]], &mut [(); 2], &|_, _, _| {});
     }
 
     #[test]
