@@ -31,7 +31,7 @@ fn test_split() -> rt::Dataset {
 
 /// Every member's outputs on `data`, `OUTPUT` per sample.
 fn member_outputs(ensemble: &mut bagging::Trained, data: &rt::Dataset) -> Vec<Vec<f32>> {
-    let x: Vec<f32> = data.x.iter().copied().collect();
+    let x: Vec<f32> = data.x.to_vec();
     ensemble
         .members
         .iter_mut()
@@ -132,7 +132,7 @@ fn the_bagging_spec_beats_every_member_and_votes_as_defined() {
     bagging::save(&averaged, &path).expect("save");
     let mut loaded = bagging::load(&path).expect("load");
     loaded.vote = Vote::Average;
-    let x: Vec<f32> = data.x.iter().take(300 * 49).copied().collect();
+    let x: Vec<f32> = data.x.to_vec().into_iter().take(300 * 49).collect();
     let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
     assert_eq!(
         bits(averaged.predict(&x).unwrap()),

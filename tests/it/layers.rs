@@ -29,6 +29,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
         "model contract, files, numerics",
         &[
             "network",
+            "features",
             "atomic_file",
             "input_file",
             "output_lock",

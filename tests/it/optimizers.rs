@@ -51,5 +51,5 @@ fn mnist7_train() -> rt::Dataset {
 
 /// Row-major features of a dataset.
 fn features(data: &rt::Dataset) -> Vec<f32> {
-    data.x.iter().copied().collect()
+    data.x.to_vec()
 }

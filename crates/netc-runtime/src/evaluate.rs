@@ -143,13 +143,14 @@ pub(crate) fn for_each_prediction<M: Network>(
     data: &Dataset,
     mut score: impl FnMut(usize, &[f32]),
 ) {
-    let x = row_major(&data.x);
+    let x = data.x.view();
+    // Bytes become f32 one batch at a time, never the whole set at once.
+    let mut chunk = Vec::new();
     let mut out = vec![0.0f32; M::BATCH * M::OUTPUT];
     for first_row in (0..data.len()).step_by(M::BATCH) {
         let rows = M::BATCH.min(data.len() - first_row);
-        let first = first_row * M::INPUT;
         predict(
-            &x[first..first + rows * M::INPUT],
+            x.chunk(first_row, rows, &mut chunk),
             rows,
             &mut out[..rows * M::OUTPUT],
         );
@@ -284,12 +285,28 @@ fn label_bound<M: Network>() -> Option<usize> {
 /// Loaders refuse such values already; this catches data built in memory or overflowed by
 /// `scale`.
 fn check_finite(data: &Dataset, role: &str) -> Result<(), Error> {
-    for (matrix, part, what) in [
-        (&data.x, Part::Features, "feature"),
-        (&data.targets, Part::Targets, "target"),
+    let first_bad_target = data
+        .targets
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite())
+        .map(|(at, &value)| (at, value));
+    for (bad, width, part, what) in [
+        (
+            data.x.first_non_finite(),
+            data.features(),
+            Part::Features,
+            "feature",
+        ),
+        (
+            first_bad_target,
+            data.target_width(),
+            Part::Targets,
+            "target",
+        ),
     ] {
-        let width = matrix.ncols().max(1);
-        if let Some((at, value)) = matrix.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        if let Some((at, value)) = bad {
+            let width = width.max(1);
             return Err(Error::Data {
                 path: file_of(data, role, part),
                 message: format!(
@@ -574,7 +591,7 @@ mod tests {
     fn non_finite_values_are_refused() {
         let mut model = LogReg::new(LogRegHyper::zero_init(), 0);
         let mut data = separable_dataset(10, 1);
-        data.x[[3, 1]] = f32::NAN;
+        data.x.floats_mut().unwrap()[[3, 1]] = f32::NAN;
         let error = evaluate(&mut model, &data).unwrap_err();
         assert!(
             error
@@ -582,7 +599,7 @@ mod tests {
                 .contains("sample 3, feature 1: the value is NaN"),
             "{error}"
         );
-        data.x[[3, 1]] = f32::INFINITY;
+        data.x.floats_mut().unwrap()[[3, 1]] = f32::INFINITY;
         let error = evaluate(&mut model, &data).unwrap_err();
         assert!(error.to_string().contains("the value is inf"), "{error}");
     }

@@ -46,6 +46,7 @@ mod early_stopping;
 pub mod ensemble;
 pub mod error;
 mod evaluate;
+pub mod features;
 mod fit;
 pub mod full_batch;
 mod input_file;
@@ -76,6 +77,7 @@ pub use evaluate::{
     Evaluation, LabelCounts, arg_max, check_dataset, evaluate, label_counts, label_table,
     row_major, test_report,
 };
+pub use features::{FeatureView, Features};
 pub use fit::fit;
 pub use full_batch::{ModelObjective, fit_full_batch};
 pub use init::{Init, fill};

@@ -3,9 +3,8 @@
 //! model as two persistent tensors, `input.shift` and `input.scale` (x' = (x − shift)·scale),
 //! so checkpoints carry them and prediction on raw data is normalized the same way.
 
-use ndarray::Array2;
-
 use crate::error::Error;
+use crate::features::FeatureView;
 use crate::network::Network;
 use crate::scalar::Scalar;
 
@@ -27,15 +26,15 @@ pub const SHIFT_TENSOR: &str = "input.shift";
 pub const SCALE_TENSOR: &str = "input.scale";
 
 /// (shift, scale) per input feature from the training inputs `x` (samples × features).
-pub fn statistics(kind: Preprocess, x: &Array2<f32>) -> (Vec<f64>, Vec<f64>) {
-    let (n, features) = x.dim();
+pub fn statistics(kind: Preprocess, x: FeatureView<'_>) -> (Vec<f64>, Vec<f64>) {
+    let (n, features) = (x.rows(), x.width());
     let n = n.max(1) as f64;
     let mut mean = vec![0.0f64; features];
-    for row in x.rows() {
-        for (m, &v) in mean.iter_mut().zip(row.iter()) {
+    x.for_each_row(|_, row| {
+        for (m, &v) in mean.iter_mut().zip(row) {
             *m += f64::from(v);
         }
-    }
+    });
     for m in &mut mean {
         *m /= n;
     }
@@ -56,12 +55,12 @@ pub fn statistics(kind: Preprocess, x: &Array2<f32>) -> (Vec<f64>, Vec<f64>) {
         }
         Preprocess::Standardize => {
             let mut var = vec![0.0f64; features];
-            for row in x.rows() {
-                for ((s, &v), m) in var.iter_mut().zip(row.iter()).zip(&mean) {
+            x.for_each_row(|_, row| {
+                for ((s, &v), m) in var.iter_mut().zip(row).zip(&mean) {
                     let d = f64::from(v) - m;
                     *s += d * d;
                 }
-            }
+            });
             let scale = var
                 .iter()
                 .map(|s| {
@@ -78,7 +77,7 @@ pub fn statistics(kind: Preprocess, x: &Array2<f32>) -> (Vec<f64>, Vec<f64>) {
 pub fn fit_input_stage<M: Network>(
     model: &mut M,
     kind: Preprocess,
-    train: &Array2<f32>,
+    train: FeatureView<'_>,
 ) -> Result<(), Error> {
     let (shift, scale) = statistics(kind, train);
     let Some(stage) = model.input_stage_mut() else {
@@ -105,9 +104,12 @@ pub fn fit_input_stage<M: Network>(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use ndarray::Array2;
 
-    fn data() -> Array2<f32> {
+    use super::*;
+    use crate::features::Features;
+
+    fn data() -> Features {
         // 4 samples, 4 features = 2 pixels × 2 channels (channels fastest).
         Array2::from_shape_vec(
             (4, 4),
@@ -119,25 +121,26 @@ mod tests {
             ],
         )
         .unwrap()
+        .into()
     }
 
     #[test]
     fn mean_image_is_the_per_feature_mean() {
-        let (shift, scale) = statistics(Preprocess::MeanImage, &data());
+        let (shift, scale) = statistics(Preprocess::MeanImage, data().view());
         assert_eq!(shift, vec![2.0, 10.0, 4.0, 40.0]);
         assert_eq!(scale, vec![1.0; 4]);
     }
 
     #[test]
     fn channel_mean_averages_every_pixel_of_a_channel() {
-        let (shift, _) = statistics(Preprocess::ChannelMean { channels: 2 }, &data());
+        let (shift, _) = statistics(Preprocess::ChannelMean { channels: 2 }, data().view());
         // channel 0: features 0 and 2 → (2 + 4)/2; channel 1: features 1 and 3 → (10 + 40)/2.
         assert_eq!(shift, vec![3.0, 25.0, 3.0, 25.0]);
     }
 
     #[test]
     fn standardize_divides_by_the_population_std_and_leaves_constants_unscaled() {
-        let (shift, scale) = statistics(Preprocess::Standardize, &data());
+        let (shift, scale) = statistics(Preprocess::Standardize, data().view());
         assert_eq!(shift, vec![2.0, 10.0, 4.0, 40.0]);
         // std of {1,3,1,3} = 1; {10,10,10,10} is constant; {30,50,30,50} → 10.
         assert_eq!(scale, vec![1.0, 1.0, 1.0, 0.1]);

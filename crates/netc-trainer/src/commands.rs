@@ -340,7 +340,7 @@ mod tests {
     fn write_training_csv(name: &str, rows: usize) -> std::path::PathBuf {
         let data = separable_dataset(rows, 4);
         let mut text = String::from("label,a,b,c,d\n");
-        for (row, label) in data.x.rows().into_iter().zip(&data.labels) {
+        for (row, label) in data.x.to_floats().rows().into_iter().zip(&data.labels) {
             let values: Vec<String> = row.iter().map(|v| v.to_string()).collect();
             text += &format!("{label},{}\n", values.join(","));
         }

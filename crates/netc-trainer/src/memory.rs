@@ -75,9 +75,12 @@ pub fn data_bytes<M: Network>(splits: &Splits, ensemble: bool) -> u64 {
         .fold(train, u64::saturating_add)
 }
 
+/// Features as stored (a byte per pixel of a u8 file, else 4), 4 bytes per label or target.
 fn dataset_bytes(data: &Dataset) -> u64 {
-    let values = data.x.len() + data.labels.len() + data.targets.len();
-    (values as u64).saturating_mul(4)
+    let targets = data.labels.len() + data.targets.len();
+    data.x
+        .stored_bytes()
+        .saturating_add((targets as u64).saturating_mul(4))
 }
 
 /// `MemAvailable:  123456 kB` → bytes.
@@ -124,6 +127,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netc_runtime::data::Features;
     use netc_runtime::test_model::{LogReg, separable_dataset};
 
     #[test]
@@ -180,5 +184,19 @@ mod tests {
         // 4 features and a label per row, 4 bytes each.
         assert_eq!(data_bytes::<LogReg>(&splits, false), 15 * 5 * 4);
         assert_eq!(models_bytes::<LogReg>(None), (2 * 15 + 8 * 3) * 4);
+    }
+
+    #[test]
+    fn data_bytes_count_a_u8_files_pixels_as_bytes() {
+        let images = ndarray::Array2::from_elem((10, 4), 7u8);
+        let train = Dataset::new(Features::from_bytes(images), vec![0; 10]).unwrap();
+        let splits = Splits {
+            train,
+            validation: None,
+            test: None,
+        };
+        // 4 one-byte features and a 4-byte label per row; an ensemble's bootstrap copy again.
+        assert_eq!(data_bytes::<LogReg>(&splits, false), 10 * (4 + 4));
+        assert_eq!(data_bytes::<LogReg>(&splits, true), 2 * 10 * (4 + 4));
     }
 }

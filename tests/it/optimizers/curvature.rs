@@ -106,6 +106,7 @@ fn a_rate_far_above_the_limit_warns_a_sane_one_never() {
     let max_sq = splits
         .train
         .x
+        .to_floats()
         .rows()
         .into_iter()
         .map(|r| 1.0 + r.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>())

@@ -1,8 +1,12 @@
 //! Sample order per epoch and batch assembly into one reused buffer.
 
 use crate::config::Sampling;
+use crate::data::FeatureView;
 use crate::network::{BatchInput, BatchTargets, Targets};
 use crate::rng::Rng;
+
+/// How many rows ahead of the one being copied [`Batcher::gather`] pulls rows into cache.
+const WARM_AHEAD: usize = 4;
 
 /// Owns the epoch's sample order and the one fixed-size batch (inputs `X`, targets `Y`: a
 /// model's `BatchInput` and `BatchTargets`) every batch is copied into: after
@@ -63,16 +67,19 @@ impl<X: BatchInput, Y: BatchTargets> Batcher<X, Y> {
         &self.order
     }
 
-    /// Copies batch `index` of the epoch's order (samples of `x`, `features` values each, and
-    /// their targets `y`, of `Y`'s kind) into the batch buffers. The inputs come back mutable:
-    /// augmentation transforms this copy in place.
-    pub fn gather(&mut self, x: &[f32], y: Targets<'_>, index: usize) -> (&mut X, &Y) {
+    /// Copies batch `index` of the epoch's order (samples of `x`, `features` values each, as
+    /// f32 however they are stored, and their targets `y`, of `Y`'s kind) into the batch
+    /// buffers. The inputs come back mutable: augmentation transforms this copy in place.
+    pub fn gather(&mut self, x: FeatureView<'_>, y: Targets<'_>, index: usize) -> (&mut X, &Y) {
+        debug_assert_eq!(x.width(), self.features, "rows of the batch's width");
         let rows = &self.order[index * self.batch..(index + 1) * self.batch];
         let features = self.features;
         let flat = self.x.flat_mut();
         for (slot, &row) in rows.iter().enumerate() {
-            flat[slot * features..(slot + 1) * features]
-                .copy_from_slice(&x[row * features..(row + 1) * features]);
+            if let Some(&ahead) = rows.get(slot + WARM_AHEAD) {
+                x.warm_row(ahead);
+            }
+            x.copy_row(row, &mut flat[slot * features..(slot + 1) * features]);
             self.y.set_row(slot, y, row);
         }
         (&mut self.x, &self.y)
@@ -95,7 +102,7 @@ mod tests {
         assert_eq!(batcher.batches(), 2);
         let x: Vec<f32> = (0..10).map(|i| i as f32).collect();
         let labels: Vec<u32> = (0..10).collect();
-        let (bx, bl) = batcher.gather(&x, Targets::Classes(&labels), 1);
+        let (bx, bl) = batcher.gather(FeatureView::floats(&x, 1), Targets::Classes(&labels), 1);
         assert_eq!(*bx, [[4.0], [5.0], [6.0], [7.0]]);
         assert_eq!(*bl, [4, 5, 6, 7]);
     }
@@ -135,9 +142,34 @@ mod tests {
         batcher.plan_epoch(Sampling::Sequential, 3, &mut Rng::new(0, 2));
         let x = [1.0, 2.0, 3.0];
         let values: Vec<f32> = (0..9).map(|v| v as f32).collect();
-        let (bx, by) = batcher.gather(&x, Targets::Values(&values), 0);
+        let (bx, by) = batcher.gather(FeatureView::floats(&x, 1), Targets::Values(&values), 0);
         assert_eq!(*bx, [[1.0], [2.0]]);
         assert_eq!(*by, [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]);
+    }
+
+    #[test]
+    fn a_u8_dataset_gathers_the_batch_the_converted_f32_dataset_did() {
+        // 5 images of 3 pixels, scaled by 1/255 as MNIST's are.
+        let pixels = ndarray::Array2::from_shape_fn((5, 3), |(r, c)| (r * 50 + c * 7) as u8);
+        let scale = 1.0f32 / 255.0;
+        let mut bytes = crate::data::Features::from_bytes(pixels.clone());
+        bytes.scale_by(scale);
+        let mut converted = pixels.mapv(f32::from);
+        converted *= scale;
+        let labels: Vec<u32> = (0..5).collect();
+        let mut from_bytes: Batcher<[[f32; 3]; 4], [u32; 4]> = Batcher::new(4, 3);
+        let mut from_floats: Batcher<[[f32; 3]; 4], [u32; 4]> = Batcher::new(4, 3);
+        for batcher in [&mut from_bytes, &mut from_floats] {
+            batcher.plan_epoch(Sampling::Shuffle, 5, &mut Rng::new(9, 2));
+        }
+        let (bx, _) = from_bytes.gather(bytes.view(), Targets::Classes(&labels), 0);
+        let gathered: Vec<u32> = bx.flat().iter().map(|v| v.to_bits()).collect();
+        let floats = FeatureView::floats(converted.as_slice().unwrap(), 3);
+        let (fx, _) = from_floats.gather(floats, Targets::Classes(&labels), 0);
+        let expected: Vec<u32> = fx.flat().iter().map(|v| v.to_bits()).collect();
+        assert_eq!(gathered, expected);
+        let first = from_bytes.order()[0];
+        assert_eq!(from_bytes.x.flat()[..3], converted.row(first).to_vec()[..]);
     }
 
     #[test]
@@ -145,7 +177,7 @@ mod tests {
         let mut batcher: Batcher<[[f32; 3]; 2], [u32; 2]> = Batcher::new(2, 3);
         batcher.plan_epoch(Sampling::Sequential, 2, &mut Rng::new(0, 2));
         let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        let (bx, bl) = batcher.gather(&x, Targets::Classes(&[7, 8]), 0);
+        let (bx, bl) = batcher.gather(FeatureView::floats(&x, 3), Targets::Classes(&[7, 8]), 0);
         assert_eq!((bx.flat(), &bl[..]), (&x[..], &[7u32, 8][..]));
     }
 }

@@ -244,7 +244,7 @@ mod tests {
         let data = load_csv(&path, -1, true).unwrap();
         assert_eq!((data.len(), data.features()), (3, 2));
         assert_eq!(data.labels, vec![0, 1, 1]);
-        assert_eq!(data.x.row(1).to_vec(), vec![0.0, 1.0]);
+        assert_eq!(data.x.to_floats().row(1).to_vec(), vec![0.0, 1.0]);
     }
 
     #[test]
@@ -252,7 +252,7 @@ mod tests {
         let path = write_csv("first", "2,0.5,0.25\n1,1.5,2.5\n");
         let data = load_csv(&path, 0, false).unwrap();
         assert_eq!(data.labels, vec![2, 1]);
-        assert_eq!(data.x.row(0).to_vec(), vec![0.5, 0.25]);
+        assert_eq!(data.x.to_floats().row(0).to_vec(), vec![0.5, 0.25]);
     }
 
     #[test]

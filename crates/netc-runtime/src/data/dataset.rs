@@ -4,16 +4,17 @@ use std::path::PathBuf;
 
 use ndarray::{Array2, Axis};
 
-use crate::data::Origin;
+use crate::data::{Features, Origin};
 use crate::error::Error;
 
-/// `n` samples: features row-major in `x` (n × features) and the targets, one of
+/// `n` samples: features in `x` (n × features, f32 values or the bytes of a u8 file) and the
+/// targets, one of
 /// - class labels (`labels`, one index per sample; `targets` has 0 columns), or
 /// - value targets (`targets`, n × width: regression values or 0/1 multi-label indicators;
 ///   `labels` is empty).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
-    pub x: Array2<f32>,
+    pub x: Features,
     /// One class index per sample; empty when the dataset has value targets.
     pub labels: Vec<u32>,
     /// Value targets, n × width; n × 0 when the dataset has class labels.
@@ -24,7 +25,8 @@ pub struct Dataset {
 
 impl Dataset {
     /// A class-labelled dataset. Errors when `x` has not exactly one row per label.
-    pub fn new(x: Array2<f32>, labels: Vec<u32>) -> Result<Dataset, Error> {
+    pub fn new(x: impl Into<Features>, labels: Vec<u32>) -> Result<Dataset, Error> {
+        let x = x.into();
         if x.nrows() != labels.len() {
             return Err(mismatch(x.nrows(), labels.len(), "labels", "label"));
         }
@@ -39,7 +41,8 @@ impl Dataset {
 
     /// A dataset with value targets (one row of `width ≥ 1` values per sample). Errors when
     /// the row counts differ or `targets` has no columns.
-    pub fn with_targets(x: Array2<f32>, targets: Array2<f32>) -> Result<Dataset, Error> {
+    pub fn with_targets(x: impl Into<Features>, targets: Array2<f32>) -> Result<Dataset, Error> {
+        let x = x.into();
         if x.nrows() != targets.nrows() {
             return Err(mismatch(
                 x.nrows(),
@@ -107,7 +110,7 @@ impl Dataset {
             indices.iter().map(|&i| self.labels[i]).collect()
         };
         Dataset {
-            x: self.x.select(Axis(0), indices),
+            x: self.x.select(indices),
             labels,
             targets: self.targets.select(Axis(0), indices),
             origin: self.origin.as_ref().map(|o| o.select(indices)),
@@ -117,9 +120,7 @@ impl Dataset {
     /// [`select`](Self::select) written into `target`'s buffers (same shapes, `indices.len()`
     /// rows): a bagging member's bootstrap sample without a new allocation of the features.
     pub fn select_into(&self, indices: &[usize], target: &mut Dataset) {
-        for (mut row, &i) in target.x.rows_mut().into_iter().zip(indices) {
-            row.assign(&self.x.row(i));
-        }
+        self.x.select_into(indices, &mut target.x);
         for (mut row, &i) in target.targets.rows_mut().into_iter().zip(indices) {
             row.assign(&self.targets.row(i));
         }
@@ -165,8 +166,7 @@ mod tests {
         let data = Dataset::new(x, vec![0, 1, 2, 3]).unwrap();
         let picked = data.select(&[3, 1]);
         assert_eq!(picked.labels, vec![3, 1]);
-        assert_eq!(picked.x.row(0).to_vec(), vec![30.0, 31.0]);
-        assert_eq!(picked.x.row(1).to_vec(), vec![10.0, 11.0]);
+        assert_eq!(picked.x, ndarray::array![[30.0, 31.0], [10.0, 11.0]]);
         assert_eq!(picked.targets.dim(), (2, 0));
     }
 

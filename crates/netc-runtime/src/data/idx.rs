@@ -8,15 +8,16 @@ use std::path::Path;
 use ndarray::Array2;
 
 use crate::data::alloc::vec_with_capacity;
-use crate::data::{Dataset, Origin};
+use crate::data::{Dataset, Features, Origin};
 use crate::error::Error;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Loads images (n × d1 × d2 …, flattened to n × features) and their labels (n).
-/// Pixels are converted to f32 as they are (0..=255 for MNIST); scaling is the caller's.
+/// A u8 file's pixels stay bytes (0..=255 for MNIST, a quarter of the memory of f32); other
+/// element types become f32. Scaling is the caller's ([`Features::scale_by`]).
 pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
-    let x = load_idx_features(images)?;
+    let x = read_features(images)?;
     let label_array = read_idx(labels)?;
     if label_array.dims.len() != 1 {
         return Err(Error::data(
@@ -39,8 +40,22 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
             ),
         ));
     }
-    let mut class_labels = vec_with_capacity(label_array.values.len(), labels)?;
-    for (i, &value) in label_array.values.iter().enumerate() {
+    let class_labels = match &label_array.values {
+        IdxValues::Bytes(bytes) => {
+            let mut class_labels = vec_with_capacity(bytes.len(), labels)?;
+            class_labels.extend(bytes.iter().map(|&b| u32::from(b)));
+            class_labels
+        }
+        IdxValues::Floats(values) => class_labels(values, labels)?,
+    };
+    let rows = class_labels.len();
+    Ok(Dataset::new(x, class_labels)?.with_origin(Origin::idx(images, labels, rows)))
+}
+
+/// Labels stored as numbers of another type: each must be a class index.
+fn class_labels(values: &[f32], labels: &Path) -> Result<Vec<u32>, Error> {
+    let mut class_labels = vec_with_capacity(values.len(), labels)?;
+    for (i, &value) in values.iter().enumerate() {
         // `u32::MAX as f32` rounds up to 2³², itself one past the largest label.
         if value < 0.0 || value.fract() != 0.0 || value >= u32::MAX as f32 {
             return Err(Error::data(
@@ -50,27 +65,45 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
         }
         class_labels.push(value as u32);
     }
-    let rows = class_labels.len();
-    Ok(Dataset::new(x, class_labels)?.with_origin(Origin::idx(images, labels, rows)))
+    Ok(class_labels)
 }
 
 /// Loads an IDX file of samples only (for `predict`): n × features, the first dimension is n.
 pub fn load_idx_features(path: &Path) -> Result<Array2<f32>, Error> {
+    Ok(read_features(path)?.to_floats())
+}
+
+/// An IDX file's samples as [`Features`]: bytes for a u8 file, else f32.
+fn read_features(path: &Path) -> Result<Features, Error> {
     let array = read_idx(path)?;
     let rows = array.dims[0];
     let features: usize = array.dims[1..].iter().product();
-    Array2::from_shape_vec((rows, features), array.values).map_err(|e| {
+    let shape_error = |e: ndarray::ShapeError| {
         Error::data(
             path,
             format!("cannot shape values as {rows} × {features}: {e}"),
         )
+    };
+    Ok(match array.values {
+        IdxValues::Bytes(bytes) => Features::from_bytes(
+            Array2::from_shape_vec((rows, features), bytes).map_err(shape_error)?,
+        ),
+        IdxValues::Floats(values) => {
+            Features::from(Array2::from_shape_vec((rows, features), values).map_err(shape_error)?)
+        }
     })
 }
 
-/// A decoded IDX file: sizes and values as f32 (exact for u8/i8/i16 and f32 data).
+/// A decoded IDX file: sizes and values.
 struct IdxArray {
     dims: Vec<usize>,
-    values: Vec<f32>,
+    values: IdxValues,
+}
+
+/// The values of a u8 file as read; of any other type as f32 (exact for i8/i16 and f32 data).
+enum IdxValues {
+    Bytes(Vec<u8>),
+    Floats(Vec<f32>),
 }
 
 /// Reads an IDX file, raw or gzipped (any number of gzip members, as `cat a.gz b.gz` makes).
@@ -167,7 +200,11 @@ fn decode_idx(
         .read_to_end(&mut payload)
         .map_err(&read_error)?;
     check_payload_size(payload.len() as u64, expected, &dims, false)?;
-    let values = decode_values(&payload, element, &dims)?;
+    let values = match element {
+        // A byte is always a finite value: the payload is the data, no second copy.
+        ElementType::U8 => IdxValues::Bytes(payload),
+        _ => IdxValues::Floats(decode_values(&payload, element, &dims)?),
+    };
     Ok(IdxArray { dims, values })
 }
 
@@ -342,7 +379,13 @@ mod tests {
         assert_eq!((&raw.x, &raw.labels), (&gz.x, &gz.labels));
         assert_eq!((raw.len(), raw.features()), (3, 4));
         assert_eq!(raw.labels, vec![2, 0, 1]);
-        assert_eq!(raw.x.row(2).to_vec(), vec![255.0, 254.0, 253.0, 252.0]);
+        // A u8 file's pixels are kept as bytes, a byte each.
+        assert!(raw.x.is_bytes() && gz.x.is_bytes());
+        assert_eq!(raw.x.stored_bytes(), 12);
+        assert_eq!(
+            raw.x.to_floats().row(2).to_vec(),
+            vec![255.0, 254.0, 253.0, 252.0]
+        );
     }
 
     #[test]
@@ -531,8 +574,9 @@ mod tests {
         assert_eq!((data.len(), data.features()), (10_000, 784));
         assert!(data.labels.iter().all(|&l| l < 10));
         assert!((0..10).all(|class| data.labels.contains(&class)));
-        let max = data.x.iter().copied().fold(f32::MIN, f32::max);
-        let min = data.x.iter().copied().fold(f32::MAX, f32::min);
+        let values = data.x.to_vec();
+        let max = values.iter().copied().fold(f32::MIN, f32::max);
+        let min = values.iter().copied().fold(f32::MAX, f32::min);
         assert_eq!((min, max), (0.0, 255.0));
     }
 }

@@ -8,6 +8,7 @@ mod idx;
 mod origin;
 mod split;
 
+pub use crate::features::{FeatureView, Features};
 pub use batcher::Batcher;
 pub use csv::{load_csv, load_csv_features, load_csv_targets};
 pub use dataset::Dataset;

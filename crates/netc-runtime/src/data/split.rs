@@ -2,11 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::Array2;
-
 use crate::config::{DataConfig, DataSource, ValidationSplit};
 use crate::data::{Dataset, load_csv, load_csv_targets, load_idx};
 use crate::error::Error;
+use crate::features::keep_matrix_rows;
 use crate::rng::{Rng, streams};
 
 /// The data one run uses. Validation rows are held out of the training file.
@@ -17,7 +16,8 @@ pub struct Splits {
     pub test: Option<Dataset>,
 }
 
-/// Loads train (+ test), multiplies every value by `cfg.scale`, and holds out validation rows
+/// Loads train (+ test), multiplies every value by `cfg.scale` (bytes of a u8 file as their
+/// rows are read: [`crate::data::Features`]), and holds out validation rows
 /// from train: a permutation seeded by `seed` on [`streams::SPLIT`] picks them, and both parts
 /// keep file order. Relative paths are resolved against `cfg.base_dir`.
 pub fn load_splits(cfg: &DataConfig, seed: u64) -> Result<Splits, Error> {
@@ -29,9 +29,9 @@ pub fn load_splits(cfg: &DataConfig, seed: u64) -> Result<Splits, Error> {
         .map(|source| load_source(source, base))
         .transpose()?;
     if cfg.scale != 1.0 {
-        train.x *= cfg.scale;
+        train.x.scale_by(cfg.scale);
         if let Some(test) = &mut test {
-            test.x *= cfg.scale;
+            test.x.scale_by(cfg.scale);
         }
     }
     let held_out = validation_count(cfg.validation, train.len())?;
@@ -114,7 +114,7 @@ fn hold_out(data: Dataset, count: usize, seed: u64) -> (Dataset, Dataset) {
 
 /// `data` reduced to the rows `kept` (ascending), reusing its buffers.
 fn keep_rows(data: Dataset, kept: &[usize]) -> Dataset {
-    if !data.x.is_standard_layout() || !data.targets.is_standard_layout() {
+    if !data.targets.is_standard_layout() {
         return data.select(kept);
     }
     let Dataset {
@@ -131,27 +131,11 @@ fn keep_rows(data: Dataset, kept: &[usize]) -> Dataset {
         labels.truncate(kept.len());
     }
     Dataset {
-        x: keep_matrix_rows(x, kept),
+        x: x.keep_rows(kept),
         labels,
         targets: keep_matrix_rows(targets, kept),
         origin: origin.map(|o| o.keep(kept)),
     }
-}
-
-/// The rows `kept` (ascending) of a standard-layout matrix, compacted in its own buffer.
-fn keep_matrix_rows(matrix: Array2<f32>, kept: &[usize]) -> Array2<f32> {
-    let width = matrix.ncols();
-    let (mut values, _) = matrix.into_raw_vec_and_offset();
-    // Row `kept[j]` moves to row `j` ≤ `kept[j]`: copying in ascending order never
-    // overwrites a row that is still to be moved.
-    for (j, &i) in kept.iter().enumerate() {
-        if i != j {
-            values.copy_within(i * width..(i + 1) * width, j * width);
-        }
-    }
-    values.truncate(kept.len() * width);
-    Array2::from_shape_vec((kept.len(), width), values)
-        .expect("a buffer of kept rows × width has exactly that shape")
 }
 
 #[cfg(test)]
@@ -186,7 +170,12 @@ mod tests {
     }
 
     fn row_ids(data: &Dataset) -> Vec<usize> {
-        data.x.column(0).iter().map(|&v| v as usize).collect()
+        data.x
+            .to_floats()
+            .column(0)
+            .iter()
+            .map(|&v| v as usize)
+            .collect()
     }
 
     #[test]
@@ -272,7 +261,7 @@ mod tests {
         let splits = load_splits(&cfg, 0).unwrap();
         assert!(splits.validation.is_none());
         assert_eq!(
-            splits.train.x.column(0).to_vec(),
+            splits.train.x.to_floats().column(0).to_vec(),
             (0..10).map(|i| i as f32 * 0.5).collect::<Vec<_>>()
         );
     }
@@ -293,8 +282,58 @@ mod tests {
         let validation = splits.validation.unwrap();
         assert_eq!((splits.train.len(), validation.len()), (9000, 1000));
         assert_eq!(splits.train.features(), 784);
-        let max = splits.train.x.iter().copied().fold(0.0f32, f32::max);
+        let max = splits.train.x.to_vec().into_iter().fold(0.0f32, f32::max);
         assert_eq!(max, 1.0);
+    }
+
+    #[test]
+    fn u8_images_stay_bytes_through_the_split_and_read_as_the_f32_conversion_did() {
+        let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+        let images = root.join("data/mnist/t10k-images-idx3-ubyte.gz");
+        let labels = root.join("data/mnist/t10k-labels-idx1-ubyte.gz");
+        let cfg = DataConfig {
+            train: DataSource::Idx {
+                images: images.clone(),
+                labels: labels.clone(),
+            },
+            test: Some(DataSource::Idx {
+                images: images.clone(),
+                labels,
+            }),
+            validation: ValidationSplit::Count(1000),
+            scale: 1.0 / 255.0,
+            base_dir: None,
+        };
+        let splits = load_splits(&cfg, 5).unwrap();
+        let validation = splits.validation.as_ref().unwrap();
+        let test = splits.test.as_ref().unwrap();
+        for (data, rows) in [(&splits.train, 9000), (validation, 1000), (test, 10_000)] {
+            assert!(data.x.is_bytes());
+            assert_eq!(data.x.stored_bytes(), rows * 784);
+        }
+        // The values the loader computed before: every pixel to f32, times the scale in f32.
+        let mut converted = crate::data::load_idx_features(&images).unwrap();
+        converted *= cfg.scale;
+        let bits = |values: Vec<f32>| values.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+        assert_eq!(
+            bits(test.x.to_vec()),
+            bits(converted.iter().copied().collect())
+        );
+        // The split's permutation put each validation row somewhere; its row of the file is
+        // the one it reads as.
+        let file_row = |data: &Dataset, row: usize| {
+            let place = data.origin().unwrap().place(row);
+            place
+                .trim_start_matches("record ")
+                .parse::<usize>()
+                .unwrap()
+        };
+        for (data, row) in [(validation, 0), (validation, 999), (&splits.train, 4321)] {
+            let mut values = vec![0.0; 784];
+            data.x.view().copy_row(row, &mut values);
+            let expected = converted.row(file_row(data, row)).to_vec();
+            assert_eq!(bits(values), bits(expected));
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::augment::Augmenter;
 use crate::checkpoint::{load_checkpoint, save_checkpoint};
 use crate::config::{Interval, RunConfig};
 use crate::curvature::CurvatureProbe;
-use crate::data::{Batcher, Splits};
+use crate::data::{Batcher, FeatureView, Splits};
 use crate::early_stopping::{EarlyStopper, Verdict};
 use crate::error::Error;
 use crate::evaluate::{check_dataset, evaluate, row_major, targets_of};
@@ -53,7 +53,7 @@ use crate::scalar::Scalar;
 pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Result<Report, Error> {
     // Input statistics from the training split only; a checkpoint loaded below overrides them.
     if let Some(kind) = cfg.preprocess {
-        crate::preprocess::fit_input_stage(model, kind, &splits.train.x)?;
+        crate::preprocess::fit_input_stage(model, kind, splits.train.x.view())?;
     }
     if let Some(solver) = cfg.full_batch {
         return crate::full_batch::fit_full_batch(model, cfg, splits, solver);
@@ -66,11 +66,10 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
     if let Some(path) = &cfg.init_weights {
         load_checkpoint(model, path)?;
     }
-    let x = row_major(&splits.train.x);
     let values = row_major(&splits.train.targets);
     let steps_per_epoch = (splits.train.len() / M::BATCH) as u64;
     let mut epoch_loop = EpochLoop {
-        x: &x,
+        x: splits.train.x.view(),
         y: targets_of(&splits.train, &values),
         samples: splits.train.len(),
         batcher: Batcher::new(M::BATCH, M::INPUT),
@@ -336,7 +335,8 @@ pub(crate) struct EpochInProgress {
 
 /// State carried across epochs: the batch buffers, the sampling stream, the rollback copy.
 pub(crate) struct EpochLoop<'a, M: Network> {
-    pub(crate) x: &'a [f32],
+    /// The training samples, read as batches are gathered (bytes become f32 there).
+    pub(crate) x: FeatureView<'a>,
     /// The training targets (class labels or value rows) and how many samples there are.
     pub(crate) y: Targets<'a>,
     pub(crate) samples: usize,
@@ -777,7 +777,7 @@ mod tests {
 
         let mut poisoned = splits();
         // Finite (non-finite data is refused up front), but it overflows the forward pass.
-        poisoned.train.x[[8, 0]] = f32::MAX;
+        poisoned.train.x.floats_mut().unwrap()[[8, 0]] = f32::MAX;
         let rescue = temp_path("rescue.safetensors");
         std::fs::write(&rescue, b"an earlier run's result").unwrap();
         let mut cfg = run_config(2, Sampling::Sequential);
@@ -1205,10 +1205,9 @@ mod tests {
     #[test]
     fn curvature_checks_are_recorded_and_warned_once() {
         let splits = scripted_splits(6);
-        let x = row_major(&splits.train.x);
         let model = scripted(&[1.0]);
         let mut epoch_loop: EpochLoop<'_, Scripted> = EpochLoop {
-            x: &x,
+            x: splits.train.x.view(),
             y: Targets::Classes(&splits.train.labels),
             samples: splits.train.len(),
             batcher: Batcher::new(2, 1),

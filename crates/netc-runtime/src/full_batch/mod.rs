@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use crate::checkpoint::load_checkpoint;
 use crate::config::{FullBatchSolver, Interval, RunConfig};
-use crate::data::Splits;
+use crate::data::{FeatureView, Splits};
 use crate::error::Error;
 use crate::evaluate::{check_dataset, evaluate, row_major, targets_of};
 use crate::monitor::GradNorm;
@@ -25,9 +25,10 @@ use crate::solve::{Iteration, LbfgsConfig, NewtonConfig, Objective, lbfgs_from, 
 /// each chunk's mean gradient weighted by its share of the samples.
 pub struct ModelObjective<'a, M: Network> {
     pub model: &'a mut M,
-    x: &'a [f32],
+    x: FeatureView<'a>,
     y: Targets<'a>,
-    samples: usize,
+    /// One chunk of bytes as f32 (unused for f32 data, whose chunks are borrowed).
+    chunk: Vec<f32>,
     chunk_grad: Vec<f64>,
     /// The data and regularization parts of the last evaluation.
     pub last_data_loss: f64,
@@ -37,11 +38,16 @@ pub struct ModelObjective<'a, M: Network> {
 impl<'a, M: Network> ModelObjective<'a, M> {
     /// `x` row-major, `x.len() / INPUT` samples (at least one), `y` their targets.
     pub fn new(model: &'a mut M, x: &'a [f32], y: Targets<'a>) -> Self {
+        Self::on_view(model, FeatureView::floats(x, M::INPUT), y)
+    }
+
+    /// [`new`](Self::new) on samples however they are stored (at least one, `INPUT` wide).
+    pub fn on_view(model: &'a mut M, x: FeatureView<'a>, y: Targets<'a>) -> Self {
         ModelObjective {
             model,
             x,
             y,
-            samples: x.len() / M::INPUT,
+            chunk: Vec::new(),
             chunk_grad: vec![0.0; M::PARAMS],
             last_data_loss: 0.0,
             last_reg_loss: 0.0,
@@ -57,11 +63,11 @@ impl<M: Network> Objective for ModelObjective<'_, M> {
     fn value_grad(&mut self, theta: &[f64], grad: &mut [f64]) -> Result<f64, Error> {
         self.model.write_params(theta);
         grad.fill(0.0);
-        let total = self.samples;
+        let total = self.x.rows();
         let mut data_loss = 0.0;
-        for (chunk, x) in self.x.chunks(M::BATCH * M::INPUT).enumerate() {
-            let rows = x.len() / M::INPUT;
-            let first = chunk * M::BATCH;
+        for first in (0..total).step_by(M::BATCH) {
+            let rows = M::BATCH.min(total - first);
+            let x = self.x.chunk(first, rows, &mut self.chunk);
             let y = self.y.rows(first..first + rows, M::OUTPUT);
             let share = rows as f64 / total as f64;
             data_loss += share * self.model.gradient(x, y, rows, Masks::Fresh);
@@ -126,7 +132,6 @@ pub fn fit_full_batch<M: Network>(
     }
     let mut metrics = MetricsFile::open(cfg.metrics_path.as_deref(), &epochs)?;
     let data = (splits.train.len(), run_state::fingerprint(splits));
-    let x = row_major(&splits.train.x);
     let mut failure: Option<Error> = None;
     let started = Instant::now();
     let first_iteration = resume.as_ref().map_or(0, |r| r.iterations);
@@ -135,7 +140,7 @@ pub fn fit_full_batch<M: Network>(
     // the same cell: the solvers call back between evaluations, never during one.
     let values = row_major(&splits.train.targets);
     let y = targets_of(&splits.train, &values);
-    let cell = RefCell::new(ModelObjective::new(model, &x, y));
+    let cell = RefCell::new(ModelObjective::on_view(model, splits.train.x.view(), y));
     let mut view = Shared { inner: &cell };
     let mut on_iteration = |it: &Iteration| {
         let mut objective = cell.borrow_mut();

@@ -289,11 +289,11 @@ pub fn fingerprint(splits: &Splits) -> u64 {
     let mut add = |word: u64| {
         hash = (hash ^ word).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
     };
-    splits
-        .train
-        .x
-        .iter()
-        .for_each(|v| add(u64::from(v.to_bits())));
+    // The values as f32, however they are stored: a state saved before bytes were kept as
+    // bytes still resumes.
+    splits.train.x.view().for_each_row(|_, row| {
+        row.iter().for_each(|v| add(u64::from(v.to_bits())));
+    });
     splits.train.labels.iter().for_each(|&l| add(u64::from(l)));
     splits
         .train
