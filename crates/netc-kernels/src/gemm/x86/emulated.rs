@@ -3,6 +3,7 @@
 //! on any x86-64 CPU, so the tests cover the AVX-512 geometry even where the CPU (or a VM
 //! hiding AVX-512) cannot run the real thing.
 
+type E = f32;
 type V = [f32; 16];
 const LANES: usize = 16;
 

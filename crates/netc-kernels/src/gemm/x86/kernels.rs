@@ -1,7 +1,9 @@
 //! The kernel source shared by every x86 instruction set, as a macro expanded inside each ISA
-//! module. The module in scope provides `V`, `LANES` and the operations `zero`, `splat`,
-//! `load`, `load_part`, `store`, `store_part`, `fmadd` and `transpose_8x8`, all compiled for
-//! `$feature`.
+//! module. The module in scope provides the element type `E` (f32 or f64), its vector `V` of
+//! `LANES` elements and the operations `zero`, `splat`, `load`, `load_part`, `store`,
+//! `store_part`, `fmadd` and `transpose_8x8`, all compiled for `$feature`. Blocking is in
+//! vectors, not elements, so one geometry serves both element types: an f64 tile holds half
+//! the columns of an f32 one in the same registers, and its packed B block the same bytes.
 //!
 //! One register-blocked broadcast micro-kernel serves all three variants: a tile of
 //! MR rows × NV vectors of a product D = A·B accumulates, for each p, one element of A per row
@@ -49,13 +51,13 @@ macro_rules! define_kernels {
         /// # Safety
         /// The CPU supports this module's instruction set; slice lengths were checked.
         pub(in crate::gemm) unsafe fn nn(
-            m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool,
+            m: usize, n: usize, k: usize, a: &[E], b: &[E], c: &mut [E], acc: bool,
         ) {
             let a = Operand { at: a.as_ptr(), row_stride: k, depth_stride: 1, packed: false };
             let b = Operand { at: b.as_ptr(), row_stride: 1, depth_stride: n, packed: true };
             let len = pack_len(m, k, a);
             super::scratch::with_scratch(len, |buf| {
-                // SAFETY: C holds m·n floats; `buf` is the packing space for these sizes.
+                // SAFETY: C holds m·n elements; `buf` is the packing space for these sizes.
                 unsafe { product(m, n, k, a, b, c.as_mut_ptr(), acc, buf.as_mut_ptr()) }
             })
         }
@@ -64,18 +66,18 @@ macro_rules! define_kernels {
         /// wider matrix).
         ///
         /// # Safety
-        /// The CPU supports this module's instruction set; A holds (k−1)·lda + m floats (if
+        /// The CPU supports this module's instruction set; A holds (k−1)·lda + m elements (if
         /// m, k > 0), B k·n, C m·n.
         #[allow(clippy::too_many_arguments)]
         pub(in crate::gemm) unsafe fn tn(
-            m: usize, n: usize, k: usize, a: &[f32], lda: usize, b: &[f32], c: &mut [f32],
+            m: usize, n: usize, k: usize, a: &[E], lda: usize, b: &[E], c: &mut [E],
             acc: bool,
         ) {
             let a = Operand { at: a.as_ptr(), row_stride: 1, depth_stride: lda, packed: true };
             let b = Operand { at: b.as_ptr(), row_stride: 1, depth_stride: n, packed: true };
             let len = pack_len(m, k, a);
             super::scratch::with_scratch(len, |buf| {
-                // SAFETY: C holds m·n floats; `buf` is the packing space for these sizes.
+                // SAFETY: C holds m·n elements; `buf` is the packing space for these sizes.
                 unsafe { product(m, n, k, a, b, c.as_mut_ptr(), acc, buf.as_mut_ptr()) }
             })
         }
@@ -86,7 +88,7 @@ macro_rules! define_kernels {
         /// # Safety
         /// The CPU supports this module's instruction set; slice lengths were checked.
         pub(in crate::gemm) unsafe fn nt(
-            m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool,
+            m: usize, n: usize, k: usize, a: &[E], b: &[E], c: &mut [E], acc: bool,
         ) {
             let bt = Operand { at: b.as_ptr(), row_stride: k, depth_stride: 1, packed: false };
             let rows = NT_ROWS.min(m);
@@ -97,7 +99,7 @@ macro_rules! define_kernels {
                 let mut i = 0;
                 while i < m {
                     let rows = NT_ROWS.min(m - i);
-                    // SAFETY: rows i..i+rows of A and C are in bounds; D holds n·rows floats;
+                    // SAFETY: rows i..i+rows of A and C are in bounds; D holds n·rows elements;
                     // `packs` is the packing space.
                     unsafe {
                         let at = Operand { at: a.as_ptr().add(i * k), row_stride: k, depth_stride: 1, packed: true };
@@ -113,7 +115,7 @@ macro_rules! define_kernels {
         /// `at + i·row_stride + p·depth_stride`. For B, "rows" are D's columns.
         #[derive(Clone, Copy)]
         struct Operand {
-            at: *const f32,
+            at: *const E,
             row_stride: usize,
             depth_stride: usize,
             /// Whether to copy it into panels first (always for B; for A when its rows are
@@ -139,19 +141,19 @@ macro_rules! define_kernels {
         }
 
         /// C[m×n] (+)= A[m×k] · B[k×n], C row-major with row stride n; `pack` holds
-        /// `pack_len(m, k, a)` floats.
+        /// `pack_len(m, k, a)` elements.
         #[target_feature(enable = $feature)]
         #[allow(clippy::too_many_arguments)]
         unsafe fn product(
-            m: usize, n: usize, k: usize, a: Operand, b: Operand, c: *mut f32, acc: bool,
-            pack: *mut f32,
+            m: usize, n: usize, k: usize, a: Operand, b: Operand, c: *mut E, acc: bool,
+            pack: *mut E,
         ) {
             if m == 0 || n == 0 {
                 return;
             }
             if k == 0 {
                 if !acc {
-                    // SAFETY: C holds m·n floats (checked by the caller).
+                    // SAFETY: C holds m·n elements (checked by the caller).
                     unsafe { core::ptr::write_bytes(c, 0, m * n) };
                 }
                 return;
@@ -201,11 +203,11 @@ macro_rules! define_kernels {
         /// C[m×n] (+)= Dᵀ for D[n×m]: 8×8 blocks transposed in registers, single elements at
         /// the edges.
         #[target_feature(enable = $feature)]
-        unsafe fn transpose_into(n: usize, m: usize, d: *const f32, c: *mut f32, acc: bool) {
+        unsafe fn transpose_into(n: usize, m: usize, d: *const E, c: *mut E, acc: bool) {
             let (m8, n8) = (m / 8 * 8, n / 8 * 8);
-            // SAFETY: D holds n·m floats and C m·n; blocks stay below (m8, n8).
+            // SAFETY: D holds n·m elements and C m·n; blocks stay below (m8, n8).
             unsafe {
-                let mut block = [0.0f32; 64];
+                let mut block: [E; 64] = [0.0; 64];
                 for i in (0..m8).step_by(8) {
                     for j in (0..n8).step_by(8) {
                         let (from, to) = (d.add(j * m + i), c.add(i * n + j));
@@ -235,13 +237,13 @@ macro_rules! define_kernels {
         /// Packs A(0..m, 0..kc) into panels of `BCAST_ROWS` rows, each laid out [p][r], rows
         /// past m zero.
         #[target_feature(enable = $feature)]
-        unsafe fn pack_a(m: usize, kc: usize, a: Operand, dst: *mut f32) {
+        unsafe fn pack_a(m: usize, kc: usize, a: Operand, dst: *mut E) {
             let mut i = 0;
             let mut panel = dst;
             while i < m {
                 let rows = BCAST_ROWS.min(m - i);
                 // SAFETY: rows i..i+rows, depth 0..kc of A are in bounds; the panel holds
-                // kc·BCAST_ROWS floats.
+                // kc·BCAST_ROWS elements.
                 unsafe {
                     let src = a.offset(i, 0);
                     for p in 0..kc {
@@ -262,12 +264,12 @@ macro_rules! define_kernels {
             }
         }
 
-        /// Packs `width` columns of kc depth rows of B into rows of `stride` floats ([p][j]),
+        /// Packs `width` columns of kc depth rows of B into rows of `stride` elements ([p][j]),
         /// zero-filling columns width..stride.
         #[target_feature(enable = $feature)]
-        unsafe fn pack_b(kc: usize, b: Operand, width: usize, stride: usize, dst: *mut f32) {
+        unsafe fn pack_b(kc: usize, b: Operand, width: usize, stride: usize, dst: *mut E) {
             // SAFETY: depth 0..kc and columns 0..width of B are in bounds; dst holds kc·stride
-            // floats.
+            // elements.
             unsafe {
                 if b.row_stride == 1 {
                     // Depth rows are contiguous: copy them a vector at a time.
@@ -316,7 +318,7 @@ macro_rules! define_kernels {
         #[target_feature(enable = $feature)]
         #[allow(clippy::too_many_arguments)]
         unsafe fn row_panels<const NV: usize, const MASKED: bool>(
-            m: usize, n: usize, kc: usize, a: Operand, b_pack: *const f32, c: *mut f32,
+            m: usize, n: usize, kc: usize, a: Operand, b_pack: *const E, c: *mut E,
             tail: usize, acc: bool,
         ) {
             let mut i = 0;
@@ -343,7 +345,7 @@ macro_rules! define_kernels {
         #[inline(never)]
         #[allow(clippy::too_many_arguments)]
         unsafe fn tile<const MR: usize, const NV: usize, const MASKED: bool>(
-            kc: usize, a: Operand, b_pack: *const f32, c: *mut f32, ldc: usize, tail: usize,
+            kc: usize, a: Operand, b_pack: *const E, c: *mut E, ldc: usize, tail: usize,
             acc: bool,
         ) {
             // SAFETY: the caller guarantees MR rows of A over kc depth, kc packed rows of B
