@@ -147,6 +147,8 @@ fn check_all_shapes<T: Elem>(isa: Isa) {
             (13, 200, 70),
             (7, 131, 300),
             (600, 9, 20),
+            (9, 600, 20),
+            (13, 40, 1100),
         ] {
             run::<T>(isa, v, m, n, k, false);
             run::<T>(isa, v, m, n, k, true);
