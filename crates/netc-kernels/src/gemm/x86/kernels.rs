@@ -70,7 +70,7 @@ macro_rules! define_kernels {
             let a = Operand { at: a.as_ptr(), row_stride: k, depth_stride: 1, packed };
             let b = Operand { at: b.as_ptr(), row_stride: 1, depth_stride: n, packed: true };
             let len = pack_len(m, k, a);
-            super::scratch::with_scratch(len, |buf| {
+            $crate::gemm::x86::scratch::with_scratch(len, |buf| {
                 // SAFETY: C holds m·n elements; `buf` is the packing space for these sizes.
                 unsafe { product(m, n, k, a, b, c.as_mut_ptr(), acc, buf.as_mut_ptr()) }
             })
@@ -90,7 +90,7 @@ macro_rules! define_kernels {
             let a = Operand { at: a.as_ptr(), row_stride: 1, depth_stride: lda, packed: true };
             let b = Operand { at: b.as_ptr(), row_stride: 1, depth_stride: n, packed: true };
             let len = pack_len(m, k, a);
-            super::scratch::with_scratch(len, |buf| {
+            $crate::gemm::x86::scratch::with_scratch(len, |buf| {
                 // SAFETY: C holds m·n elements; `buf` is the packing space for these sizes.
                 unsafe { product(m, n, k, a, b, c.as_mut_ptr(), acc, buf.as_mut_ptr()) }
             })
@@ -108,7 +108,7 @@ macro_rules! define_kernels {
             let rows = NT_ROWS.min(m);
             let d_len = n * rows;
             let len = d_len + pack_len(n, k, bt);
-            super::scratch::with_scratch(len, |buf| {
+            $crate::gemm::x86::scratch::with_scratch(len, |buf| {
                 let (d, packs) = buf.split_at_mut(d_len);
                 let mut i = 0;
                 while i < m {
