@@ -1,11 +1,13 @@
-//! GFLOP/s of the GEMM kernels at the MNIST MLP's shapes (784-256-128-10, batch 64), and of a
-//! whole training step's worth of GEMMs.
+//! GFLOP/s of the GEMM kernels, in f32 and f64, at the MNIST MLP's shapes (784-256-128-10,
+//! batch 64), at one large square product, and of a whole training step's worth of GEMMs.
 //!
-//! Run pinned to one core: `taskset -c 0 cargo bench -p netc-runtime --bench gemm`; with
+//! Run pinned to one core: `taskset -c 0 cargo bench -p netc-kernels --bench gemm`; with
 //! `NETC_THREADS=2` (and two cores: `taskset -c 0,1`) large products are split over two threads
 //! (the CPU-time column then counts the calling thread only).
 //! Arguments: ISA names to measure (`avx512`, `avx2`, `portable`; default: every SIMD path
-//! this CPU supports) and shape labels to keep (e.g. `dW1`; default: all, plus the whole step).
+//! this CPU supports), element types (`f32`, `f64`; default both) and shape labels to keep
+//! (e.g. `dW1`, `large`; default: all, plus the whole step).
+//! `benches/numpy_gemm.py` measures numpy (OpenBLAS) at the same shapes, for a ceiling.
 //!
 //! Each figure is the median of 5 runs of ≥ 0.5 s after a warm-up, by wall clock and by this
 //! thread's CPU time: on a shared machine the second leaves out the time other processes held
@@ -14,7 +16,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use netc_kernels::gemm::{self, Isa};
+use netc_kernels::gemm::{self, Element, Isa};
 
 #[derive(Clone, Copy)]
 enum Variant {
@@ -53,27 +55,30 @@ const STEP: [Shape; 8] = [
     shape("dW1", Variant::Tn, 256, 784, 64),
 ];
 
+/// A product large enough to leave the caches (32 MiB per f64 operand).
+const LARGE: Shape = shape("large", Variant::Nn, 2048, 2048, 2048);
+
 const RUNS: usize = 5;
 const MIN_RUN: Duration = Duration::from_millis(500);
 
 /// Operands of one product, filled with small non-trivial values.
-struct Operands {
-    a: Vec<f32>,
-    b: Vec<f32>,
-    c: Vec<f32>,
+struct Operands<T> {
+    a: Vec<T>,
+    b: Vec<T>,
+    c: Vec<T>,
 }
 
-impl Operands {
+impl<T: Element + From<f32>> Operands<T> {
     fn new(s: &Shape) -> Self {
         let fill = |len: usize, step: usize| {
             (0..len)
-                .map(|i| ((i * step) % 17) as f32 * 0.01 - 0.08)
+                .map(|i| T::from(((i * step) % 17) as f32 * 0.01 - 0.08))
                 .collect()
         };
         Self {
             a: fill(s.m * s.k, 7),
             b: fill(s.k * s.n, 5),
-            c: vec![0.0; s.m * s.n],
+            c: vec![T::from(0.0); s.m * s.n],
         }
     }
 
@@ -103,16 +108,18 @@ fn measure(flop_per_call: f64, mut body: impl FnMut()) -> Rates {
     while warm.elapsed() < Duration::from_millis(200) {
         body();
     }
+    // Clock reads between calls only for products that take microseconds.
+    let batch = if flop_per_call > 1e8 { 1 } else { 16 };
     let mut wall = Vec::with_capacity(RUNS);
     let mut cpu = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let (start, cpu_start) = (Instant::now(), thread_cpu_time());
         let mut calls = 0u64;
         while start.elapsed() < MIN_RUN {
-            for _ in 0..16 {
+            for _ in 0..batch {
                 body();
             }
-            calls += 16;
+            calls += batch;
         }
         let gflop = flop_per_call * calls as f64 / 1e9;
         wall.push(gflop / start.elapsed().as_secs_f64());
@@ -168,8 +175,14 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let asked: Vec<Isa> = args.iter().filter_map(|a| parse_isa(a)).collect();
-    let labels: Vec<&String> = args.iter().filter(|a| parse_isa(a).is_none()).collect();
-    let wanted = |s: &Shape| labels.is_empty() || labels.iter().any(|l| *l == s.label);
+    let types: Vec<&str> = ["f32", "f64"]
+        .into_iter()
+        .filter(|t| args.iter().any(|a| a == t))
+        .collect();
+    let labels: Vec<&String> = args
+        .iter()
+        .filter(|a| parse_isa(a).is_none() && !["f32", "f64"].contains(&a.as_str()))
+        .collect();
     let isas: Vec<Isa> = if asked.is_empty() {
         [Isa::Avx512, Isa::Avx2Fma]
             .into_iter()
@@ -184,40 +197,51 @@ fn main() {
         netc_kernels::threads::threads()
     );
     for isa in isas {
-        println!("\n{isa:?}");
-        println!(
-            "{:<8} {:<4} {:>16} {:>10} {:>10}",
-            "shape", "op", "m x n x k", "GFLOP/s", "(cpu time)"
-        );
-        for s in STEP.iter().filter(|s| wanted(s)) {
-            let mut ops = Operands::new(s);
-            let rate = measure(flop(s), || ops.run(isa, s));
-            let op = match s.variant {
-                Variant::Nn => "nn",
-                Variant::Nt => "nt",
-                Variant::Tn => "tn",
-            };
-            let dims = format!("{}x{}x{}", s.m, s.n, s.k);
-            println!("{:<8} {op:<4} {dims:>16} {rate}", s.label);
+        if types.is_empty() || types.contains(&"f32") {
+            report::<f32>(isa, &labels);
         }
-        if !labels.is_empty() {
-            continue;
+        if types.is_empty() || types.contains(&"f64") {
+            report::<f64>(isa, &labels);
         }
-        let mut all: Vec<Operands> = STEP.iter().map(Operands::new).collect();
-        let step_flop: f64 = STEP.iter().map(flop).sum();
-        let rate = measure(step_flop, || {
-            for (ops, s) in all.iter_mut().zip(&STEP) {
-                ops.run(isa, s);
-            }
-        });
-        println!(
-            "MLP step GEMMs ({:.2} MFLOP, 8 calls): {:.1} GFLOP/s = {:.0} samples/s at batch 64 \
-             (by CPU time: {})",
-            step_flop / 1e6,
-            rate.wall,
-            rate.wall * 1e9 / step_flop * 64.0,
-            rate.cpu
-                .map_or("-".to_string(), |r| format!("{r:.1} GFLOP/s")),
-        );
     }
+}
+
+/// Every wanted shape, then (unless shapes were named) the whole step, in `T` on `isa`.
+fn report<T: Element + From<f32>>(isa: Isa, labels: &[&String]) {
+    let wanted = |s: &Shape| labels.is_empty() || labels.iter().any(|l| *l == s.label);
+    println!("\n{isa:?} {}", std::any::type_name::<T>());
+    println!(
+        "{:<8} {:<4} {:>16} {:>10} {:>10}",
+        "shape", "op", "m x n x k", "GFLOP/s", "(cpu time)"
+    );
+    for s in STEP.iter().chain([&LARGE]).filter(|s| wanted(s)) {
+        let mut ops = Operands::<T>::new(s);
+        let rate = measure(flop(s), || ops.run(isa, s));
+        let op = match s.variant {
+            Variant::Nn => "nn",
+            Variant::Nt => "nt",
+            Variant::Tn => "tn",
+        };
+        let dims = format!("{}x{}x{}", s.m, s.n, s.k);
+        println!("{:<8} {op:<4} {dims:>16} {rate}", s.label);
+    }
+    if !labels.is_empty() {
+        return;
+    }
+    let mut all: Vec<Operands<T>> = STEP.iter().map(Operands::new).collect();
+    let step_flop: f64 = STEP.iter().map(flop).sum();
+    let rate = measure(step_flop, || {
+        for (ops, s) in all.iter_mut().zip(&STEP) {
+            ops.run(isa, s);
+        }
+    });
+    println!(
+        "MLP step GEMMs ({:.2} MFLOP, 8 calls): {:.1} GFLOP/s = {:.0} samples/s at batch 64 \
+         (by CPU time: {})",
+        step_flop / 1e6,
+        rate.wall,
+        rate.wall * 1e9 / step_flop * 64.0,
+        rate.cpu
+            .map_or("-".to_string(), |r| format!("{r:.1} GFLOP/s")),
+    );
 }

@@ -1,10 +1,11 @@
 //! The training step must not allocate: after a first call (which may grow the per-thread
-//! packing buffer), repeated GEMM calls of the same or smaller sizes allocate nothing.
+//! packing buffer), repeated GEMM calls of the same or smaller sizes allocate nothing, in f32
+//! and in f64.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use netc_kernels::gemm::{self, Isa};
+use netc_kernels::gemm::{self, Element, Isa};
 
 /// The system allocator, counting allocations made on any thread.
 struct Counting;
@@ -31,7 +32,7 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 /// The MLP's 8 GEMMs at batch 64 (784-256-128-10), in step order.
-fn step(isa: Isa, bufs: &mut Buffers) {
+fn step<T: Element>(isa: Isa, bufs: &mut Buffers<T>) {
     let Buffers {
         x,
         h1,
@@ -57,25 +58,25 @@ fn step(isa: Isa, bufs: &mut Buffers) {
     gemm::tn_on(isa, 256, 784, 64, d_h1, x, d_w1, false);
 }
 
-struct Buffers {
-    x: Vec<f32>,
-    h1: Vec<f32>,
-    h2: Vec<f32>,
-    y: Vec<f32>,
-    w1: Vec<f32>,
-    w2: Vec<f32>,
-    w3: Vec<f32>,
-    d_y: Vec<f32>,
-    d_h2: Vec<f32>,
-    d_h1: Vec<f32>,
-    d_w1: Vec<f32>,
-    d_w2: Vec<f32>,
-    d_w3: Vec<f32>,
+struct Buffers<T> {
+    x: Vec<T>,
+    h1: Vec<T>,
+    h2: Vec<T>,
+    y: Vec<T>,
+    w1: Vec<T>,
+    w2: Vec<T>,
+    w3: Vec<T>,
+    d_y: Vec<T>,
+    d_h2: Vec<T>,
+    d_h1: Vec<T>,
+    d_w1: Vec<T>,
+    d_w2: Vec<T>,
+    d_w3: Vec<T>,
 }
 
-impl Buffers {
+impl<T: Element + From<f32>> Buffers<T> {
     fn new() -> Self {
-        let v = |len: usize| vec![0.01f32; len];
+        let v = |len: usize| vec![T::from(0.01); len];
         Self {
             x: v(64 * 784),
             h1: v(64 * 256),
@@ -97,7 +98,17 @@ impl Buffers {
 // One test only: the counter is process-wide, and a second test thread would allocate.
 #[test]
 fn repeated_steps_allocate_nothing_on_any_path() {
-    let mut bufs = Buffers::new();
+    steady_state_allocates_nothing::<f32>();
+    steady_state_allocates_nothing::<f64>();
+    // The counter works: a fresh vector is one allocation.
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let probe = std::hint::black_box(vec![0u8; 64]);
+    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed) - before, 1);
+    drop(probe);
+}
+
+fn steady_state_allocates_nothing<T: Element + From<f32>>() {
+    let mut bufs = Buffers::<T>::new();
     for isa in Isa::ALL.into_iter().filter(|isa| isa.is_supported()) {
         step(isa, &mut bufs);
         let before = ALLOCATIONS.load(Ordering::Relaxed);
@@ -105,14 +116,10 @@ fn repeated_steps_allocate_nothing_on_any_path() {
             step(isa, &mut bufs);
         }
         let during = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        let name = std::any::type_name::<T>();
         assert_eq!(
             during, 0,
-            "{isa:?}: {during} allocations in 3 steady-state steps"
+            "{name} {isa:?}: {during} allocations in 3 steady-state steps"
         );
     }
-    // The counter works: a fresh vector is one allocation.
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let probe = std::hint::black_box(vec![0u8; 64]);
-    assert_eq!(ALLOCATIONS.load(Ordering::Relaxed) - before, 1);
-    drop(probe);
 }

@@ -1,8 +1,8 @@
-//! Which instruction set the f32 kernels use, detected once per process.
+//! Which instruction set the kernels use (f32 and f64 alike), detected once per process.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// An instruction-set path of the f32 kernels.
+/// An instruction-set path of the kernels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Isa {
     /// Plain Rust (SSE2 at most after auto-vectorization): any CPU.

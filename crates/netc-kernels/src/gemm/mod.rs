@@ -1,4 +1,5 @@
-//! Cache-blocked SIMD matrix products (row-major f32), dispatched at run time.
+//! Cache-blocked SIMD matrix products (row-major f32 here, f64 in [`f64`]), dispatched at run
+//! time.
 //!
 //! Every matrix is row-major and contiguous (leading dimension = row width). `accumulate ==
 //! false` overwrites C (its previous contents are ignored, they may be garbage or NaN);
@@ -10,13 +11,15 @@
 //! [`nn`] reads A in place, [`tn`] packs A into row panels, and [`nt`] computes Cᵀ = B·Aᵀ so
 //! that B (a weight, n×k) is read in place while A (a batch) is packed transposed.
 //!
-//! The instruction set is chosen once per process ([`Isa::detect`]): AVX-512F, else AVX2+FMA,
-//! else portable Rust. Large products are split by rows of C over the threads that
+//! The instruction set is chosen once per process ([`Isa::detect`]), the same for both element
+//! types: AVX-512F, else AVX2+FMA, else portable Rust. The `*_on` entry points take either
+//! element type ([`Element`]) and a chosen path. Large products are split by rows of C over the threads that
 //! [`crate::threads::set_threads`] allows (default one); the results are bit-identical for any
 //! thread count. Packing uses a per-thread buffer that grows to the largest call and is
 //! then reused: steady-state calls allocate nothing.
 
 mod check;
+mod element;
 pub mod f64;
 mod float;
 mod isa;
@@ -27,6 +30,7 @@ mod threaded_tests;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+pub use element::Element;
 pub use isa::Isa;
 
 /// C[m×n] (+)= A[m×k] · B[k×n]
@@ -44,94 +48,80 @@ pub fn tn(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], acc
     tn_on(Isa::detect(), m, n, k, a, b, c, accumulate);
 }
 
-/// Runs a variant's single-threaded kernel on `isa`.
-macro_rules! on_isa {
-    ($isa:expr, $variant:ident($($arg:expr),* $(,)?)) => {
-        match $isa {
-            Isa::Portable => portable::$variant($($arg),*),
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: the caller checked that the CPU supports `isa`, and the slice lengths.
-            Isa::Avx2Fma => unsafe { x86::avx2::$variant($($arg),*) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above.
-            Isa::Avx512 => unsafe { x86::avx512::$variant($($arg),*) },
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => portable::$variant($($arg),*),
-        }
-    };
-}
-
 /// The checks every `*_on` entry shares.
-fn check_call(isa: Isa, m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &[f32]) {
+fn check_call<T>(isa: Isa, m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &[T]) {
     check::lengths(m, n, k, a, b, c);
     assert!(isa.is_supported(), "{isa:?} is not supported by this CPU");
 }
 
-/// [`nn`] on a chosen instruction set (for tests and benchmarks).
+/// [`nn`] on a chosen instruction set, in f32 or f64 (for tests and benchmarks).
 ///
 /// # Panics
 /// If `isa` is not supported by this CPU, or a slice is too short.
 #[allow(clippy::too_many_arguments)]
-pub fn nn_on(
+pub fn nn_on<T: Element>(
     isa: Isa,
     m: usize,
     n: usize,
     k: usize,
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
     accumulate: bool,
 ) {
     check_call(isa, m, n, k, a, b, c);
     // Rows of C are rows of A.
     split::by_rows(m, n, k, c, &|rows, c| {
         let a = &a[rows.start * k..];
-        on_isa!(isa, nn(rows.len(), n, k, a, b, c, accumulate))
+        // SAFETY: `isa` and the lengths were checked.
+        unsafe { T::nn(isa, rows.len(), n, k, a, b, c, accumulate) }
     });
 }
 
-/// [`nt`] on a chosen instruction set (for tests and benchmarks).
+/// [`nt`] on a chosen instruction set, in f32 or f64 (for tests and benchmarks).
 ///
 /// # Panics
 /// If `isa` is not supported by this CPU, or a slice is too short.
 #[allow(clippy::too_many_arguments)]
-pub fn nt_on(
+pub fn nt_on<T: Element>(
     isa: Isa,
     m: usize,
     n: usize,
     k: usize,
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
     accumulate: bool,
 ) {
     check_call(isa, m, n, k, a, b, c);
     // Rows of C are rows of A.
     split::by_rows(m, n, k, c, &|rows, c| {
         let a = &a[rows.start * k..];
-        on_isa!(isa, nt(rows.len(), n, k, a, b, c, accumulate))
+        // SAFETY: `isa` and the lengths were checked.
+        unsafe { T::nt(isa, rows.len(), n, k, a, b, c, accumulate) }
     });
 }
 
-/// [`tn`] on a chosen instruction set (for tests and benchmarks).
+/// [`tn`] on a chosen instruction set, in f32 or f64 (for tests and benchmarks).
 ///
 /// # Panics
 /// If `isa` is not supported by this CPU, or a slice is too short.
 #[allow(clippy::too_many_arguments)]
-pub fn tn_on(
+pub fn tn_on<T: Element>(
     isa: Isa,
     m: usize,
     n: usize,
     k: usize,
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
     accumulate: bool,
 ) {
     check_call(isa, m, n, k, a, b, c);
     // Rows of C are columns of A: a part reads its columns with A's full row stride m.
     split::by_rows(m, n, k, c, &|rows, c| {
         let a = &a[rows.start..];
-        on_isa!(isa, tn(rows.len(), n, k, a, m, b, c, accumulate))
+        // SAFETY: `isa` and the lengths were checked.
+        unsafe { T::tn(isa, rows.len(), n, k, a, m, b, c, accumulate) }
     });
 }

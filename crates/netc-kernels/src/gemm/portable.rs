@@ -1,6 +1,6 @@
 //! Plain Rust kernels, generic over the element type: the fallback on CPUs without AVX2+FMA
-//! and on other architectures, and the whole f64 implementation. Loop orders keep every inner
-//! loop contiguous so the compiler can vectorize it.
+//! and on other architectures (and the tests' reference). Loop orders keep every inner loop
+//! contiguous so the compiler can vectorize it.
 
 use super::float::Float;
 

@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use super::{Isa, f64 as gemm64, nn_on, nt_on, tn_on};
+use super::{Element, Isa, nn_on, nt_on, tn_on};
 use crate::threads::{set_threads, threads};
 
 /// Tests that change the process-wide thread count run one at a time.
@@ -27,29 +27,14 @@ fn values<T: From<f32>>(len: usize, seed: usize) -> Vec<T> {
 }
 
 /// C of every variant and both `accumulate` modes under the current thread count.
-fn products_f32(isa: Isa) -> Vec<Vec<f32>> {
+fn products<T: Element + From<f32>>(isa: Isa) -> Vec<Vec<T>> {
     let mut out = Vec::new();
     for &(m, n, k) in &SHAPES {
-        let (a, b) = (values::<f32>(m * k, 1), values::<f32>(k * n, 2));
-        for variant in [nn_on, nt_on, tn_on] {
+        let (a, b) = (values::<T>(m * k, 1), values::<T>(k * n, 2));
+        for variant in [nn_on::<T>, nt_on::<T>, tn_on::<T>] {
             for acc in [false, true] {
-                let mut c = values::<f32>(m * n, 3);
+                let mut c = values::<T>(m * n, 3);
                 variant(isa, m, n, k, &a, &b, &mut c, acc);
-                out.push(c);
-            }
-        }
-    }
-    out
-}
-
-fn products_f64() -> Vec<Vec<f64>> {
-    let mut out = Vec::new();
-    for &(m, n, k) in &SHAPES {
-        let (a, b) = (values::<f64>(m * k, 1), values::<f64>(k * n, 2));
-        for variant in [gemm64::nn, gemm64::nt, gemm64::tn] {
-            for acc in [false, true] {
-                let mut c = values::<f64>(m * n, 3);
-                variant(m, n, k, &a, &b, &mut c, acc);
                 out.push(c);
             }
         }
@@ -85,15 +70,17 @@ fn assert_bit_identical<T: Copy + PartialEq + std::fmt::Debug>(
 #[test]
 fn f32_products_are_bit_identical_on_any_thread_count() {
     for isa in Isa::ALL.into_iter().filter(|isa| isa.is_supported()) {
-        let results = under_thread_counts(|| products_f32(isa));
-        assert_bit_identical(&format!("{isa:?}"), &results, |x| x.to_bits() as u64);
+        let results = under_thread_counts(|| products::<f32>(isa));
+        assert_bit_identical(&format!("f32 {isa:?}"), &results, |x| x.to_bits() as u64);
     }
 }
 
 #[test]
 fn f64_products_are_bit_identical_on_any_thread_count() {
-    let results = under_thread_counts(products_f64);
-    assert_bit_identical("f64", &results, f64::to_bits);
+    for isa in Isa::ALL.into_iter().filter(|isa| isa.is_supported()) {
+        let results = under_thread_counts(|| products::<f64>(isa));
+        assert_bit_identical(&format!("f64 {isa:?}"), &results, f64::to_bits);
+    }
 }
 
 #[test]
@@ -117,5 +104,35 @@ fn threaded_products_match_the_reference() {
             (f64::from(got) - want).abs() <= tol,
             "C[{index}] = {got}, want {want}"
         );
+    }
+}
+
+#[test]
+fn threaded_f64_products_match_the_reference() {
+    // Every variant split over 2 threads on the detected path (NaN in C ignored) against the
+    // portable kernels run whole.
+    let _only_us = THREAD_COUNT.lock().unwrap_or_else(|e| e.into_inner());
+    let before = threads();
+    set_threads(2);
+    let (m, n, k) = (200, 33, 129);
+    let (a, b) = (values::<f64>(m * k, 1), values::<f64>(k * n, 2));
+    let mut got = [nn_on::<f64>, nt_on::<f64>, tn_on::<f64>].map(|variant| {
+        let mut c = vec![f64::NAN; m * n];
+        variant(Isa::detect(), m, n, k, &a, &b, &mut c, false);
+        c
+    });
+    set_threads(before);
+    let mut want = [vec![0.0; m * n], vec![0.0; m * n], vec![0.0; m * n]];
+    super::portable::nn(m, n, k, &a, &b, &mut want[0], false);
+    super::portable::nt(m, n, k, &a, &b, &mut want[1], false);
+    super::portable::tn(m, n, k, &a, m, &b, &mut want[2], false);
+    for (variant, (got, want)) in ["nn", "nt", "tn"].iter().zip(got.iter_mut().zip(&want)) {
+        for (index, (&got, &want)) in got.iter().zip(want).enumerate() {
+            let tol = 1e-14 * (k as f64 + 1.0) * (1.0 + want.abs());
+            assert!(
+                (got - want).abs() <= tol,
+                "{variant}: C[{index}] = {got}, want {want}"
+            );
+        }
     }
 }

@@ -4,6 +4,7 @@ use core::arch::x86_64::*;
 
 use super::transpose::transpose_8x8;
 
+type E = f32;
 type V = __m256;
 const LANES: usize = 8;
 

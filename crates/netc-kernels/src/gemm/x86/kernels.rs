@@ -1,13 +1,16 @@
 //! The kernel source shared by every x86 instruction set, as a macro expanded inside each ISA
-//! module. The module in scope provides `V`, `LANES` and the operations `zero`, `splat`,
-//! `load`, `load_part`, `store`, `store_part`, `fmadd` and `transpose_8x8`, all compiled for
-//! `$feature`.
+//! module. The module in scope provides the element type `E` (f32 or f64), its vector `V` of
+//! `LANES` elements and the operations `zero`, `splat`, `load`, `load_part`, `store`,
+//! `store_part`, `fmadd` and `transpose_8x8`, all compiled for `$feature`. Blocking is in
+//! vectors, not elements, so one geometry serves both element types: an f64 tile holds half
+//! the columns of an f32 one in the same registers, and its packed B block the same bytes.
 //!
 //! One register-blocked broadcast micro-kernel serves all three variants: a tile of
 //! MR rows × NV vectors of a product D = A·B accumulates, for each p, one element of A per row
 //! (broadcast) times NV contiguous vectors of a packed row of B. The variants differ only in
 //! how operands are read and the tile is written:
-//! - `nn`: D = C, A read in place (rows contiguous along k), B packed by row copies;
+//! - `nn`: D = C, A read in place (rows contiguous along k) unless its rows are a page or more
+//!   apart, B packed by row copies;
 //! - `tn`: D = C, A packed into row panels (its rows are strided), B packed by row copies;
 //! - `nt`: D = Cᵀ = B·Aᵀ — the B matrix (n×k, e.g. a weight) is the in-place broadcast
 //!   operand, A (m×k, e.g. a batch) is packed transposed, and D goes to scratch space, then is
@@ -16,8 +19,9 @@
 //!
 //! Packing (in a reused per-thread buffer) makes each tile read two contiguous streams: a
 //! power-of-two stride would otherwise map a tile's column of an operand onto a few L1 sets.
-//! Depth is cut into `BCAST_DEPTH` chunks so a packed B block stays in L1; column blocks are
-//! the outer loop so it is reused by every row panel.
+//! Depth is cut into `BCAST_DEPTH` chunks so a packed B block stays in L1, and rows of A into
+//! blocks of `ROW_BLOCK` so their chunk stays in L2; inside a row block, column blocks are the
+//! outer loop so a packed B block is reused by every row panel.
 
 macro_rules! define_kernels {
     (
@@ -32,6 +36,15 @@ macro_rules! define_kernels {
         const BCAST_DEPTH: usize = $kc;
         /// Rows of C per `nt` pass (a multiple of every vector width).
         const NT_ROWS: usize = 256;
+        /// Rows of A per row block: a block's depth chunk (`ROW_BLOCK_BYTES`) stays in L2 while
+        /// every column block of B streams past it, so a large A is not re-read from memory
+        /// once per column block. The summation order is unchanged, so are the results.
+        const ROW_BLOCK: usize = ROW_BLOCK_BYTES / (BCAST_DEPTH * size_of::<E>());
+        const ROW_BLOCK_BYTES: usize = 256 << 10;
+        /// The distance at which addresses map to the same L1 set (48 KiB 12-way, 32 KiB 8-way).
+        const PAGE_BYTES: usize = 4096;
+        /// Elements per 64-byte cache line.
+        const LINE_ELEMENTS: usize = 64 / size_of::<E>();
 
         const fn max_of(xs: &[usize]) -> usize {
             let (mut i, mut best) = (0, 0);
@@ -49,13 +62,16 @@ macro_rules! define_kernels {
         /// # Safety
         /// The CPU supports this module's instruction set; slice lengths were checked.
         pub(in crate::gemm) unsafe fn nn(
-            m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool,
+            m: usize, n: usize, k: usize, a: &[E], b: &[E], c: &mut [E], acc: bool,
         ) {
-            let a = Operand { at: a.as_ptr(), row_stride: k, depth_stride: 1, packed: false };
+            // A's rows are read in place unless they are a page or more apart: then a tile's
+            // rows would share a few L1 sets (and a row block's, L2 sets), so they are packed.
+            let packed = k * size_of::<E>() >= PAGE_BYTES;
+            let a = Operand { at: a.as_ptr(), row_stride: k, depth_stride: 1, packed };
             let b = Operand { at: b.as_ptr(), row_stride: 1, depth_stride: n, packed: true };
             let len = pack_len(m, k, a);
-            super::scratch::with_scratch(len, |buf| {
-                // SAFETY: C holds m·n floats; `buf` is the packing space for these sizes.
+            $crate::gemm::x86::scratch::with_scratch(len, |buf| {
+                // SAFETY: C holds m·n elements; `buf` is the packing space for these sizes.
                 unsafe { product(m, n, k, a, b, c.as_mut_ptr(), acc, buf.as_mut_ptr()) }
             })
         }
@@ -64,18 +80,18 @@ macro_rules! define_kernels {
         /// wider matrix).
         ///
         /// # Safety
-        /// The CPU supports this module's instruction set; A holds (k−1)·lda + m floats (if
+        /// The CPU supports this module's instruction set; A holds (k−1)·lda + m elements (if
         /// m, k > 0), B k·n, C m·n.
         #[allow(clippy::too_many_arguments)]
         pub(in crate::gemm) unsafe fn tn(
-            m: usize, n: usize, k: usize, a: &[f32], lda: usize, b: &[f32], c: &mut [f32],
+            m: usize, n: usize, k: usize, a: &[E], lda: usize, b: &[E], c: &mut [E],
             acc: bool,
         ) {
             let a = Operand { at: a.as_ptr(), row_stride: 1, depth_stride: lda, packed: true };
             let b = Operand { at: b.as_ptr(), row_stride: 1, depth_stride: n, packed: true };
             let len = pack_len(m, k, a);
-            super::scratch::with_scratch(len, |buf| {
-                // SAFETY: C holds m·n floats; `buf` is the packing space for these sizes.
+            $crate::gemm::x86::scratch::with_scratch(len, |buf| {
+                // SAFETY: C holds m·n elements; `buf` is the packing space for these sizes.
                 unsafe { product(m, n, k, a, b, c.as_mut_ptr(), acc, buf.as_mut_ptr()) }
             })
         }
@@ -86,18 +102,18 @@ macro_rules! define_kernels {
         /// # Safety
         /// The CPU supports this module's instruction set; slice lengths were checked.
         pub(in crate::gemm) unsafe fn nt(
-            m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], acc: bool,
+            m: usize, n: usize, k: usize, a: &[E], b: &[E], c: &mut [E], acc: bool,
         ) {
             let bt = Operand { at: b.as_ptr(), row_stride: k, depth_stride: 1, packed: false };
             let rows = NT_ROWS.min(m);
             let d_len = n * rows;
             let len = d_len + pack_len(n, k, bt);
-            super::scratch::with_scratch(len, |buf| {
+            $crate::gemm::x86::scratch::with_scratch(len, |buf| {
                 let (d, packs) = buf.split_at_mut(d_len);
                 let mut i = 0;
                 while i < m {
                     let rows = NT_ROWS.min(m - i);
-                    // SAFETY: rows i..i+rows of A and C are in bounds; D holds n·rows floats;
+                    // SAFETY: rows i..i+rows of A and C are in bounds; D holds n·rows elements;
                     // `packs` is the packing space.
                     unsafe {
                         let at = Operand { at: a.as_ptr().add(i * k), row_stride: k, depth_stride: 1, packed: true };
@@ -113,7 +129,7 @@ macro_rules! define_kernels {
         /// `at + i·row_stride + p·depth_stride`. For B, "rows" are D's columns.
         #[derive(Clone, Copy)]
         struct Operand {
-            at: *const f32,
+            at: *const E,
             row_stride: usize,
             depth_stride: usize,
             /// Whether to copy it into panels first (always for B; for A when its rows are
@@ -134,78 +150,91 @@ macro_rules! define_kernels {
         /// Floats of packing space `product` needs for these sizes.
         fn pack_len(m: usize, k: usize, a: Operand) -> usize {
             let kc = BCAST_DEPTH.min(k);
-            let a_len = if a.packed { m.div_ceil(BCAST_ROWS) * BCAST_ROWS * kc } else { 0 };
+            let a_len = if a.packed { block_rows(m) * kc } else { 0 };
             a_len + kc * $nv * LANES
         }
 
         /// C[m×n] (+)= A[m×k] · B[k×n], C row-major with row stride n; `pack` holds
-        /// `pack_len(m, k, a)` floats.
+        /// `pack_len(m, k, a)` elements.
         #[target_feature(enable = $feature)]
         #[allow(clippy::too_many_arguments)]
         unsafe fn product(
-            m: usize, n: usize, k: usize, a: Operand, b: Operand, c: *mut f32, acc: bool,
-            pack: *mut f32,
+            m: usize, n: usize, k: usize, a: Operand, b: Operand, c: *mut E, acc: bool,
+            pack: *mut E,
         ) {
             if m == 0 || n == 0 {
                 return;
             }
             if k == 0 {
                 if !acc {
-                    // SAFETY: C holds m·n floats (checked by the caller).
+                    // SAFETY: C holds m·n elements (checked by the caller).
                     unsafe { core::ptr::write_bytes(c, 0, m * n) };
                 }
                 return;
             }
             // Equal depth chunks of at most BCAST_DEPTH (784 = 7 × 112, not 6 × 128 + 16).
             let chunk = k.div_ceil(k.div_ceil(BCAST_DEPTH));
-            let a_len = if a.packed { m.div_ceil(BCAST_ROWS) * BCAST_ROWS * chunk } else { 0 };
+            let block_rows = block_rows(m);
+            let a_len = if a.packed { block_rows * chunk } else { 0 };
             let (a_pack, b_pack) = (pack, pack.wrapping_add(a_len));
             let block = $nv * LANES;
             let mut k0 = 0;
-            // SAFETY (all calls): columns j.. and depth k0.. are in bounds by the loop
+            // SAFETY (all calls): rows i0.., columns j.. and depth k0.. are in bounds by the loop
             // conditions; the packs hold what these sizes need (see `pack_len`).
             unsafe {
                 while k0 < k {
                     let kc = chunk.min(k - k0);
                     // Later depth chunks add to what the first one stored.
                     let acc = acc || k0 > 0;
-                    // The A panels, read by `tile` with strides (1, a_depth_stride).
-                    let a_k = a.offset(0, k0);
-                    let a_panels = if a.packed {
-                        pack_a(m, kc, a_k, a_pack);
-                        Operand { at: a_pack, row_stride: 1, depth_stride: BCAST_ROWS, packed: true }
-                    } else {
-                        a_k
-                    };
                     let b_k = b.offset(0, k0);
-                    let mut j = 0;
-                    while j + block <= n {
-                        pack_b(kc, b_k.offset(j, 0), block, block, b_pack);
-                        row_panels::<$nv, false>(m, n, kc, a_panels, b_pack, c.add(j), LANES, acc);
-                        j += block;
-                    }
-                    while j + LANES <= n {
-                        pack_b(kc, b_k.offset(j, 0), LANES, LANES, b_pack);
-                        row_panels::<1, false>(m, n, kc, a_panels, b_pack, c.add(j), LANES, acc);
-                        j += LANES;
-                    }
-                    if j < n {
-                        pack_b(kc, b_k.offset(j, 0), n - j, LANES, b_pack);
-                        row_panels::<1, true>(m, n, kc, a_panels, b_pack, c.add(j), n - j, acc);
+                    let mut i0 = 0;
+                    while i0 < m {
+                        let mb = block_rows.min(m - i0);
+                        // The A panels, read by `tile` with strides (1, a_depth_stride).
+                        let a_ik = a.offset(i0, k0);
+                        let a_panels = if a.packed {
+                            pack_a(mb, kc, a_ik, a_pack);
+                            Operand { at: a_pack, row_stride: 1, depth_stride: BCAST_ROWS, packed: true }
+                        } else {
+                            a_ik
+                        };
+                        let c_i = c.add(i0 * n);
+                        let mut j = 0;
+                        while j + block <= n {
+                            pack_b(kc, b_k.offset(j, 0), block, block, b_pack);
+                            row_panels::<$nv, false>(mb, n, kc, a_panels, b_pack, c_i.add(j), LANES, acc);
+                            j += block;
+                        }
+                        while j + LANES <= n {
+                            pack_b(kc, b_k.offset(j, 0), LANES, LANES, b_pack);
+                            row_panels::<1, false>(mb, n, kc, a_panels, b_pack, c_i.add(j), LANES, acc);
+                            j += LANES;
+                        }
+                        if j < n {
+                            pack_b(kc, b_k.offset(j, 0), n - j, LANES, b_pack);
+                            row_panels::<1, true>(mb, n, kc, a_panels, b_pack, c_i.add(j), n - j, acc);
+                        }
+                        i0 += mb;
                     }
                     k0 += kc;
                 }
             }
         }
 
+        /// Rows of A per block that every column block of C runs through: at most `ROW_BLOCK`
+        /// (then near-equal blocks), a multiple of `BCAST_ROWS`.
+        fn block_rows(m: usize) -> usize {
+            m.div_ceil(m.div_ceil(ROW_BLOCK).max(1)).next_multiple_of(BCAST_ROWS)
+        }
+
         /// C[m×n] (+)= Dᵀ for D[n×m]: 8×8 blocks transposed in registers, single elements at
         /// the edges.
         #[target_feature(enable = $feature)]
-        unsafe fn transpose_into(n: usize, m: usize, d: *const f32, c: *mut f32, acc: bool) {
+        unsafe fn transpose_into(n: usize, m: usize, d: *const E, c: *mut E, acc: bool) {
             let (m8, n8) = (m / 8 * 8, n / 8 * 8);
-            // SAFETY: D holds n·m floats and C m·n; blocks stay below (m8, n8).
+            // SAFETY: D holds n·m elements and C m·n; blocks stay below (m8, n8).
             unsafe {
-                let mut block = [0.0f32; 64];
+                let mut block: [E; 64] = [0.0; 64];
                 for i in (0..m8).step_by(8) {
                     for j in (0..n8).step_by(8) {
                         let (from, to) = (d.add(j * m + i), c.add(i * n + j));
@@ -235,13 +264,13 @@ macro_rules! define_kernels {
         /// Packs A(0..m, 0..kc) into panels of `BCAST_ROWS` rows, each laid out [p][r], rows
         /// past m zero.
         #[target_feature(enable = $feature)]
-        unsafe fn pack_a(m: usize, kc: usize, a: Operand, dst: *mut f32) {
+        unsafe fn pack_a(m: usize, kc: usize, a: Operand, dst: *mut E) {
             let mut i = 0;
             let mut panel = dst;
             while i < m {
                 let rows = BCAST_ROWS.min(m - i);
                 // SAFETY: rows i..i+rows, depth 0..kc of A are in bounds; the panel holds
-                // kc·BCAST_ROWS floats.
+                // kc·BCAST_ROWS elements.
                 unsafe {
                     let src = a.offset(i, 0);
                     for p in 0..kc {
@@ -262,12 +291,12 @@ macro_rules! define_kernels {
             }
         }
 
-        /// Packs `width` columns of kc depth rows of B into rows of `stride` floats ([p][j]),
+        /// Packs `width` columns of kc depth rows of B into rows of `stride` elements ([p][j]),
         /// zero-filling columns width..stride.
         #[target_feature(enable = $feature)]
-        unsafe fn pack_b(kc: usize, b: Operand, width: usize, stride: usize, dst: *mut f32) {
+        unsafe fn pack_b(kc: usize, b: Operand, width: usize, stride: usize, dst: *mut E) {
             // SAFETY: depth 0..kc and columns 0..width of B are in bounds; dst holds kc·stride
-            // floats.
+            // elements.
             unsafe {
                 if b.row_stride == 1 {
                     // Depth rows are contiguous: copy them a vector at a time.
@@ -316,7 +345,7 @@ macro_rules! define_kernels {
         #[target_feature(enable = $feature)]
         #[allow(clippy::too_many_arguments)]
         unsafe fn row_panels<const NV: usize, const MASKED: bool>(
-            m: usize, n: usize, kc: usize, a: Operand, b_pack: *const f32, c: *mut f32,
+            m: usize, n: usize, kc: usize, a: Operand, b_pack: *const E, c: *mut E,
             tail: usize, acc: bool,
         ) {
             let mut i = 0;
@@ -327,6 +356,15 @@ macro_rules! define_kernels {
                 unsafe {
                     let a_i = if a.packed { a.offset(i / BCAST_ROWS * kc * BCAST_ROWS, 0) } else { a.offset(i, 0) };
                     let c_i = c.add(i * n);
+                    // The next tile's C rows are far apart in a wide C; fetching them now hides
+                    // their latency behind this tile's work.
+                    let next = (i + rows)..m.min(i + rows + BCAST_ROWS);
+                    for r in next {
+                        let row = c.add(r * n);
+                        for line in (0..NV * LANES).step_by(LINE_ELEMENTS) {
+                            core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(row.add(line).cast());
+                        }
+                    }
                     match rows {
                         $($br => tile::<$br, NV, MASKED>(kc, a_i, b_pack, c_i, n, tail, acc),)+
                         _ => unreachable!("row block taller than BCAST_ROWS"),
@@ -343,7 +381,7 @@ macro_rules! define_kernels {
         #[inline(never)]
         #[allow(clippy::too_many_arguments)]
         unsafe fn tile<const MR: usize, const NV: usize, const MASKED: bool>(
-            kc: usize, a: Operand, b_pack: *const f32, c: *mut f32, ldc: usize, tail: usize,
+            kc: usize, a: Operand, b_pack: *const E, c: *mut E, ldc: usize, tail: usize,
             acc: bool,
         ) {
             // SAFETY: the caller guarantees MR rows of A over kc depth, kc packed rows of B
