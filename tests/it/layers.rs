@@ -73,7 +73,8 @@ const TRAINER_LAYERS: &[(&str, &[&str])] = &[
 ];
 
 const KERNEL_LAYERS: &[(&str, &[&str])] = &[
-    ("foundations", &["rng", "scalar", "subnormals", "threads"]),
+    ("float mode", &["subnormals"]),
+    ("foundations", &["rng", "scalar", "threads"]),
     ("kernels", &["gemm", "init"]),
 ];
 

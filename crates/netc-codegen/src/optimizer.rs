@@ -354,6 +354,13 @@ fn chunked_weight_update(
     let sums = lane_sums(plan);
     let count = sums.len();
     let indices = 0..count;
+    let combine = (count > 0).then(|| {
+        quote! {
+            for part in &partial {
+                #( for (sum, lane) in #sums.iter_mut().zip(part[#indices]) { *sum += lane; } )*
+            }
+        }
+    });
     quote! {{
         const CHUNK: usize = #rows * #in_const;
         let mut partial: [[[F; 8]; #count]; #chunks] = [[[0.0; 8]; #count]; #chunks];
@@ -364,9 +371,7 @@ fn chunked_weight_update(
             #pass
             *out = [#( #sums ),*];
         });
-        for part in &partial {
-            #( for (sum, lane) in #sums.iter_mut().zip(part[#indices]) { *sum += lane; } )*
-        }
+        #combine
     }}
 }
 
