@@ -104,6 +104,14 @@ fn saved(state: &Path) -> Option<Vec<u8>> {
     std::fs::read(state).ok()
 }
 
+/// The tally of one killed-and-resumed sequence.
+#[derive(Default)]
+struct Tally {
+    kills: usize,
+    kills_in_save: usize,
+    resumes: usize,
+}
+
 /// Runs `spec`'s trainer once uninterrupted, then again under SIGKILLs at random moments,
 /// resuming after each, until it finishes; both must end with the same bytes. `flags` are
 /// added to every run (the spec may carry `save_every` itself).
@@ -111,8 +119,11 @@ fn saved(state: &Path) -> Option<Vec<u8>> {
 /// Each kill comes at a random time in [0, limit) after the start. The limit adapts to the
 /// machine: it grows by a quarter after a kill that came before any new save (so a loaded
 /// machine still makes progress) and halves after one that came after a save, so about one
-/// kill in five makes progress and there are `KILLS` kills before the run can finish.
+/// kill in five makes progress. A fast machine can finish a run before `KILLS` kills; then the
+/// killed run starts over from nothing (another round, checked like the first) until the
+/// kills add up, so how many moments get tested does not depend on the machine's speed.
 fn kill_and_resume(spec: &str, group: &str, flags: &[&str]) {
+    const MAX_ROUNDS: usize = 8;
     let dir = crate::support::scratch_dir("durable", group);
     let binary = build_trainer(spec, &dir.join("project"));
     let reference = train(&binary, &dir, "reference", &[])
@@ -124,75 +135,128 @@ fn kill_and_resume(spec: &str, group: &str, flags: &[&str]) {
         String::from_utf8_lossy(&reference.stderr)
     );
 
-    let state = dir.join("killed.state");
-    let state_arg = state.to_string_lossy().into_owned();
     let mut delays = Delays(0x9e37_79b9_7f4a_7c15);
     let mut limit_ms: u64 = 40;
-    let (mut kills, mut kills_in_save, mut resumes) = (0, 0, 0);
+    let mut total = Tally::default();
     let started = Instant::now();
+    let mut rounds = 0;
+    while total.kills < KILLS {
+        assert!(
+            rounds < MAX_ROUNDS,
+            "{spec}: only {} kills in {MAX_ROUNDS} rounds",
+            total.kills
+        );
+        rounds += 1;
+        let round = killed_round(
+            &binary,
+            &dir,
+            flags,
+            &mut delays,
+            &mut limit_ms,
+            KILLS - total.kills,
+        );
+        assert!(
+            round.resumes > 0,
+            "{spec}: no kill came after a save in round {rounds}: nothing was resumed"
+        );
+        check_same_as_reference(spec, &dir);
+        total.kills += round.kills;
+        total.kills_in_save += round.kills_in_save;
+        total.resumes += round.resumes;
+    }
+    println!(
+        "{spec}: {} kills ({} during a save), {} resumes, {rounds} round(s), {:.1} s",
+        total.kills,
+        total.kills_in_save,
+        total.resumes,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// One killed run from nothing: at most `kills_wanted` kills, resuming after each, then the
+/// run to its end. Leaves the finished run's files as `killed.*` in `dir`.
+fn killed_round(
+    binary: &Path,
+    dir: &Path,
+    flags: &[&str],
+    delays: &mut Delays,
+    limit_ms: &mut u64,
+    kills_wanted: usize,
+) -> Tally {
+    for stale in ["killed.state", "killed.safetensors"] {
+        let _ = std::fs::remove_file(dir.join(stale));
+    }
+    for jsonl in files_with_extension(dir, "jsonl") {
+        if jsonl
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("killed"))
+        {
+            std::fs::remove_file(&jsonl).expect("remove the last round's metrics");
+        }
+    }
+    let state = dir.join("killed.state");
+    let state_arg = state.to_string_lossy().into_owned();
+    let mut tally = Tally::default();
     loop {
         let mut extra: Vec<&str> = flags.to_vec();
         if state.is_file() {
-            resumes += 1;
+            tally.resumes += 1;
             extra.extend(["--resume", state_arg.as_str()]);
         }
-        let mut child = train(&binary, &dir, "killed", &extra)
+        let mut child = train(binary, dir, "killed", &extra)
             .spawn()
             .expect("start the trainer");
-        if kills < KILLS {
+        if tally.kills < kills_wanted {
             let before = saved(&state);
-            std::thread::sleep(Duration::from_millis(delays.next_ms(1..limit_ms.max(2))));
+            std::thread::sleep(Duration::from_millis(delays.next_ms(1..(*limit_ms).max(2))));
             if child.try_wait().expect("poll").is_none() {
                 child.kill().expect("SIGKILL");
                 child.wait().expect("reap");
-                kills += 1;
-                limit_ms = if saved(&state) == before {
-                    (limit_ms * 5 / 4 + 1).min(20_000)
+                tally.kills += 1;
+                *limit_ms = if saved(&state) == before {
+                    (*limit_ms * 5 / 4 + 1).min(20_000)
                 } else {
-                    (limit_ms / 2).max(10)
+                    (*limit_ms / 2).max(10)
                 };
                 // A temporary left behind is a save the kill interrupted.
-                let torn: Vec<PathBuf> = std::fs::read_dir(&dir)
-                    .expect("scratch dir")
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
-                    .collect();
-                kills_in_save += usize::from(!torn.is_empty());
+                tally.kills_in_save += usize::from(!files_with_extension(dir, "tmp").is_empty());
                 continue;
             }
         }
         let finished = child.wait_with_output().expect("the run ends");
         assert!(
             finished.status.success(),
-            "after {kills} kills: {}",
+            "after {} kills: {}",
+            tally.kills,
             String::from_utf8_lossy(&finished.stderr)
         );
-        break;
+        return tally;
     }
-    println!(
-        "{spec}: {kills} kills ({kills_in_save} during a save), {resumes} resumes, {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    assert!(kills >= KILLS, "only {kills} kills: the run is too short");
-    assert!(
-        resumes > 0,
-        "no kill came after a save: nothing was resumed"
-    );
+}
+
+/// The finished killed run ended with the reference's weights and metrics, and left no
+/// temporaries behind.
+fn check_same_as_reference(spec: &str, dir: &Path) {
     let weights = |name: &str| std::fs::read(dir.join(format!("{name}.safetensors"))).unwrap();
     assert!(
         weights("killed") == weights("reference"),
         "{spec}: the resumed run's weights differ from the uninterrupted run's"
     );
-    assert_eq!(metrics_of(&dir, "killed"), metrics_of(&dir, "reference"));
-    let left: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("scratch dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
-        .collect();
+    assert_eq!(metrics_of(dir, "killed"), metrics_of(dir, "reference"));
+    let left = files_with_extension(dir, "tmp");
     assert!(
         left.is_empty(),
         "resuming removes what killed saves left: {left:?}"
     );
+}
+
+/// The files in `dir` whose name ends in `.ext`.
+fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("scratch dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect()
 }
 
 /// Minibatch Adam + dropout + augmentation + a cosine schedule + early stopping with
