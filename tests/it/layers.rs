@@ -25,6 +25,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
         &["gemm", "init", "rng", "scalar", "subnormals", "threads"],
     ),
     ("foundations", &["error", "interrupt", "monitor"]),
+    ("the processes of a run", &["cluster"]),
     (
         "model contract, files, numerics",
         &[
@@ -60,6 +61,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
 ];
 
 const PROCEDURE_LAYERS: &[(&str, &[&str])] = &[
+    ("spreading parts over MPI ranks", &["spread"]),
     ("search", &["search"]),
     ("bagging (its members may be searched)", &["bagging"]),
     ("the plan", &["plan"]),

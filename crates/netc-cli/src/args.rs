@@ -65,6 +65,11 @@ pub enum Command {
         /// The project directory to write.
         #[arg(short, long, value_name = "DIR")]
         output: Option<PathBuf>,
+        /// Link the trainer with MPI (binary `<model>-mpi`): `mpirun -n N <trainer> train`
+        /// spreads a search's trials and bagging's members over the ranks. Needs an MPI
+        /// library and libclang (Debian: openmpi-bin libopenmpi-dev libclang-dev).
+        #[arg(long)]
+        mpi: bool,
     },
     /// Build the trainer if needed, then run `<trainer> train FLAGS...` in the current directory.
     ///

@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 use crate::build::build;
 use crate::error::CliError;
 use crate::render::Io;
+use crate::trainer_project::TrainerKind;
 
 pub fn bench(
     io: &mut Io<'_>,
@@ -16,7 +17,7 @@ pub fn bench(
     runs: Option<u32>,
     threads: Option<u32>,
 ) -> Result<(), CliError> {
-    let built = build(io, spec, project)?;
+    let built = build(io, spec, project, TrainerKind::Standalone)?;
     let mut command = Command::new(&built.binary);
     command.arg("bench");
     if let Some(seconds) = seconds {

@@ -20,6 +20,8 @@ mod tests;
 mod train;
 mod trainer_project;
 
+use trainer_project::TrainerKind;
+
 use std::ffi::OsString;
 use std::io::Write;
 
@@ -49,8 +51,15 @@ pub fn run(
         Command::Parse { spec } => inspect::parse(&mut io, &spec),
         Command::Ir { spec } => inspect::ir(&mut io, &spec),
         Command::Emit { spec, output } => emit::emit(&mut io, &spec, output.as_deref()),
-        Command::Build { spec, output } => build::build(&mut io, &spec, output.as_deref())
-            .and_then(|built| Ok(writeln!(io.out, "{}", built.binary.display())?)),
+        Command::Build { spec, output, mpi } => {
+            let kind = if mpi {
+                TrainerKind::Mpi
+            } else {
+                TrainerKind::Standalone
+            };
+            build::build(&mut io, &spec, output.as_deref(), kind)
+                .and_then(|built| Ok(writeln!(io.out, "{}", built.binary.display())?))
+        }
         Command::Train {
             spec,
             project,

@@ -68,7 +68,12 @@ mod trainer_project {
 
     #[test]
     fn manifest_names_package_bin_and_dependency() {
-        let toml = cargo_toml("xor", "specs/xor.net", Path::new("/src/netc/crates/netc"));
+        let toml = cargo_toml(
+            "xor",
+            "specs/xor.net",
+            Path::new("/src/netc/crates/netc"),
+            TrainerKind::Standalone,
+        );
         assert!(toml.contains("name = \"xor-trainer\""), "{toml}");
         assert!(toml.contains("[[bin]]\nname = \"xor\"\n"), "{toml}");
         assert!(
@@ -77,6 +82,25 @@ mod trainer_project {
         assert!(toml.contains("\n[workspace]\n"), "{toml}");
         assert!(
             toml.contains("[profile.release]\nopt-level = 3\n"),
+            "{toml}"
+        );
+    }
+
+    #[test]
+    fn an_mpi_trainer_is_its_own_package_and_binary_with_the_feature() {
+        let netc = Path::new("/src/netc/crates/netc");
+        let toml = cargo_toml(
+            &TrainerKind::Mpi.binary_name("xor"),
+            "specs/xor.net",
+            netc,
+            TrainerKind::Mpi,
+        );
+        assert!(toml.contains("name = \"xor-mpi-trainer\""), "{toml}");
+        assert!(toml.contains("[[bin]]\nname = \"xor-mpi\"\n"), "{toml}");
+        assert!(
+            toml.contains(
+                "netc = { path = \"/src/netc/crates/netc\", default-features = false, features = [\"mpi\"] }"
+            ),
             "{toml}"
         );
     }
@@ -96,7 +120,7 @@ mod trainer_project {
 mod trainer_project_files {
     use std::path::PathBuf;
 
-    use crate::trainer_project::TrainerProject;
+    use crate::trainer_project::{TrainerKind, TrainerProject};
 
     fn scratch(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("netc-cli-{name}-{}", std::process::id()));
@@ -117,6 +141,7 @@ mod trainer_project_files {
             "fn main() {}\n".to_string(),
             &dir,
             Some(seed.clone()),
+            TrainerKind::Standalone,
         );
         assert_eq!(project.write().unwrap(), 3);
         assert_eq!(

@@ -7,6 +7,7 @@ use std::process::Command;
 use crate::build::build;
 use crate::error::CliError;
 use crate::render::Io;
+use crate::trainer_project::TrainerKind;
 
 pub fn train(
     io: &mut Io<'_>,
@@ -14,7 +15,7 @@ pub fn train(
     project: Option<&Path>,
     flags: &[OsString],
 ) -> Result<(), CliError> {
-    let built = build(io, spec, project)?;
+    let built = build(io, spec, project, TrainerKind::Standalone)?;
     io.status("Running", &format!("{} train", built.binary.display()));
     io.err.flush()?;
     // Inherited stdio: the trainer's progress reaches the user as it happens.

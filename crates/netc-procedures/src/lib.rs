@@ -19,6 +19,7 @@ extern crate netc_runtime;
 pub mod bagging;
 pub mod plan;
 pub mod search;
+mod spread;
 
 pub use bagging::{EnsembleReport, MemberReport, train_ensemble};
 pub use plan::Plan;

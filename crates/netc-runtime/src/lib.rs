@@ -38,6 +38,7 @@ pub use netc_kernels::{gemm, init, rng, scalar, subnormals, threads};
 pub mod atomic_file;
 pub mod augment;
 mod checkpoint;
+pub mod cluster;
 pub mod config;
 pub mod curvature;
 pub mod curve;

@@ -104,6 +104,20 @@ pub struct Report {
     pub early_stop: Option<EarlyStop>,
 }
 
+impl Report {
+    /// The metrics file [`crate::fit`] writes for this run: one JSON line per epoch, then the
+    /// early-stopping line when the run had early stopping. For runs whose file is written
+    /// after the fact (a search's winner, a bagging member trained on another rank).
+    pub fn metrics_text(&self) -> String {
+        let mut text: String = self.epochs.iter().map(|e| e.to_json() + "\n").collect();
+        if let Some(early_stop) = &self.early_stop {
+            text += &early_stop.to_json();
+            text.push('\n');
+        }
+        text
+    }
+}
+
 impl EpochReport {
     /// `epoch  3/10  loss 0.1234  train 96.12%  [reg 0.0421]  val 97.05% (loss 0.0987)  lr 5.00e-2  123,456 samples/s`
     /// (`reg`: the regularization loss, apart from the data loss, when the model has one;

@@ -9,7 +9,8 @@ use crate::apply::{apply_data_args, apply_train_args, no_data_block};
 use crate::args::{EvalArgs, PredictArgs, TrainArgs};
 use crate::memory::{Budget, data_bytes, models_bytes};
 use netc_procedures::Plan;
-use netc_runtime::config::{DataConfig, DataSource, RunConfig};
+use netc_runtime::cluster;
+use netc_runtime::config::{DataConfig, DataSource, RunConfig, SaveConfig};
 use netc_runtime::data::{Dataset, Splits, load_csv_features, load_idx_features, load_splits};
 use netc_runtime::ensemble::{Ensemble, load_ensemble};
 use netc_runtime::error::Error;
@@ -33,6 +34,12 @@ pub fn train<M: Network>(
     args: &TrainArgs,
 ) -> Result<(), Error> {
     let (cfg, hyper) = apply_train_args::<M>(cfg, hyper, args)?;
+    // Under MPI rank 0 prints and writes; the other ranks compute their share quietly.
+    let cfg = if cluster::is_root() {
+        cfg
+    } else {
+        helper_rank_config(cfg)
+    };
     // One live run per checkpoint: a second one is refused instead of overwriting the first's.
     let _lock = cfg
         .checkpoint_path
@@ -50,7 +57,7 @@ pub fn train<M: Network>(
     check_all::<M>(&splits)?;
     let needed = models.saturating_add(data_bytes::<M>(&splits, plan.ensemble.is_some()));
     budget.check(needed, "the model and its data")?;
-    if args.batch_info {
+    if args.batch_info && cluster::is_root() {
         say!("{}", batch_info::<M>(&splits));
     }
     let search = plan.search.as_ref();
@@ -80,6 +87,22 @@ pub fn train<M: Network>(
         }
     }
     Ok(())
+}
+
+/// What a rank other than 0 of an MPI job trains with: the same run, printing nothing and
+/// writing no file (rank 0 writes the job's checkpoint, metrics and run state). It still reads
+/// the data and a `--resume` state itself, as rank 0 does.
+fn helper_rank_config(cfg: RunConfig) -> RunConfig {
+    RunConfig {
+        verbose: false,
+        checkpoint_path: None,
+        metrics_path: None,
+        save: SaveConfig {
+            state_path: None,
+            ..cfg.save.clone()
+        },
+        ..cfg
+    }
 }
 
 pub fn eval<M: Network>(

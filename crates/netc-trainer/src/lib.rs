@@ -16,6 +16,7 @@ pub mod memory;
 use std::process::ExitCode;
 
 use netc_procedures::Plan;
+use netc_runtime::cluster;
 use netc_runtime::config::RunConfig;
 use netc_runtime::error::Error;
 use netc_runtime::network::Network;
@@ -26,9 +27,30 @@ pub use bench::{BenchReport, bench};
 /// Runs the trainer CLI on the process arguments. `cfg`, `hyper` and `plan` are the spec's
 /// values; flags override the first two. Errors print `error: …` to stderr and exit 1; usage
 /// errors exit 2.
+///
+/// Under MPI (feature `mpi`, `mpirun -n N`) every rank runs this; a rank that fails exits at
+/// once without finalizing MPI, so `mpirun` stops the others instead of leaving them waiting
+/// for it in a collective.
 pub fn trainer_main<M: Network>(cfg: RunConfig, hyper: M::Hyper, plan: Plan) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    exit_code(run::<M>(cfg, hyper, plan, &args))
+    let membership = match cluster::join() {
+        Ok(membership) => membership,
+        Err(error) => return exit_code(Err(error)),
+    };
+    let outcome = run::<M>(cfg, hyper, plan, &args);
+    match outcome {
+        Err(error) if cluster::size() > 1 => {
+            let status = report_failure_on_rank(&error);
+            // Not finalizing: MPI_Finalize waits for the other ranks, which may be waiting
+            // for this one. `mpirun` sees the exit status and ends the job.
+            std::mem::forget(membership);
+            std::process::exit(i32::from(status));
+        }
+        outcome => {
+            drop(membership);
+            exit_code(outcome)
+        }
+    }
 }
 
 /// Prints a failure as `error: …` to stderr; exit code 0 on success, 2 for usage errors (a
@@ -36,20 +58,43 @@ pub fn trainer_main<M: Network>(cfg: RunConfig, hyper: M::Hyper, plan: Plan) -> 
 pub fn exit_code(outcome: Result<(), Error>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error @ Error::Usage(_)) => {
-            eprintln!("error: {error}\n(run with --help to see every command and flag)");
-            ExitCode::from(2)
-        }
-        Err(error @ Error::Interrupted { signal, .. }) => {
-            eprintln!("{error}");
-            // The shell's convention for a process ended by a signal: 128 + its number.
-            ExitCode::from((128 + signal.clamp(1, 127)) as u8)
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::from(1)
-        }
+        Err(error) => ExitCode::from(report_failure(&error)),
     }
+}
+
+/// Prints `error` to stderr; returns the process's exit status for it.
+fn report_failure(error: &Error) -> u8 {
+    match error {
+        Error::Usage(_) => {
+            eprintln!("error: {error}\n(run with --help to see every command and flag)")
+        }
+        Error::Interrupted { .. } => eprintln!("{error}"),
+        error => eprintln!("error: {error}"),
+    }
+    exit_status(error)
+}
+
+/// 2 for usage errors (a wrong flag or value), 128 + the signal's number for a run stopped by
+/// one (the shell's convention), 1 for everything else.
+fn exit_status(error: &Error) -> u8 {
+    match error {
+        Error::Usage(_) => 2,
+        Error::Interrupted { signal, .. } => (128 + (*signal).clamp(1, 127)) as u8,
+        _ => 1,
+    }
+}
+
+/// [`report_failure`] for one rank of several: a usage error or a signal reaches every rank
+/// alike, so only rank 0 tells it; any other failure is told by the rank it happened on.
+fn report_failure_on_rank(error: &Error) -> u8 {
+    if cluster::is_root() {
+        return report_failure(error);
+    }
+    if matches!(error, Error::Usage(_) | Error::Interrupted { .. }) {
+        return exit_status(error);
+    }
+    eprint!("rank {} of {}: ", cluster::rank(), cluster::size());
+    report_failure(error)
 }
 
 /// [`trainer_main`] without the process: parses `args` (after the program name) and runs them.
@@ -60,7 +105,11 @@ pub fn run<M: Network>(
     args: &[String],
 ) -> Result<(), Error> {
     flush_subnormals_unless_kept();
-    match parse_args(args)? {
+    let command = parse_args(args)?;
+    if cluster::size() > 1 {
+        spread_over_ranks(&command, plan)?;
+    }
+    match command {
         Command::Help => {
             say!("{}", usage(M::META.name).trim_end());
             Ok(())
@@ -84,6 +133,28 @@ pub fn run<M: Network>(
             Ok(())
         }
     }
+}
+
+/// Under `mpirun -n N` (N > 1) a trainer spreads what is independent: the trials of a search
+/// and the members of bagging. Everything else would run N times over; it is refused until
+/// it is spread too.
+fn spread_over_ranks(command: &Command, plan: Plan) -> Result<(), Error> {
+    let ranks = cluster::size();
+    let what = match command {
+        Command::Train(_) if plan.search.is_some() || plan.ensemble.is_some() => return Ok(()),
+        Command::Train(_) => {
+            "`train` of a spec without `search` or `ensemble` (data-parallel training of one \
+             model over ranks is not built yet)"
+        }
+        Command::Eval(_) => "`eval`",
+        Command::Predict(_) => "`predict`",
+        Command::Bench { .. } => "`bench`",
+        Command::Help | Command::Hyper => "`--help` and `hyper`",
+    };
+    Err(Error::Usage(format!(
+        "this job has {ranks} MPI ranks; {what} runs in one process: start it without \
+         mpirun, or with `mpirun -n 1`"
+    )))
 }
 
 /// The environment variable that keeps IEEE subnormals (`NETC_SUBNORMALS=keep`): a run that

@@ -13,6 +13,9 @@
 pub use netc_macros::net;
 
 pub use netc_procedures::EnsembleReport;
+/// The processes of a run: one, or the ranks of an MPI job with the feature `mpi` (call
+/// [`cluster::join`] first in `main` and keep what it returns alive).
+pub use netc_runtime::cluster;
 pub use netc_runtime::{
     Dataset, Ensemble, Error, Evaluation, Hyperparams, Network, Report, Splits, TargetKind,
     Targets, Vote,

@@ -9,6 +9,7 @@ mod bootstrap;
 mod state;
 
 use netc_runtime::Evaluation;
+use netc_runtime::cluster;
 use netc_runtime::config::RunConfig;
 use netc_runtime::data::Splits;
 use netc_runtime::ensemble::{Ensemble, EnsembleConfig, save_ensemble};
@@ -19,6 +20,7 @@ use netc_runtime::report::Report;
 use netc_runtime::rng::{Rng, streams};
 
 use crate::search::SearchConfig;
+use crate::spread;
 use bootstrap::bootstrap_indices;
 use state::BaggingProgress;
 
@@ -99,55 +101,88 @@ pub fn train_ensemble<M: Network>(
     let rows = splits.train.len();
     let mut rng = Rng::from_state(&progress.rng);
     let mut member_splits: Option<Splits> = None;
-    for i in progress.members.len()..config.models {
-        let seed = rng.next_u64();
-        let indices = bootstrap_indices(rows, &mut rng);
-        let member_splits = match &mut member_splits {
-            // The previous member's sample is overwritten in place: one copy of the training
-            // set at a time, beside the original.
-            Some(existing) => {
-                splits.train.select_into(&indices, &mut existing.train);
-                existing
+    // Under MPI the members go out in rounds of one per rank (`spread`): every rank draws
+    // every member's seed and sample from the one generator, trains its own member quietly,
+    // and receives the others'; rank 0 prints and writes every member's metrics.
+    let spread_out = cluster::size() > 1;
+    while progress.members.len() < config.models {
+        let round = spread::round(progress.members.len(), config.models);
+        let draws: Vec<(u64, Vec<usize>)> = round
+            .clone()
+            .map(|_| {
+                let seed = rng.next_u64();
+                (seed, bootstrap_indices(rows, &mut rng))
+            })
+            .collect();
+        let mut mine = None;
+        for (j, (i, (seed, indices))) in round.clone().zip(&draws).enumerate() {
+            if cfg.verbose {
+                say!(
+                    "member {}/{}: seed {seed}, bootstrap sample of {rows} rows ({} distinct)",
+                    i + 1,
+                    config.models,
+                    distinct(indices, rows)
+                );
             }
-            // Validation and test are copied once, not once per member.
-            None => member_splits.insert(Splits {
-                train: splits.train.select(&indices),
-                validation: splits.validation.clone(),
-                test: splits.test.clone(),
-            }),
-        };
-        let distinct_rows = distinct(&indices, rows);
-        if cfg.verbose {
-            say!(
-                "member {}/{}: seed {seed}, bootstrap sample of {rows} rows ({distinct_rows} distinct)",
-                i + 1,
-                config.models
-            );
+            if j != cluster::rank() {
+                continue;
+            }
+            let member_splits = match &mut member_splits {
+                // The previous member's sample is overwritten in place: one copy of the
+                // training set at a time, beside the original.
+                Some(existing) => {
+                    splits.train.select_into(indices, &mut existing.train);
+                    existing
+                }
+                // Validation and test are copied once, not once per member.
+                None => member_splits.insert(Splits {
+                    train: splits.train.select(indices),
+                    validation: splits.validation.clone(),
+                    test: splits.test.clone(),
+                }),
+            };
+            let member_cfg = RunConfig {
+                seed: *seed,
+                metrics_path: cfg.metrics_path.as_deref().map(|p| member_path(p, i + 1)),
+                verbose: cfg.verbose && !spread_out,
+                ..cfg.inner()
+            };
+            let mut member = M::new(progress.hyper.clone(), *seed);
+            match fit(&mut member, &member_cfg, member_splits) {
+                Ok(report) => mine = Some((member, report)),
+                // A signal: the members before this round are what the state file keeps.
+                Err(Error::Interrupted { signal, .. }) => {
+                    save(&progress)?;
+                    return Err(Error::Interrupted {
+                        signal,
+                        state: cfg.save.state_path.clone(),
+                    });
+                }
+                Err(error) => return Err(member_failed(error, i, config, cfg, progress.members)),
+            }
         }
-        let member_cfg = RunConfig {
-            seed,
-            metrics_path: cfg.metrics_path.as_deref().map(|p| member_path(p, i + 1)),
-            ..cfg.inner()
-        };
-        let mut member = M::new(progress.hyper.clone(), seed);
-        let report = match fit(&mut member, &member_cfg, member_splits) {
-            Ok(report) => report,
-            // A signal: the members before this one are what the state file keeps.
-            Err(Error::Interrupted { signal, .. }) => {
-                save(&progress)?;
-                return Err(Error::Interrupted {
-                    signal,
-                    state: cfg.save.state_path.clone(),
-                });
+        for (j, (i, (seed, indices))) in round.zip(draws).enumerate() {
+            let trained_here = if j == cluster::rank() {
+                mine.take()
+            } else {
+                None
+            };
+            let (member, report) = spread::share_trained(j, trained_here, || {
+                Ok(M::new(progress.hyper.clone(), seed))
+            })?;
+            if spread_out && j != cluster::rank() {
+                // Trained elsewhere: its metrics file is written here, as `fit` writes one.
+                if let Some(path) = cfg.metrics_path.as_deref().map(|p| member_path(p, i + 1)) {
+                    write_text(&path, &report.metrics_text())?;
+                }
             }
-            Err(error) => return Err(member_failed(error, i, config, cfg, progress.members)),
-        };
-        progress.members.push(member);
-        progress.reports.push(MemberReport {
-            seed,
-            distinct_rows,
-            report,
-        });
+            progress.members.push(member);
+            progress.reports.push(MemberReport {
+                seed,
+                distinct_rows: distinct(&indices, rows),
+                report,
+            });
+        }
         progress.rng = rng.state();
         if cfg.save.every.is_some() {
             save(&progress)?;
@@ -308,6 +343,10 @@ fn write_summary(
         number(report.test.map(|t| t.loss)),
         number(report.test.map(|t| t.accuracy))
     );
+    write_text(path, &text)
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), Error> {
     std::fs::File::create(path)
         .and_then(|mut file| file.write_all(text.as_bytes()))
         .map_err(|source| Error::Io {

@@ -7,6 +7,7 @@
 
 mod state;
 
+use netc_runtime::cluster;
 use netc_runtime::config::RunConfig;
 use netc_runtime::data::Splits;
 use netc_runtime::error::Error;
@@ -15,6 +16,8 @@ use netc_runtime::report::Report;
 use netc_runtime::rng::Rng;
 use netc_runtime::{fit, save_checkpoint};
 use state::SearchProgress;
+
+use crate::spread;
 
 /// Random stream of the search's draws (after the ones in `rng::streams`).
 const SEARCH_STREAM: u64 = 6;
@@ -149,32 +152,49 @@ pub fn search<M: Network>(
         },
         error => error,
     };
+    // Under MPI the trials go out in rounds of one per rank (`spread`); every rank draws every
+    // trial's values from the one generator, so the draws are those of a single process.
     let mut rng = Rng::from_state(&progress.rng);
-    for t in progress.trials.len()..search.trials {
-        let values: Vec<f64> = search
-            .params
-            .iter()
-            .map(|p| p.distribution.sample(&mut rng))
+    while progress.trials.len() < search.trials {
+        let round = spread::round(progress.trials.len(), search.trials);
+        let draws: Vec<Vec<f64>> = round
+            .clone()
+            .map(|_| {
+                search
+                    .params
+                    .iter()
+                    .map(|p| p.distribution.sample(&mut rng))
+                    .collect()
+            })
             .collect();
-        let mut model = M::new(configure(&values)?, cfg.seed);
-        let report = fit(&mut model, &quiet(search.coarse_epochs), splits)
-            .map_err(|e| stopped(e, &progress))?;
-        let trial = Trial {
-            values,
-            coarse_score: score(&report),
-            fine_score: None,
+        let mine = match draws.get(cluster::rank()) {
+            Some(values) => {
+                let mut model = M::new(configure(values)?, cfg.seed);
+                let report = fit(&mut model, &quiet(search.coarse_epochs), splits)
+                    .map_err(|e| stopped(e, &progress))?;
+                f64::from(score(&report))
+            }
+            None => f64::NAN,
         };
-        if cfg.verbose {
-            say!(
-                "coarse {:>3}/{}  {}  {} accuracy {:.2}%",
-                t + 1,
-                search.trials,
-                describe(search, &trial.values),
-                scored_on,
-                100.0 * trial.coarse_score
-            );
+        let scores = cluster::all_gather_f64(mine);
+        for ((t, values), coarse) in round.zip(draws).zip(scores) {
+            let trial = Trial {
+                values,
+                coarse_score: coarse as f32,
+                fine_score: None,
+            };
+            if cfg.verbose {
+                say!(
+                    "coarse {:>3}/{}  {}  {} accuracy {:.2}%",
+                    t + 1,
+                    search.trials,
+                    describe(search, &trial.values),
+                    scored_on,
+                    100.0 * trial.coarse_score
+                );
+            }
+            progress.trials.push(trial);
         }
-        progress.trials.push(trial);
         progress.rng = rng.state();
         if periodic {
             save(&progress)?;
@@ -186,30 +206,56 @@ pub fn search<M: Network>(
         let trials = &progress.trials;
         trials[b].coarse_score.total_cmp(&trials[a].coarse_score)
     });
-    for (k, &t) in order.iter().take(search.fine_top.max(1)).enumerate() {
-        if k < progress.fine_done {
-            continue;
+    order.truncate(search.fine_top.max(1));
+    while progress.fine_done < order.len() {
+        let round = spread::round(progress.fine_done, order.len());
+        let retrain = |t: usize| -> Result<(M, Report), Error> {
+            let mut model = M::new(configure(&progress.trials[t].values)?, cfg.seed);
+            let report = fit(&mut model, &quiet(search.fine_epochs), splits)
+                .map_err(|e| stopped(e, &progress))?;
+            Ok((model, report))
+        };
+        let mut mine = match order[round.clone()].get(cluster::rank()) {
+            Some(&t) => Some(retrain(t)?),
+            None => None,
+        };
+        let scores =
+            cluster::all_gather_f64(mine.as_ref().map_or(f64::NAN, |(_, r)| f64::from(score(r))));
+        // The best so far in the order a single process runs them: the first of equal scores.
+        let mut best = progress.best.as_ref().map(|(t, _, _)| *t);
+        let mut best_part = None;
+        for (j, (&t, fine)) in order[round.clone()].iter().zip(scores).enumerate() {
+            let fine = fine as f32;
+            progress.trials[t].fine_score = Some(fine);
+            if cfg.verbose {
+                say!(
+                    "fine   trial {:>3}  {}  {} accuracy {:.2}%",
+                    t + 1,
+                    describe(search, &progress.trials[t].values),
+                    scored_on,
+                    100.0 * fine
+                );
+            }
+            if best
+                .is_none_or(|b| fine > progress.trials[b].fine_score.unwrap_or(f32::NEG_INFINITY))
+            {
+                best = Some(t);
+                best_part = Some(j);
+            }
         }
-        let mut model = M::new(configure(&progress.trials[t].values)?, cfg.seed);
-        let report = fit(&mut model, &quiet(search.fine_epochs), splits)
-            .map_err(|e| stopped(e, &progress))?;
-        let fine = score(&report);
-        progress.trials[t].fine_score = Some(fine);
-        if cfg.verbose {
-            say!(
-                "fine   trial {:>3}  {}  {} accuracy {:.2}%",
-                t + 1,
-                describe(search, &progress.trials[t].values),
-                scored_on,
-                100.0 * fine
-            );
-        }
-        if progress.best.as_ref().is_none_or(|(b, _, _)| {
-            fine > progress.trials[*b].fine_score.unwrap_or(f32::NEG_INFINITY)
-        }) {
+        if let Some(j) = best_part {
+            let t = order[round.start + j];
+            let mine = if cluster::rank() == j {
+                mine.take()
+            } else {
+                None
+            };
+            let values = progress.trials[t].values.clone();
+            let (model, report) =
+                spread::share_trained(j, mine, || Ok(M::new(configure(&values)?, cfg.seed)))?;
             progress.best = Some((t, model, report));
         }
-        progress.fine_done = k + 1;
+        progress.fine_done = round.end;
         if periodic {
             save(&progress)?;
         }
@@ -234,9 +280,8 @@ pub fn search<M: Network>(
         save_checkpoint(&model, path)?;
     }
     if let Some(path) = &cfg.metrics_path {
-        // The winner's fine run, one JSON line per epoch as `fit` writes them.
-        let lines: String = report.epochs.iter().map(|e| e.to_json() + "\n").collect();
-        std::fs::write(path, lines).map_err(|source| Error::Io {
+        // The winner's fine run, as `fit` writes a run's metrics.
+        std::fs::write(path, report.metrics_text()).map_err(|source| Error::Io {
             path: path.clone(),
             source,
         })?;
