@@ -107,21 +107,23 @@ pub fn train_ensemble<M: Network>(
     let spread_out = cluster::size() > 1;
     while progress.members.len() < config.models {
         let round = spread::round(progress.members.len(), config.models);
-        let draws: Vec<(u64, Vec<usize>)> = round
+        // Each member's seed, bootstrap sample and its count of distinct rows.
+        let draws: Vec<(u64, Vec<usize>, usize)> = round
             .clone()
             .map(|_| {
                 let seed = rng.next_u64();
-                (seed, bootstrap_indices(rows, &mut rng))
+                let indices = bootstrap_indices(rows, &mut rng);
+                let distinct_rows = distinct(&indices, rows);
+                (seed, indices, distinct_rows)
             })
             .collect();
         let mut mine = None;
-        for (j, (i, (seed, indices))) in round.clone().zip(&draws).enumerate() {
+        for (j, (i, (seed, indices, distinct_rows))) in round.clone().zip(&draws).enumerate() {
             if cfg.verbose {
                 say!(
-                    "member {}/{}: seed {seed}, bootstrap sample of {rows} rows ({} distinct)",
+                    "member {}/{}: seed {seed}, bootstrap sample of {rows} rows ({distinct_rows} distinct)",
                     i + 1,
-                    config.models,
-                    distinct(indices, rows)
+                    config.models
                 );
             }
             if j != cluster::rank() {
@@ -161,7 +163,7 @@ pub fn train_ensemble<M: Network>(
                 Err(error) => return Err(member_failed(error, i, config, cfg, progress.members)),
             }
         }
-        for (j, (i, (seed, indices))) in round.zip(draws).enumerate() {
+        for (j, (i, (seed, _, distinct_rows))) in round.zip(draws).enumerate() {
             let trained_here = if j == cluster::rank() {
                 mine.take()
             } else {
@@ -179,7 +181,7 @@ pub fn train_ensemble<M: Network>(
             progress.members.push(member);
             progress.reports.push(MemberReport {
                 seed,
-                distinct_rows: distinct(&indices, rows),
+                distinct_rows,
                 report,
             });
         }
