@@ -5,6 +5,7 @@ mod batchnorm;
 mod check;
 mod cli;
 mod codegen;
+mod data_parallel;
 mod durable;
 mod early_stopping;
 mod ensemble;

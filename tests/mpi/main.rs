@@ -1,8 +1,10 @@
 //! MPI runs (`netc build --mpi`, `mpirun -n N`): a search and bagging give the files of one
-//! process byte for byte at N = 1, 2, 3; a dead rank stops the job; a killed job resumes to the
+//! process byte for byte at N = 1, 2, 3; data-parallel training gives one process's model up
+//! to the order of the gradient sums; a dead rank stops the job; a killed job resumes to the
 //! same result; what is not spread over ranks is refused. Needs Open MPI (`mpirun` on the
 //! PATH): `.ci/run` installs it and runs `cargo test -p netc-tests --features mpi --test mpi`.
 
+mod data_parallel;
 mod failures;
 mod resume;
 mod same_files;
@@ -65,9 +67,17 @@ pub fn build_trainer(spec: &str, mpi: bool) -> PathBuf {
 pub fn trainers(spec: &'static str) -> &'static (PathBuf, PathBuf) {
     static SEARCH: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     static BAGGING: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    static DATA_PARALLEL: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    static DATA_PARALLEL_F32: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    static LBFGS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    static REFERENCE: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     let cell = match spec {
         "specs/mpi_search.net" => &SEARCH,
         "specs/bagging.net" => &BAGGING,
+        "specs/mpi_data_parallel.net" => &DATA_PARALLEL,
+        "specs/mpi_data_parallel_f32.net" => &DATA_PARALLEL_F32,
+        "specs/opt_lbfgs.net" => &LBFGS,
+        "specs/mnist_ref.net" => &REFERENCE,
         other => panic!("no trainer cell for {other}"),
     };
     cell.get_or_init(|| (build_trainer(spec, false), build_trainer(spec, true)))

@@ -33,6 +33,7 @@ pub fn module(plan: &Plan) -> TokenStream {
             const #out_c: usize = #outputs;
         }
     });
+    let batch_norm = plan.dense.iter().any(|l| l.batchnorm.is_some());
     let hyper = hyper::hyper(plan);
     let model_struct = model::model_struct(plan);
     let new_fn = model::new_fn(plan);
@@ -40,7 +41,9 @@ pub fn module(plan: &Plan) -> TokenStream {
     let run_state_fns = model::run_state_fns(plan);
     let input_stage_fn = model::input_stage_fn(plan);
     let train_step = backward::train_step_fn(plan);
-    let gradient = backward::gradient_fn(plan);
+    let gradient = backward::gradient_fn();
+    let gradient_rows = backward::gradient_rows_fn(plan);
+    let apply_gradient = backward::apply_gradient_fn(plan);
     let params_const = crate::flat::params_const(plan);
     let user_fns = crate::user_fns::user_fns(net);
     let flat_fns = crate::flat::flat_fns(plan);
@@ -86,6 +89,8 @@ pub fn module(plan: &Plan) -> TokenStream {
 
             #dropout_fns
 
+            #gradient_rows
+
             impl rt::Network for Model {
                 const INPUT: usize = INPUT;
                 const OUTPUT: usize = OUTPUT;
@@ -98,6 +103,7 @@ pub fn module(plan: &Plan) -> TokenStream {
                     netc_version: #version,
                 };
                 const OUTPUT_KIND: rt::OutputKind = rt::OutputKind::#output_kind;
+                const BATCH_NORM: bool = #batch_norm;
                 type BatchInput = [[f32; INPUT]; BATCH];
                 type BatchTargets = #batch_targets;
                 type Hyper = Hyper;
@@ -117,6 +123,8 @@ pub fn module(plan: &Plan) -> TokenStream {
                 #train_step
 
                 #gradient
+
+                #apply_gradient
 
                 #flat_fns
 
@@ -259,6 +267,7 @@ fn run_config(net: &ir::Network) -> TokenStream {
                 full_batch: #full_batch,
                 preprocess: #preprocess,
                 augment: #augment,
+                data_parallel: false,
             }
         }
     }

@@ -90,6 +90,8 @@ fn step_fn(plan: &Plan, fields: &[&proc_macro2::Ident]) -> TokenStream {
     let dropout_scalars = dropout::step_scalars(plan);
     let input_dropout = dropout::input_pass(plan);
     let dropout_end = dropout::step_end(plan);
+    // The whole batch from its first sample (where dropout draws its masks).
+    let whole_batch = dropout::used(plan).then(|| quote!(let (first, batch) = (0usize, BATCH);));
     let reg_loss = regularize::loss_expr(plan);
     let grad_sq = optimizer::grad_sq_expr(plan);
     let forward = forward(plan, Masking::Draw);
@@ -107,6 +109,7 @@ fn step_fn(plan: &Plan, fields: &[&proc_macro2::Ident]) -> TokenStream {
             let x: &[f32] = x.as_flattened();
             let inv_batch: F = 1.0 / BATCH as F;
             let rows = BATCH;
+            #whole_batch
             #targets
             let Model { hyper, steps, #epochs #dropout_rng #( #fields, )* } = this;
             #input_rows
@@ -123,9 +126,14 @@ fn step_fn(plan: &Plan, fields: &[&proc_macro2::Ident]) -> TokenStream {
     }
 }
 
-/// `Network::gradient`: the step's forward, loss and backward passes on `rows` samples with
-/// no update — the gradient of the mean data loss is left in the gradient buffers.
-pub fn gradient_fn(plan: &Plan) -> TokenStream {
+/// The gradient-only pass, a free function of the module: forward, loss and backward on the
+/// `rows` samples of `x` that are samples `first..first + rows` of a batch of `batch`, no
+/// update. The gradient buffers get these rows' part of the gradient of the whole batch's mean
+/// data loss (each row weighs 1/`batch`), and dropout draws these samples' masks as a
+/// whole-batch pass would (then moves past the whole batch's draws); returns the rows' summed
+/// data loss and how many of them the model classifies right. `Network::gradient` is the
+/// whole batch (`first` = 0, `batch` = `rows`), `Network::gradient_share` a rank's share.
+pub fn gradient_rows_fn(plan: &Plan) -> TokenStream {
     let fields = pass_fields(plan);
     let dropout_rng = dropout::used(plan).then(|| quote!(dropout_rng,));
     let input_rows = crate::forward::input_rows(plan);
@@ -144,7 +152,7 @@ pub fn gradient_fn(plan: &Plan) -> TokenStream {
         quote! {
             let replay = masks == rt::Masks::Reuse;
             #input_dropout
-            let (loss, _correct) = if replay {
+            let (loss, correct) = if replay {
                 #replay
                 #loss
                 (loss, correct)
@@ -158,27 +166,82 @@ pub fn gradient_fn(plan: &Plan) -> TokenStream {
         // `Draw` draws nothing without dropout, but keeps batch norms on batch statistics.
         let forward = forward(plan, Masking::Draw);
         quote! {
-            let _ = masks;
+            let _ = (masks, first);
             #forward
             #loss
         }
     };
+    // A replay draws nothing, so the generator stays where it was.
+    let dropout_end = dropout::used(plan).then(|| quote!(if !replay { #dropout_end }));
     quote! {
-        #[allow(unused_variables, unused_mut, unused_assignments)]
-        fn gradient(&mut self, x: &[f32], y: rt::Targets<'_>, rows: usize, masks: rt::Masks) -> f64 {
+        #[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
+        fn gradient_rows(this: &mut Model, x: &[f32], y: rt::Targets<'_>, rows: usize, first: usize, batch: usize, masks: rt::Masks) -> (F, u32) {
             ::core::assert!(
-                (1..=BATCH).contains(&rows) && x.len() >= rows * INPUT,
+                rows >= 1 && first + rows <= batch && batch <= BATCH && x.len() >= rows * INPUT,
                 "gradient takes 1..=BATCH samples"
             );
             #targets
-            let inv_batch: F = 1.0 / rows as F;
-            let Model { hyper, #dropout_rng #( #fields, )* .. } = self;
+            let inv_batch: F = 1.0 / batch as F;
+            let Model { hyper, #dropout_rng #( #fields, )* .. } = this;
             #input_rows
             #dropout_scalars
             #forward
             #( #backward )*
             #dropout_end
-            (loss * inv_batch) as f64
+            (loss, correct)
+        }
+    }
+}
+
+/// `Network::gradient` and `Network::gradient_share`, both through `gradient_rows`.
+pub fn gradient_fn() -> TokenStream {
+    quote! {
+        fn gradient(&mut self, x: &[f32], y: rt::Targets<'_>, rows: usize, masks: rt::Masks) -> f64 {
+            let (loss, _) = gradient_rows(self, x, y, rows, 0, rows, masks);
+            (loss * (1.0 / rows as F)) as f64
+        }
+
+        fn gradient_share(&mut self, x: &[f32], y: rt::Targets<'_>, share: rt::Share) -> rt::ShareStats {
+            let (loss, correct) = gradient_rows(self, x, y, share.rows, share.first, share.batch, rt::Masks::Fresh);
+            rt::ShareStats { loss_sum: loss as f64, correct }
+        }
+    }
+}
+
+/// `Network::apply_gradient`: the update `train_step` applies, from the gradient buffers as
+/// they are (a data-parallel step's sum over ranks): every layer, last first as in the step,
+/// so one process's update and this one give the same bits from the same gradient.
+pub fn apply_gradient_fn(plan: &Plan) -> TokenStream {
+    let mut fields = pass_fields(plan);
+    for l in &plan.dense {
+        let states = [[&l.vw, &l.vb], [&l.sw, &l.sb]];
+        for pair in states.iter().take(plan.optimizer.state_buffers()) {
+            fields.extend(pair);
+        }
+    }
+    fields.extend(batchnorm::state_fields(plan));
+    let epochs = schedule::counts_epochs(plan).then(|| quote!(epochs,));
+    let scalars = optimizer::step_scalars(plan);
+    let reg_loss = regularize::loss_expr(plan);
+    let grad_sq = optimizer::grad_sq_expr(plan);
+    let running_update = batchnorm::running_update(plan);
+    let updates = (0..plan.dense.len()).rev().map(|i| {
+        let layer = &plan.dense[i];
+        let prev = i.checked_sub(1).map(|p| &plan.dense[p]);
+        let batchnorm = prev.map(|prev| batchnorm::update(plan, prev));
+        let dense = optimizer::update(plan, layer);
+        quote!(#dense #batchnorm)
+    });
+    quote! {
+        #[allow(unused_variables, unused_mut, unused_assignments)]
+        fn apply_gradient(&mut self) -> rt::StepStats {
+            let rows = BATCH;
+            let Model { hyper, steps, #epochs #( #fields, )* .. } = self;
+            #scalars
+            #( #updates )*
+            #running_update
+            *steps += 1;
+            rt::StepStats { loss: 0.0, correct: 0, reg_loss: (#reg_loss) as f32, grad_sq: #grad_sq }
         }
     }
 }
@@ -457,7 +520,7 @@ fn gemm_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream {
             #weight_grad
             blas::nn(rows, #in_c, #out_c, #dz.as_flattened(), #w.as_flattened(), #pdz.as_flattened_mut(), false);
             #pgb.fill(0.0);
-            for ((dr, yr), mr) in #pdz.iter_mut().zip(#py.iter()).zip(#mask.iter()) {
+            for ((dr, yr), mr) in #pdz[..rows].iter_mut().zip(#py.iter()).zip(#mask.iter()) {
                 for (((d, #prev_value), &m), gbj) in dr.iter_mut().zip(yr.iter()).zip(mr.iter()).zip(#pgb.iter_mut()) {
                     *d = #grad;
                     *gbj += *d;
@@ -470,7 +533,7 @@ fn gemm_backward(layer: &DensePlan, prev: Option<&DensePlan>) -> TokenStream {
         #weight_grad
         blas::nn(rows, #in_c, #out_c, #dz.as_flattened(), #w.as_flattened(), #pdz.as_flattened_mut(), false);
         #pgb.fill(0.0);
-        for (dr, yr) in #pdz.iter_mut().zip(#py.iter()) {
+        for (dr, yr) in #pdz[..rows].iter_mut().zip(#py.iter()) {
             for ((d, #prev_value), gbj) in dr.iter_mut().zip(yr.iter()).zip(#pgb.iter_mut()) {
                 *d = #grad;
                 *gbj += *d;

@@ -233,7 +233,9 @@ pub fn forward(layer: &DensePlan, masking: Masking) -> TokenStream {
                 let draw = dropout::draw(d);
                 quote!(mr[j] = #draw;)
             });
+            let position = (masking == Masking::Draw).then(|| dropout::position(d));
             quote! {
+                #position
                 for (((xr, hr), or), mr) in #y[..rows].iter().zip(#xhat.iter_mut()).zip(#out.iter_mut()).zip(#mask.iter_mut()) {
                     for j in 0..#n {
                         hr[j] = (xr[j] - #mean[j]) * #inv_std[j];

@@ -13,7 +13,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::hyper::Field;
-use crate::plan::{DropoutPlan, Plan};
+use crate::plan::{DropoutPlan, Plan, usize_lit};
 
 /// The `Hyper` field of each dropout layer (by spec index): one shared `dropout` when every
 /// layer drops with the same p (what `search`'s `dropout` varies), else `dropout_N`.
@@ -42,8 +42,10 @@ pub fn field_names(net: &ir::Network) -> BTreeMap<usize, String> {
         .collect()
 }
 
-pub fn plan(p: f64, field: proc_macro2::Ident, spec_index: usize) -> DropoutPlan {
+pub fn plan(p: f64, field: proc_macro2::Ident, spec_index: usize, units: usize) -> DropoutPlan {
     DropoutPlan {
+        units,
+        offset: 0,
         p,
         field,
         keep: format_ident!("keep{}", spec_index),
@@ -52,6 +54,25 @@ pub fn plan(p: f64, field: proc_macro2::Ident, spec_index: usize) -> DropoutPlan
         mask: format_ident!("mask{}", spec_index),
         chained: Vec::new(),
     }
+}
+
+/// Sets every dropout's `offset`: the draws per sample of the ones before it in forward order
+/// (the input's, then each dense layer's own and its batch norm's).
+pub fn lay_out(input: Option<&mut DropoutPlan>, dense: &mut [crate::plan::DensePlan]) {
+    let mut offset = 0;
+    let in_order = input.into_iter().chain(dense.iter_mut().flat_map(|l| {
+        let bn = l.batchnorm.as_mut().and_then(|bn| bn.dropout.as_mut());
+        l.dropout.as_mut().into_iter().chain(bn)
+    }));
+    for d in in_order {
+        d.offset = offset;
+        offset += d.units;
+    }
+}
+
+/// Mask draws per sample of the whole forward pass.
+fn draws_per_sample(plan: &Plan) -> usize {
+    all(plan).map(|d| d.units).sum()
 }
 
 /// Every dropout of the model, input first (those after batch norms last).
@@ -87,10 +108,13 @@ pub fn helper_fns(plan: &Plan) -> TokenStream {
         return quote!();
     }
     quote! {
+        /// SplitMix64's increment: the generator after `n` draws is `state + n·STRIDE`.
+        const DROPOUT_STRIDE: u64 = 0x9E37_79B9_7F4A_7C15;
+
         /// SplitMix64: the next 32 mask bits.
         #[inline(always)]
         fn next_dropout_bits(state: &mut u64) -> u32 {
-            *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            *state = state.wrapping_add(DROPOUT_STRIDE);
             let mut z = *state;
             z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -183,17 +207,36 @@ pub fn step_scalars(plan: &Plan) -> TokenStream {
         }
     });
     quote! {
-        let mut bits = *dropout_rng;
+        let dropout_base = *dropout_rng;
+        // Set by each dropout's `position` before its first draw.
+        let mut bits: u64;
         #( #per_layer )*
     }
 }
 
+/// The generator past every draw of the pass: `batch` samples' worth (locals `batch`,
+/// `dropout_base`), also when this pass computed only some of them (a data-parallel share).
 pub fn step_end(plan: &Plan) -> TokenStream {
-    if used(plan) {
-        quote!(*dropout_rng = bits;)
-    } else {
-        quote!()
+    if !used(plan) {
+        return quote!();
     }
+    let per_sample = usize_lit(draws_per_sample(plan));
+    quote!(*dropout_rng = dropout_base.wrapping_add(DROPOUT_STRIDE.wrapping_mul((#per_sample * batch) as u64));)
+}
+
+/// Puts the generator at this dropout's first draw for sample `first` of a batch of `batch`
+/// (locals): where a one-process step of the whole batch would be, so a sample's mask does
+/// not depend on which rank computes it. A no-op in a whole-batch step (`first` = 0).
+pub fn position(d: &DropoutPlan) -> TokenStream {
+    let units = usize_lit(d.units);
+    let draws = match d.offset {
+        0 => quote!(first * #units),
+        offset => {
+            let offset = usize_lit(offset);
+            quote!(#offset * batch + first * #units)
+        }
+    };
+    quote!(bits = dropout_base.wrapping_add(DROPOUT_STRIDE.wrapping_mul((#draws) as u64));)
 }
 
 /// One unit's mask factor: 0 or 1/(1−p).
@@ -233,8 +276,9 @@ pub fn input_pass_either(plan: &Plan, replay: TokenStream) -> TokenStream {
 
 /// Writes the masked input (0 or x/(1−p) per feature) into the input mask buffer.
 fn input_draw(d: &DropoutPlan) -> TokenStream {
-    let (mask, draw) = (&d.mask, draw(d));
+    let (mask, draw, position) = (&d.mask, draw(d), position(d));
     quote! {
+        #position
         for (xr, mr) in x_rows.iter().zip(#mask.iter_mut()) {
             for (&v, m) in xr.iter().zip(mr.iter_mut()) {
                 *m = v * #draw;

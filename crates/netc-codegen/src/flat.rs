@@ -1,6 +1,6 @@
 //! The model's trainable parameters and their gradients as one flat f64 vector, for the
 //! runtime's full-batch solvers (L-BFGS, Newton), Hessian-vector products and gradient checks:
-//! `PARAMS`, `read_params`, `write_params`, `read_gradient`, `regularization`.
+//! `PARAMS`, `read_params`, `write_params`, `read_gradient`, `write_gradient`, `regularization`.
 //!
 //! Order: layer by layer, each weight matrix row-major ([out, in]) then its bias, then the
 //! batch norm's γ and β when one follows — the order of `tensors()` without the persistent
@@ -97,6 +97,15 @@ pub fn flat_fns(plan: &Plan) -> TokenStream {
             }
         }
     });
+    let grad_writes = list.iter().map(|t| {
+        let dst = flat(t, t.grad, true);
+        quote! {
+            for v in #dst.iter_mut() {
+                *v = from[at] as F;
+                at += 1;
+            }
+        }
+    });
     let regularization = regularization_fn(plan, &list);
     quote! {
         #[allow(unused_assignments)]
@@ -118,6 +127,13 @@ pub fn flat_fns(plan: &Plan) -> TokenStream {
             ::core::assert!(out.len() == Self::PARAMS, "read_gradient: expected PARAMS values");
             let mut at = 0usize;
             #( #grads )*
+        }
+
+        #[allow(unused_assignments)]
+        fn write_gradient(&mut self, from: &[f64]) {
+            ::core::assert!(from.len() == Self::PARAMS, "write_gradient: expected PARAMS values");
+            let mut at = 0usize;
+            #( #grad_writes )*
         }
 
         #regularization

@@ -109,8 +109,10 @@ fn gemm_layer(layer: &DensePlan, dropout: Option<(&DropoutPlan, bool)>) -> Token
             let draw = dropout::draw(d);
             quote!(*m = #draw;)
         });
+        let position = drawn.then(|| dropout::position(d));
         return quote! {
             blas::nt(rows, #out_c, #in_c, xin.as_flattened(), #w.as_flattened(), #y[..rows].as_flattened_mut(), false);
+            #position
             for (yr, mr) in #y[..rows].iter_mut().zip(#mask.iter_mut()) {
                 for ((v, bias), m) in yr.iter_mut().zip(#b.iter()).zip(mr.iter_mut()) {
                     #draw
@@ -146,7 +148,9 @@ fn unrolled_layer(layer: &DensePlan, dropout: Option<(&DropoutPlan, bool)>) -> T
             let draw = dropout::draw(d);
             quote!(*m = #draw;)
         });
+        let position = drawn.then(|| dropout::position(d));
         return quote! {
+            #position
             for ((xr, yr), mr) in xin.iter().zip(#y.iter_mut()).zip(#mask.iter_mut()) {
                 #( #outputs )*
                 for (v, m) in yr.iter_mut().zip(mr.iter_mut()) {

@@ -61,6 +61,13 @@ pub struct DropoutPlan {
     /// Further `dropout` layers directly after this one (p, `Hyper` field): merged into one
     /// mask with keep = Π(1−pᵢ), distributed exactly as independent inverted-dropout masks.
     pub chained: Vec<(f64, Ident)>,
+    /// Units masked per sample.
+    pub units: usize,
+    /// Mask draws per sample of the dropouts before this one in the forward pass: a step's
+    /// draws are laid out dropout by dropout, then sample by sample, so sample `i` of a batch
+    /// of `b` starts at draw `offset·b + i·units` of this dropout — wherever the sample is
+    /// computed (the data-parallel share of one rank draws exactly its samples' masks).
+    pub offset: usize,
 }
 
 /// The optimizer the update pass implements (lbfgs/newton are rejected by `support`).
@@ -160,7 +167,7 @@ impl<'n> Plan<'n> {
                 };
                 match slot {
                     Some(first) if was_dropout => first.chained.push((p, field)),
-                    _ => *slot = Some(crate::dropout::plan(p, field, spec_index)),
+                    _ => *slot = Some(crate::dropout::plan(p, field, spec_index, layer.outputs)),
                 }
                 continue;
             }
@@ -212,6 +219,7 @@ impl<'n> Plan<'n> {
                 });
             }
         }
+        crate::dropout::lay_out(input_dropout.as_mut(), &mut dense);
         let optimizer = match net.train.optimizer.kind {
             ir::OptimizerKind::Momentum { mu } => OptimizerPlan::Momentum {
                 mu,

@@ -82,6 +82,11 @@ pub struct RunConfig {
     /// The spec's `augment`: `fit` transforms every training batch (never validation, test
     /// or prediction).
     pub augment: Option<crate::augment::Augment>,
+    /// Split every step's batch over the MPI ranks (`mpirun -n N <trainer> train`): each rank
+    /// computes its share's gradient and the ranks sum them (`fit/data_parallel.rs`); a
+    /// full-batch solver's loss and gradient likewise. No effect in one process. Not a spec
+    /// setting: the trainer sets it for a plain `train` under N > 1 ranks.
+    pub data_parallel: bool,
 }
 
 /// One quiet run of one shuffled epoch from seed 0 that reads and writes nothing and has no
@@ -106,6 +111,7 @@ impl Default for RunConfig {
             full_batch: None,
             preprocess: None,
             augment: None,
+            data_parallel: false,
         }
     }
 }
@@ -119,6 +125,8 @@ impl RunConfig {
             checkpoint_path: None,
             metrics_path: None,
             save: SaveConfig::default(),
+            // Trials and members run whole on one rank each.
+            data_parallel: false,
             ..self.clone()
         }
     }

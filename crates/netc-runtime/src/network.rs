@@ -21,6 +21,38 @@ pub struct StepStats {
     pub grad_sq: f32,
 }
 
+/// The samples one data-parallel rank computes of a step's batch: samples
+/// `first..first + rows` of a batch of `batch` ([`Network::gradient_share`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Share {
+    pub first: usize,
+    pub rows: usize,
+    pub batch: usize,
+}
+
+impl Share {
+    /// Rank `rank`'s share of a batch of `batch` split over `ranks`: contiguous, sizes
+    /// differing by at most one, in rank order (rank 0 first). Needs `1 <= ranks <= batch`.
+    pub fn of(batch: usize, rank: usize, ranks: usize) -> Share {
+        let first = rank * batch / ranks;
+        let end = (rank + 1) * batch / ranks;
+        Share {
+            first,
+            rows: end - first,
+            batch,
+        }
+    }
+}
+
+/// What [`Network::gradient_share`] measured on its rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ShareStats {
+    /// Data loss summed over the share's samples (not divided by anything).
+    pub loss_sum: f64,
+    /// The share's samples whose arg-max output equals the label.
+    pub correct: u32,
+}
+
 /// Dropout masks in [`Network::gradient`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Masks {
@@ -372,8 +404,30 @@ pub trait Network: Sized {
     /// assumes the same `x` as the call that drew them).
     fn gradient(&mut self, x: &[f32], y: Targets<'_>, rows: usize, masks: Masks) -> f64;
 
+    /// Rank's part of a data-parallel step: forward, loss and backward on the `share.rows`
+    /// samples in `x`/`y`, which are samples `share.first..` of the step's batch of
+    /// `share.batch` (≤ `BATCH`). Leaves in the gradient buffers their part of the gradient of
+    /// the whole batch's mean data loss (each sample weighs 1/`share.batch`), so the ranks'
+    /// parts add up to the one-process gradient. Dropout draws exactly the masks a
+    /// whole-batch step draws for these samples and moves past the whole batch's draws, so
+    /// every rank's generator stays where one process's would. Batch norm would need the
+    /// whole batch's statistics: the driver refuses [`BATCH_NORM`](Self::BATCH_NORM) models.
+    fn gradient_share(&mut self, x: &[f32], y: Targets<'_>, share: Share) -> ShareStats;
+
+    /// The optimizer update `train_step` applies (schedules, regularization, max-norm,
+    /// optimizer slots, the step counter), from the gradient buffers as they are — after
+    /// [`write_gradient`](Self::write_gradient) put the ranks' sum there. `loss` and
+    /// `correct` of the result are 0 (the driver has them from the shares).
+    fn apply_gradient(&mut self) -> StepStats;
+
+    /// Whether the model has a batch norm (its statistics are the batch's).
+    const BATCH_NORM: bool;
+
     /// The gradient of the last `gradient` or `train_step` call (data loss only), flat.
     fn read_gradient(&self, out: &mut [f64]);
+
+    /// Sets the gradient buffers from a flat vector (as `read_gradient` lays it out).
+    fn write_gradient(&mut self, from: &[f64]);
 
     /// The regularization loss of the current parameters (λ₂/2·Σw² + λ₁·Σ|w|, biases only
     /// with `include_bias`); adds its gradient into `grad` (len `PARAMS`).

@@ -9,8 +9,8 @@ use crate::data::Dataset;
 use crate::error::Error;
 use crate::init::{Init, fill};
 use crate::network::{
-    Counters, Hyperparams, Masks, ModelMeta, Network, OutputKind, SearchTarget, StepStats, Targets,
-    TensorMut, TensorRef,
+    Counters, Hyperparams, Masks, ModelMeta, Network, OutputKind, SearchTarget, Share, ShareStats,
+    StepStats, Targets, TensorMut, TensorRef,
 };
 use crate::rng::{Rng, streams};
 
@@ -175,14 +175,8 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
             self.allocations_between_steps += allocations - previous;
         }
         self.allocations_at_last_step = Some(allocations);
-        let stats = self.loss_and_gradient(x, labels, 8);
-        for (w, g) in self.weight.iter_mut().zip(self.weight_grad) {
-            *w -= self.learning_rate * g;
-        }
-        for (b, g) in self.bias.iter_mut().zip(self.bias_grad) {
-            *b -= self.learning_rate * g;
-        }
-        self.steps += 1;
+        let stats = self.loss_and_gradient(x, labels, 8, 8);
+        self.apply_gradient();
         stats
     }
 
@@ -276,13 +270,41 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
     }
 
     fn gradient(&mut self, x: &[f32], y: Targets<'_>, rows: usize, _: Masks) -> f64 {
-        f64::from(self.loss_and_gradient(x, class_labels(y), rows).loss)
+        f64::from(self.loss_and_gradient(x, class_labels(y), rows, rows).loss)
     }
+
+    fn gradient_share(&mut self, x: &[f32], y: Targets<'_>, share: Share) -> ShareStats {
+        let stats = self.loss_and_gradient(x, class_labels(y), share.rows, share.batch);
+        ShareStats {
+            loss_sum: f64::from(stats.loss) * share.batch as f64,
+            correct: stats.correct,
+        }
+    }
+
+    fn apply_gradient(&mut self) -> StepStats {
+        for (w, g) in self.weight.iter_mut().zip(self.weight_grad) {
+            *w -= self.learning_rate * g;
+        }
+        for (b, g) in self.bias.iter_mut().zip(self.bias_grad) {
+            *b -= self.learning_rate * g;
+        }
+        self.steps += 1;
+        StepStats::default()
+    }
+
+    const BATCH_NORM: bool = false;
 
     fn read_gradient(&self, out: &mut [f64]) {
         let gradient = self.weight_grad.iter().chain(&self.bias_grad);
         for (out, &g) in out.iter_mut().zip(gradient) {
             *out = f64::from(g);
+        }
+    }
+
+    fn write_gradient(&mut self, from: &[f64]) {
+        let gradient = self.weight_grad.iter_mut().chain(&mut self.bias_grad);
+        for (g, &value) in gradient.zip(from) {
+            *g = value as f32;
         }
     }
 
@@ -292,16 +314,23 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
 }
 
 impl<const OTHER: bool> LogRegModel<OTHER> {
-    /// Mean loss, correct count and (into `weight_grad`, `bias_grad`) the gradient of the
-    /// mean loss over the first `rows` samples.
-    fn loss_and_gradient(&mut self, x: &[f32], labels: &[u32], rows: usize) -> StepStats {
+    /// Loss, correct count and (into `weight_grad`, `bias_grad`) the gradient of the loss
+    /// over the first `rows` samples, loss and gradient divided by `divisor` (`rows` for
+    /// their mean; a data-parallel share's whole batch for its part of that batch's mean).
+    fn loss_and_gradient(
+        &mut self,
+        x: &[f32],
+        labels: &[u32],
+        rows: usize,
+        divisor: usize,
+    ) -> StepStats {
         let mut probabilities = [0.0; 24];
         self.forward(x, rows, &mut probabilities);
         self.probabilities = probabilities;
         let mut stats = StepStats::default();
         self.weight_grad = [0.0; 12];
         self.bias_grad = [0.0; 3];
-        let scale = rows as f32;
+        let scale = divisor as f32;
         for (row, &label) in labels[..rows].iter().enumerate() {
             let p = &self.probabilities[row * 3..row * 3 + 3];
             // The floor keeps a confident mistake finite, but NaN must reach the driver.
@@ -530,9 +559,29 @@ impl Network for Scripted {
         f64::from(scripted(&self.hyper.train_losses, self.epochs_done))
     }
 
+    /// The script's loss for each of the share's samples.
+    fn gradient_share(&mut self, _: &[f32], _: Targets<'_>, share: Share) -> ShareStats {
+        let loss = f64::from(scripted(&self.hyper.train_losses, self.epochs_done));
+        ShareStats {
+            loss_sum: loss * share.rows as f64,
+            correct: 0,
+        }
+    }
+
+    /// `train_step`'s state change (the script ignores the data and the gradient).
+    fn apply_gradient(&mut self) -> StepStats {
+        let stats = self.train_step(&[[0.0]; 2], &[0; 2]);
+        StepStats { loss: 0.0, ..stats }
+    }
+
+    const BATCH_NORM: bool = false;
+
     fn read_gradient(&self, out: &mut [f64]) {
         out.fill(0.0);
     }
+
+    /// The gradient is always zero: nothing to hold.
+    fn write_gradient(&mut self, _: &[f64]) {}
 
     fn regularization(&self, _: &mut [f64]) -> f64 {
         0.0

@@ -33,7 +33,10 @@ pub fn train<M: Network>(
     plan: Plan,
     args: &TrainArgs,
 ) -> Result<(), Error> {
-    let (cfg, hyper) = apply_train_args::<M>(cfg, hyper, args)?;
+    let (mut cfg, hyper) = apply_train_args::<M>(cfg, hyper, args)?;
+    // Under MPI a search or bagging spreads its trials or members over the ranks; one model
+    // is trained data-parallel: every step's batch split over them.
+    cfg.data_parallel = cluster::size() > 1 && plan.search.is_none() && plan.ensemble.is_none();
     // Under MPI rank 0 prints and writes; the other ranks compute their share quietly.
     let cfg = if cluster::is_root() {
         cfg
@@ -399,6 +402,7 @@ mod tests {
             full_batch: None,
             preprocess: None,
             augment: None,
+            data_parallel: false,
         }
     }
 

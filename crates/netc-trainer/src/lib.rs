@@ -107,7 +107,7 @@ pub fn run<M: Network>(
     flush_subnormals_unless_kept();
     let command = parse_args(args)?;
     if cluster::size() > 1 {
-        spread_over_ranks(&command, plan)?;
+        spread_over_ranks(&command)?;
     }
     match command {
         Command::Help => {
@@ -135,17 +135,13 @@ pub fn run<M: Network>(
     }
 }
 
-/// Under `mpirun -n N` (N > 1) a trainer spreads what is independent: the trials of a search
-/// and the members of bagging. Everything else would run N times over; it is refused until
-/// it is spread too.
-fn spread_over_ranks(command: &Command, plan: Plan) -> Result<(), Error> {
+/// Under `mpirun -n N` (N > 1) a trainer spreads `train`: the trials of a search, the members
+/// of bagging, or else every step's batch (data-parallel). Everything else would run N times
+/// over; it is refused until it is spread too.
+fn spread_over_ranks(command: &Command) -> Result<(), Error> {
     let ranks = cluster::size();
     let what = match command {
-        Command::Train(_) if plan.search.is_some() || plan.ensemble.is_some() => return Ok(()),
-        Command::Train(_) => {
-            "`train` of a spec without `search` or `ensemble` (data-parallel training of one \
-             model over ranks is not built yet)"
-        }
+        Command::Train(_) => return Ok(()),
         Command::Eval(_) => "`eval`",
         Command::Predict(_) => "`predict`",
         Command::Bench { .. } => "`bench`",

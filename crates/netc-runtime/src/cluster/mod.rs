@@ -108,6 +108,59 @@ pub fn all_gather_f64(mine: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Whether `mine` holds on any rank (a collective).
+pub fn any(mine: bool) -> bool {
+    all_gather(&[u8::from(mine)])
+        .iter()
+        .any(|flag| flag.first() == Some(&1))
+}
+
+/// How a rank reports a stop that another rank's signal asked for (SIGTERM's number).
+pub const SIGTERM: i32 = 15;
+
+/// The signal that asked the run to stop (`interrupt::requested`) on any rank: every rank
+/// gets the same answer (a collective), so all of them stop at the same point of the run.
+pub fn stop_requested_on_any_rank() -> Option<i32> {
+    let mine = crate::interrupt::requested();
+    any(mine.is_some()).then(|| mine.unwrap_or(SIGTERM))
+}
+
+/// Element-wise sums of one vector over the ranks, in rank order: ((v₀ + v₁) + v₂) + … — a
+/// fixed order, so every rank gets the same bits, and so does every run with the same number
+/// of ranks (MPI's own `MPI_Allreduce` may associate the terms differently from rank to rank
+/// or run to run). The buffers are allocated once, for vectors of one length: a step's sum
+/// allocates nothing.
+pub struct OrderedSum {
+    len: usize,
+    #[cfg(feature = "mpi")]
+    blocks: Option<mpi_world::BlockSum>,
+}
+
+impl OrderedSum {
+    /// For vectors of `len` values.
+    pub fn new(len: usize) -> OrderedSum {
+        OrderedSum {
+            len,
+            #[cfg(feature = "mpi")]
+            blocks: (joined() && size() > 1).then(|| mpi_world::BlockSum::new(len)),
+        }
+    }
+
+    /// Replaces this rank's `values` with their sum over every rank (a collective: every rank
+    /// calls it with a vector of the same length). One process keeps its values.
+    pub fn sum(&mut self, values: &mut [f64]) {
+        assert_eq!(
+            values.len(),
+            self.len,
+            "OrderedSum::sum: vector of another length"
+        );
+        #[cfg(feature = "mpi")]
+        if let Some(blocks) = &mut self.blocks {
+            blocks.sum(values);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +173,9 @@ mod tests {
         assert_eq!(broadcast(0, vec![7, 8]), vec![7, 8]);
         assert_eq!(all_gather_f64(0.1f32 as f64), vec![0.1f32 as f64]);
         assert_eq!((owner(0), owner(5)), (0, 0));
+        assert!(any(true) && !any(false));
+        let mut values = [0.1, -2.5, 3.0];
+        OrderedSum::new(3).sum(&mut values);
+        assert_eq!(values, [0.1, -2.5, 3.0]);
     }
 }

@@ -2,7 +2,7 @@
 //! the thread that joined calls MPI (the GEMM helper threads never do): `MPI_THREAD_FUNNELED`.
 
 use mpi::Threading;
-use mpi::datatype::PartitionMut;
+use mpi::datatype::{Partition, PartitionMut};
 use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::{Communicator, CommunicatorCollectives, Root};
@@ -73,4 +73,63 @@ pub(super) fn broadcast(root: usize, mut bytes: Vec<u8>) -> Vec<u8> {
         root.broadcast_into(&mut bytes[..]);
     }
     bytes
+}
+
+/// See [`super::OrderedSum`]: block `k` of the vector is summed on rank `k` (an all-to-all
+/// brings it every rank's copy of the block), then every rank gets every summed block (an
+/// all-gather). Each element is added up on one rank only, in rank order, so every rank ends
+/// with the same bits; the traffic is a ring allreduce's, 2(N−1)/N of the vector per rank.
+pub(super) struct BlockSum {
+    /// Block `k`'s length and offset in the vector.
+    lengths: Vec<i32>,
+    offsets: Vec<i32>,
+    /// Every rank's copy of this rank's block, rank after rank.
+    parts: Vec<f64>,
+    /// Where each rank's copy starts in `parts` (all of this rank's block's length).
+    part_lengths: Vec<i32>,
+    part_offsets: Vec<i32>,
+    /// This rank's block, summed.
+    summed: Vec<f64>,
+}
+
+impl BlockSum {
+    pub(super) fn new(len: usize) -> BlockSum {
+        let world = world();
+        let (n, me) = (world.size() as usize, world.rank() as usize);
+        let bound = |k: usize| i32::try_from(k * len / n).expect("a vector under 2^31 values");
+        let offsets: Vec<i32> = (0..n).map(bound).collect();
+        let lengths: Vec<i32> = (0..n).map(|k| bound(k + 1) - bound(k)).collect();
+        let mine = lengths[me];
+        BlockSum {
+            parts: vec![0.0; mine as usize * n],
+            part_lengths: vec![mine; n],
+            part_offsets: (0..n as i32).map(|j| j * mine).collect(),
+            summed: vec![0.0; mine as usize],
+            lengths,
+            offsets,
+        }
+    }
+
+    pub(super) fn sum(&mut self, values: &mut [f64]) {
+        let world = world();
+        {
+            let send = Partition::new(&values[..], &self.lengths[..], &self.offsets[..]);
+            let mut receive = PartitionMut::new(
+                &mut self.parts[..],
+                &self.part_lengths[..],
+                &self.part_offsets[..],
+            );
+            world.all_to_all_varcount_into(&send, &mut receive);
+        }
+        let mine = self.summed.len();
+        for (i, total) in self.summed.iter_mut().enumerate() {
+            let mut acc = self.parts[i];
+            for part in self.parts[mine..].chunks_exact(mine) {
+                acc += part[i];
+            }
+            *total = acc;
+        }
+        let mut all = PartitionMut::new(values, &self.lengths[..], &self.offsets[..]);
+        world.all_gather_varcount_into(&self.summed[..], &mut all);
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+mod data_parallel;
 mod state;
 
 use crate::augment::Augmenter;
@@ -93,6 +94,9 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             _ => None,
         },
         data_fingerprint: std::cell::OnceCell::new(),
+        shared: (cfg.data_parallel && crate::cluster::size() > 1)
+            .then(data_parallel::SharedStep::new::<M>)
+            .transpose()?,
     };
     let mut run = RunProgress {
         // The tensors of the best epoch so far, kept only when they will be put back.
@@ -176,6 +180,13 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
             } => (epoch, learning_rate, totals),
         };
         model.end_epoch(epoch);
+        if epoch_loop.shared.is_some() && !data_parallel::ranks_agree(model) {
+            return Err(Error::Usage(format!(
+                "data-parallel training: the MPI ranks' weights differ after epoch {epoch} (a \
+                 rank computed something the others did not); the run is stopped, nothing of \
+                 this epoch was saved"
+            )));
+        }
         let validation = splits
             .validation
             .as_ref()
@@ -225,7 +236,7 @@ pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Resul
         run.epochs.push(report);
         epoch_loop.last_good.retake(model);
         run.next_epoch = epoch + 1;
-        if let Some(signal) = crate::interrupt::requested() {
+        if let Some(signal) = stop_requested(epoch_loop.shared.is_some()) {
             return Err(interrupted(signal, cfg, save(model, &epoch_loop, &run)));
         }
         let save_due = match cfg.save.every {
@@ -333,6 +344,15 @@ pub(crate) struct EpochInProgress {
     pub totals: EpochTotals,
 }
 
+/// The signal that asks the run to stop; in data-parallel training (`shared`), any rank's.
+fn stop_requested(shared: bool) -> Option<i32> {
+    if shared {
+        crate::cluster::stop_requested_on_any_rank()
+    } else {
+        crate::interrupt::requested()
+    }
+}
+
 /// State carried across epochs: the batch buffers, the sampling stream, the rollback copy.
 pub(crate) struct EpochLoop<'a, M: Network> {
     /// The training samples, read as batches are gathered (bytes become f32 there).
@@ -358,6 +378,9 @@ pub(crate) struct EpochLoop<'a, M: Network> {
     pub(crate) save_every_steps: Option<u64>,
     /// A hash of the training samples, computed at the first save or resume.
     pub(crate) data_fingerprint: std::cell::OnceCell<u64>,
+    /// Data-parallel training (`cfg.data_parallel` under N > 1 MPI ranks): this rank's share
+    /// of every batch and the buffers of the sum.
+    pub(crate) shared: Option<data_parallel::SharedStep>,
 }
 
 /// Sums over one epoch's steps.
@@ -460,7 +483,15 @@ impl<M: Network> EpochLoop<'_, M> {
                 _ => None,
             };
             let learning_rate = model.learning_rate();
-            let stats = model.train_step(batch_x, batch_y);
+            let (stats, stop) = match &mut self.shared {
+                None => (model.train_step(batch_x, batch_y), None),
+                // Every rank stops after the same step: the one any rank's signal preceded.
+                Some(shared) => {
+                    let asked = crate::interrupt::requested();
+                    let (stats, any) = shared.step(model, batch_x, batch_y, asked.is_some());
+                    (stats, any.then(|| asked.unwrap_or(crate::cluster::SIGTERM)))
+                }
+            };
             if let Some((g_g, g_h_g)) = curvature {
                 self.record_curvature(cfg, epoch, learning_rate, g_g, g_h_g, totals);
             }
@@ -485,7 +516,11 @@ impl<M: Network> EpochLoop<'_, M> {
             if cfg.monitor.grad_norm {
                 totals.grad_norm.add(stats.grad_sq);
             }
-            if let Some(signal) = crate::interrupt::requested() {
+            let stop = match &self.shared {
+                None => crate::interrupt::requested(),
+                Some(_) => stop,
+            };
+            if let Some(signal) = stop {
                 return Ok(Some(Pause::Interrupted(signal)));
             }
             let more_in_epoch = current.next_batch < self.batcher.batches();
@@ -1222,6 +1257,7 @@ mod tests {
             current: None,
             save_every_steps: None,
             data_fingerprint: std::cell::OnceCell::new(),
+            shared: None,
         };
         assert_eq!(epoch_loop.curvature_every, Some(6));
         let mut totals = EpochTotals::new(0);

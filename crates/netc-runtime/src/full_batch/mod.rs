@@ -30,6 +30,9 @@ pub struct ModelObjective<'a, M: Network> {
     /// One chunk of bytes as f32 (unused for f32 data, whose chunks are borrowed).
     chunk: Vec<f32>,
     chunk_grad: Vec<f64>,
+    /// Spread over the MPI ranks (data-parallel): chunk `i` is computed on rank `i mod N`,
+    /// and the ranks' gradients and data losses (`PARAMS + 1` values) are summed in rank order.
+    spread: Option<(crate::cluster::OrderedSum, Vec<f64>)>,
     /// The data and regularization parts of the last evaluation.
     pub last_data_loss: f64,
     pub last_reg_loss: f64,
@@ -49,9 +52,25 @@ impl<'a, M: Network> ModelObjective<'a, M> {
             y,
             chunk: Vec::new(),
             chunk_grad: vec![0.0; M::PARAMS],
+            spread: None,
             last_data_loss: 0.0,
             last_reg_loss: 0.0,
         }
+    }
+}
+
+impl<M: Network> ModelObjective<'_, M> {
+    /// The same objective with its chunks spread over the MPI ranks (a collective per
+    /// evaluation: every rank evaluates at the same parameters). The sum's order differs from
+    /// one process's (each rank's chunks, then rank after rank), nothing else.
+    pub fn spread_over_ranks(mut self) -> Self {
+        if crate::cluster::size() > 1 {
+            self.spread = Some((
+                crate::cluster::OrderedSum::new(M::PARAMS + 1),
+                vec![0.0; M::PARAMS + 1],
+            ));
+        }
+        self
     }
 }
 
@@ -65,7 +84,11 @@ impl<M: Network> Objective for ModelObjective<'_, M> {
         grad.fill(0.0);
         let total = self.x.rows();
         let mut data_loss = 0.0;
-        for first in (0..total).step_by(M::BATCH) {
+        let rank = crate::cluster::rank();
+        for (index, first) in (0..total).step_by(M::BATCH).enumerate() {
+            if self.spread.is_some() && crate::cluster::owner(index) != rank {
+                continue;
+            }
             let rows = M::BATCH.min(total - first);
             let x = self.x.chunk(first, rows, &mut self.chunk);
             let y = self.y.rows(first..first + rows, M::OUTPUT);
@@ -75,6 +98,14 @@ impl<M: Network> Objective for ModelObjective<'_, M> {
             for (g, c) in grad.iter_mut().zip(&self.chunk_grad) {
                 *g += share * c;
             }
+        }
+        if let Some((sum, values)) = &mut self.spread {
+            let (gradient, loss) = values.split_at_mut(M::PARAMS);
+            gradient.copy_from_slice(grad);
+            loss[0] = data_loss;
+            sum.sum(values);
+            grad.copy_from_slice(&values[..M::PARAMS]);
+            data_loss = values[M::PARAMS];
         }
         let reg_loss = self.model.regularization(grad);
         self.last_data_loss = data_loss;
@@ -140,7 +171,11 @@ pub fn fit_full_batch<M: Network>(
     // the same cell: the solvers call back between evaluations, never during one.
     let values = row_major(&splits.train.targets);
     let y = targets_of(&splits.train, &values);
-    let cell = RefCell::new(ModelObjective::on_view(model, splits.train.x.view(), y));
+    let mut objective = ModelObjective::on_view(model, splits.train.x.view(), y);
+    if cfg.data_parallel {
+        objective = objective.spread_over_ranks();
+    }
+    let cell = RefCell::new(objective);
     let mut view = Shared { inner: &cell };
     let mut on_iteration = |it: &Iteration| {
         let mut objective = cell.borrow_mut();
@@ -200,7 +235,12 @@ pub fn fit_full_batch<M: Network>(
             return ControlFlow::Break(());
         }
         epochs.push(report);
-        let signal = crate::interrupt::requested();
+        // Under data-parallel training every rank must stop after the same iteration.
+        let signal = if cfg.data_parallel {
+            crate::cluster::stop_requested_on_any_rank()
+        } else {
+            crate::interrupt::requested()
+        };
         let save_due = match cfg.save.every {
             Some(Interval::Steps(n) | Interval::Epochs(n)) => {
                 (it.k as u64).is_multiple_of(n.max(1))
