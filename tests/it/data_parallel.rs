@@ -2,7 +2,8 @@
 //! `gradient_share`, the sum of the shares' gradients, `write_gradient` and `apply_gradient`.
 //! One share of the whole batch is `train_step` bit for bit; shares of 2 and 3 ranks, summed
 //! in rank order, are the one-process model up to that order (f64: ≤ 1e-12 relative); each
-//! sample's dropout mask is the one a whole-batch step draws for it. And `gradient` on fewer
+//! sample's dropout mask is the one a whole-batch step draws for it. (Batch norm across ranks
+//! needs the ranks: tests/mpi/data_parallel.rs.) And `gradient` on fewer
 //! rows than the batch reads only those rows (it once summed stale rows into bias gradients).
 
 use netc::__private::{Masks, Share, Targets, batch_of};
@@ -26,6 +27,28 @@ netc::net! {
         regularize l2(1e-3)
         precision f64
         seed 7
+    }
+}
+
+// Batch norm (GEMM-sized and unrolled) with dropout after it: statistics of the whole batch.
+netc::net! {
+    model dp_batchnorm {
+        input 24
+        dense 40 relu init=he
+        batchnorm momentum=0.8
+        dropout 0.2
+        dense 12 tanh
+        batchnorm
+        dense 4
+        loss softmax
+    }
+    train {
+        batch 12
+        optimizer momentum(mu=0.9)
+        learning_rate 0.05
+        regularize l2(1e-3)
+        precision f64
+        seed 9
     }
 }
 
@@ -60,7 +83,18 @@ fn batch<M: Network>(step: usize) -> (Vec<f32>, Vec<u32>) {
 
 /// One data-parallel step of `ranks` ranks simulated in one process: each share computed
 /// from the same generator state, the gradients summed in rank order in f64, one update.
+/// (Batch norm's statistics are sums over every rank mid-pass: one process can simulate a
+/// single rank of them only, where there is nothing to add.)
 fn shared_step<M: Network>(model: &mut M, x: &[f32], labels: &[u32], ranks: usize) -> f64 {
+    if ranks == 1 {
+        let share = Share::of(M::BATCH, 0, 1);
+        let stats = model.gradient_share(x, Targets::Classes(labels), share, &mut |_| {});
+        let mut gradient = vec![0.0; M::PARAMS];
+        model.read_gradient(&mut gradient);
+        model.write_gradient(&gradient);
+        model.apply_gradient();
+        return stats.loss_sum / M::BATCH as f64;
+    }
     let start = model.counters();
     let mut sum = vec![0.0; M::PARAMS];
     let mut part = vec![0.0; M::PARAMS];
@@ -73,6 +107,7 @@ fn shared_step<M: Network>(model: &mut M, x: &[f32], labels: &[u32], ranks: usiz
             &x[rows.start * M::INPUT..rows.end * M::INPUT],
             Targets::Classes(&labels[rows]),
             share,
+            &mut |_| panic!("a model without batch norm has no statistics to sum"),
         );
         model.read_gradient(&mut part);
         for (s, p) in sum.iter_mut().zip(&part) {
@@ -148,6 +183,13 @@ fn one_share_of_the_whole_batch_is_train_step_bit_for_bit() {
     train_steps(&mut whole, 30);
     shared_steps(&mut shared, 30, 1);
     assert_eq!(state(&whole), state(&shared));
+
+    // Running statistics included (they are among the tensors).
+    let mut whole = dp_batchnorm::new(3);
+    let mut shared = dp_batchnorm::new(3);
+    train_steps(&mut whole, 30);
+    shared_steps(&mut shared, 30, 1);
+    assert_eq!(state(&whole), state(&shared));
 }
 
 #[test]
@@ -184,6 +226,7 @@ fn each_sample_gets_the_mask_a_whole_batch_step_draws_for_it() {
         &x[rows.start * dp_adam::INPUT..rows.end * dp_adam::INPUT],
         Targets::Classes(&labels[rows.clone()]),
         share,
+        &mut |_| {},
     );
     for (w, p) in whole.dropout_masks().iter().zip(part.dropout_masks()) {
         let width = w.shape[1];

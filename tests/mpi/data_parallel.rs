@@ -2,7 +2,8 @@
 //! splits every step's batch over the ranks and sums their gradients in rank order. Against one
 //! process with the same global batch, only that order differs: f64 weights after 100 steps
 //! within 1e-12 (relative, tensor by tensor), f32 within 1e-4, MNIST test accuracy within 0.15
-//! points; the same N twice gives the same bytes; L-BFGS spreads its chunks the same way; a
+//! points; batch norm normalizes by the whole batch's statistics (synchronized); the same N
+//! twice gives the same bytes; L-BFGS spreads its chunks the same way; a
 //! stopped job resumes under mpirun to the uninterrupted job's weights.
 
 use std::path::Path;
@@ -112,6 +113,21 @@ fn f64_weights_after_100_steps_are_one_process_up_to_the_order_of_sums() {
             "{ranks} ranks: {tensor} is {worst:e} from one process"
         );
         // The batch was split: otherwise every rank trains the whole model alone, bit for bit.
+        assert!(
+            worst > 0.0,
+            "{ranks} ranks: bit-identical — was the batch split?"
+        );
+    }
+}
+
+#[test]
+fn batch_norm_is_synchronized_over_the_ranks() {
+    for (ranks, worst, tensor) in hundred_steps("specs/mpi_data_parallel_bn.net", "dpbn") {
+        eprintln!("batch norm, {ranks} ranks: worst relative difference {worst:.3e} ({tensor})");
+        assert!(
+            worst <= 1e-12,
+            "{ranks} ranks: {tensor} is {worst:e} from one process"
+        );
         assert!(
             worst > 0.0,
             "{ranks} ranks: bit-identical — was the batch split?"

@@ -69,6 +69,7 @@ pub fn trainers(spec: &'static str) -> &'static (PathBuf, PathBuf) {
     static BAGGING: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     static DATA_PARALLEL: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     static DATA_PARALLEL_F32: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    static DATA_PARALLEL_BN: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     static LBFGS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     static REFERENCE: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     let cell = match spec {
@@ -76,6 +77,7 @@ pub fn trainers(spec: &'static str) -> &'static (PathBuf, PathBuf) {
         "specs/bagging.net" => &BAGGING,
         "specs/mpi_data_parallel.net" => &DATA_PARALLEL,
         "specs/mpi_data_parallel_f32.net" => &DATA_PARALLEL_F32,
+        "specs/mpi_data_parallel_bn.net" => &DATA_PARALLEL_BN,
         "specs/opt_lbfgs.net" => &LBFGS,
         "specs/mnist_ref.net" => &REFERENCE,
         other => panic!("no trainer cell for {other}"),

@@ -33,7 +33,6 @@ pub fn module(plan: &Plan) -> TokenStream {
             const #out_c: usize = #outputs;
         }
     });
-    let batch_norm = plan.dense.iter().any(|l| l.batchnorm.is_some());
     let hyper = hyper::hyper(plan);
     let model_struct = model::model_struct(plan);
     let new_fn = model::new_fn(plan);
@@ -103,7 +102,6 @@ pub fn module(plan: &Plan) -> TokenStream {
                     netc_version: #version,
                 };
                 const OUTPUT_KIND: rt::OutputKind = rt::OutputKind::#output_kind;
-                const BATCH_NORM: bool = #batch_norm;
                 type BatchInput = [[f32; INPUT]; BATCH];
                 type BatchTargets = #batch_targets;
                 type Hyper = Hyper;

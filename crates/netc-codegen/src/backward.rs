@@ -90,8 +90,19 @@ fn step_fn(plan: &Plan, fields: &[&proc_macro2::Ident]) -> TokenStream {
     let dropout_scalars = dropout::step_scalars(plan);
     let input_dropout = dropout::input_pass(plan);
     let dropout_end = dropout::step_end(plan);
-    // The whole batch from its first sample (where dropout draws its masks).
-    let whole_batch = dropout::used(plan).then(|| quote!(let (first, batch) = (0usize, BATCH);));
+    // The whole batch from its first sample (where dropout draws its masks), and batch norm's
+    // statistics its own: nothing to add from other ranks.
+    let batch_norm = batchnorm::all(plan).next().is_some();
+    let whole_batch = match (dropout::used(plan), batch_norm) {
+        (true, _) => quote!(let (first, batch) = (0usize, BATCH);),
+        (false, true) => quote!(let batch = BATCH;),
+        (false, false) => quote!(),
+    };
+    let whole_batch = if batch_norm {
+        quote!(#whole_batch let sync = |_: &mut [F]| {};)
+    } else {
+        whole_batch
+    };
     let reg_loss = regularize::loss_expr(plan);
     let grad_sq = optimizer::grad_sq_expr(plan);
     let forward = forward(plan, Masking::Draw);
@@ -129,8 +140,10 @@ fn step_fn(plan: &Plan, fields: &[&proc_macro2::Ident]) -> TokenStream {
 /// The gradient-only pass, a free function of the module: forward, loss and backward on the
 /// `rows` samples of `x` that are samples `first..first + rows` of a batch of `batch`, no
 /// update. The gradient buffers get these rows' part of the gradient of the whole batch's mean
-/// data loss (each row weighs 1/`batch`), and dropout draws these samples' masks as a
-/// whole-batch pass would (then moves past the whole batch's draws); returns the rows' summed
+/// data loss (each row weighs 1/`batch`), dropout draws these samples' masks as a
+/// whole-batch pass would (then moves past the whole batch's draws), and batch norm uses the
+/// whole batch's statistics: `sync` adds the other ranks' sums to each of this pass's per-feature
+/// sums (Σx, Σ(x−μ)², Σdy, Σdy·x̂; a no-op in one process). Returns the rows' summed
 /// data loss and how many of them the model classifies right. `Network::gradient` is the
 /// whole batch (`first` = 0, `batch` = `rows`), `Network::gradient_share` a rank's share.
 pub fn gradient_rows_fn(plan: &Plan) -> TokenStream {
@@ -175,7 +188,7 @@ pub fn gradient_rows_fn(plan: &Plan) -> TokenStream {
     let dropout_end = dropout::used(plan).then(|| quote!(if !replay { #dropout_end }));
     quote! {
         #[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-        fn gradient_rows(this: &mut Model, x: &[f32], y: rt::Targets<'_>, rows: usize, first: usize, batch: usize, masks: rt::Masks) -> (F, u32) {
+        fn gradient_rows(this: &mut Model, x: &[f32], y: rt::Targets<'_>, rows: usize, first: usize, batch: usize, masks: rt::Masks, sync: &mut dyn FnMut(&mut [F])) -> (F, u32) {
             ::core::assert!(
                 rows >= 1 && first + rows <= batch && batch <= BATCH && x.len() >= rows * INPUT,
                 "gradient takes 1..=BATCH samples"
@@ -197,12 +210,12 @@ pub fn gradient_rows_fn(plan: &Plan) -> TokenStream {
 pub fn gradient_fn() -> TokenStream {
     quote! {
         fn gradient(&mut self, x: &[f32], y: rt::Targets<'_>, rows: usize, masks: rt::Masks) -> f64 {
-            let (loss, _) = gradient_rows(self, x, y, rows, 0, rows, masks);
+            let (loss, _) = gradient_rows(self, x, y, rows, 0, rows, masks, &mut |_| {});
             (loss * (1.0 / rows as F)) as f64
         }
 
-        fn gradient_share(&mut self, x: &[f32], y: rt::Targets<'_>, share: rt::Share) -> rt::ShareStats {
-            let (loss, correct) = gradient_rows(self, x, y, share.rows, share.first, share.batch, rt::Masks::Fresh);
+        fn gradient_share(&mut self, x: &[f32], y: rt::Targets<'_>, share: rt::Share, sums: &mut dyn FnMut(&mut [F])) -> rt::ShareStats {
+            let (loss, correct) = gradient_rows(self, x, y, share.rows, share.first, share.batch, rt::Masks::Fresh, sums);
             rt::ShareStats { loss_sum: loss as f64, correct }
         }
     }

@@ -43,6 +43,11 @@ pub struct BatchNormPlan {
     pub inv_std: Ident,
     pub running_mean: Ident,
     pub running_var: Ident,
+    /// `[F; N]`: the batch's Σdy and Σdy·x̂ that dx reads — the whole batch's, summed over
+    /// the ranks of a data-parallel step, while dβ and dγ keep this pass's own rows' part (the
+    /// driver sums the parameter gradients itself).
+    pub sum_dy: Ident,
+    pub sum_dy_xhat: Ident,
     /// Dropout on the batch norm's output.
     pub dropout: Option<DropoutPlan>,
 }
@@ -68,6 +73,8 @@ pub fn plan(spec_index: usize, momentum: f64, eps: f64) -> BatchNormPlan {
         inv_std: name("inv_std"),
         running_mean: name("running_mean"),
         running_var: name("running_var"),
+        sum_dy: name("sum_dy"),
+        sum_dy_xhat: name("sum_dy_xhat"),
         dropout: None,
     }
 }
@@ -80,7 +87,7 @@ pub fn all<'p>(plan: &'p Plan) -> impl Iterator<Item = (&'p DensePlan, &'p Batch
 }
 
 /// γ, β and their gradients, the batch and running statistics: `[F; N]` each.
-fn vectors(bn: &BatchNormPlan) -> [&Ident; 9] {
+fn vectors(bn: &BatchNormPlan) -> [&Ident; 11] {
     [
         &bn.gamma,
         &bn.beta,
@@ -91,6 +98,8 @@ fn vectors(bn: &BatchNormPlan) -> [&Ident; 9] {
         &bn.inv_std,
         &bn.running_mean,
         &bn.running_var,
+        &bn.sum_dy,
+        &bn.sum_dy_xhat,
     ]
 }
 
@@ -256,13 +265,16 @@ pub fn forward(layer: &DensePlan, masking: Masking) -> TokenStream {
     };
     quote! {
         {
-            let inv_rows = 1.0 / rows as F;
+            // The whole batch's statistics: this pass's rows' sums, summed over the ranks of
+            // a data-parallel step by `sync` (nothing to add in one process).
+            let inv_rows = 1.0 / batch as F;
             #mean.fill(0.0);
             for xr in #y[..rows].iter() {
                 for j in 0..#n {
                     #mean[j] += xr[j];
                 }
             }
+            sync(&mut #mean[..]);
             for m in #mean.iter_mut() {
                 *m *= inv_rows;
             }
@@ -273,6 +285,7 @@ pub fn forward(layer: &DensePlan, masking: Masking) -> TokenStream {
                     #var[j] += d * d;
                 }
             }
+            sync(&mut #var[..]);
             for j in 0..#n {
                 #var[j] *= inv_rows;
                 #inv_std[j] = 1.0 / (#var[j] + #eps).sqrt();
@@ -336,7 +349,8 @@ pub fn input_grad(layer: &DensePlan, prev: &DensePlan) -> TokenStream {
 /// Backward through the batch statistics of `prev`'s batch norm. On entry `prev.dz` holds
 /// dL/d(output); on exit dL/dz of `prev` (through its dropout mask and activation) with its
 /// bias gradient, and dγ = Σ dy·x̂, dβ = Σ dy. With dy the gradient before the output's
-/// dropout mask: dx = γ·inv_std·(dy − (Σdy + x̂·Σ dy·x̂)/rows).
+/// dropout mask: dx = γ·inv_std·(dy − (Σdy + x̂·Σ dy·x̂)/batch), the sums over the whole batch
+/// (`sync` adds the other ranks' rows in a data-parallel step).
 pub fn backward(prev: &DensePlan) -> TokenStream {
     let Some(bn) = &prev.batchnorm else {
         return quote!();
@@ -344,6 +358,7 @@ pub fn backward(prev: &DensePlan) -> TokenStream {
     let (n, pdz, pgb, py) = (&prev.out_const, &prev.dz, &prev.gb, &prev.y);
     let (gamma, gg, gbeta, xhat, inv_std) =
         (&bn.gamma, &bn.g_gamma, &bn.g_beta, &bn.xhat, &bn.inv_std);
+    let (sum_dy, sum_dy_xhat) = (&bn.sum_dy, &bn.sum_dy_xhat);
     let sums = match &bn.dropout {
         Some(d) => {
             let mask = &d.mask;
@@ -393,11 +408,15 @@ pub fn backward(prev: &DensePlan) -> TokenStream {
             #gg.fill(0.0);
             #gbeta.fill(0.0);
             #sums
-            let inv_rows = 1.0 / rows as F;
+            #sum_dy.copy_from_slice(&#gbeta[..]);
+            #sum_dy_xhat.copy_from_slice(&#gg[..]);
+            sync(&mut #sum_dy[..]);
+            sync(&mut #sum_dy_xhat[..]);
+            let inv_rows = 1.0 / batch as F;
             #pgb.fill(0.0);
             for #rows_pattern in #rows_iter {
                 for j in 0..#n {
-                    let dx = #gamma[j] * #inv_std[j] * (dr[j] - (#gbeta[j] + hr[j] * #gg[j]) * inv_rows);
+                    let dx = #gamma[j] * #inv_std[j] * (dr[j] - (#sum_dy[j] + hr[j] * #sum_dy_xhat[j]) * inv_rows);
                     dr[j] = #grad;
                     #pgb[j] += dr[j];
                 }

@@ -410,18 +410,23 @@ pub trait Network: Sized {
     /// the whole batch's mean data loss (each sample weighs 1/`share.batch`), so the ranks'
     /// parts add up to the one-process gradient. Dropout draws exactly the masks a
     /// whole-batch step draws for these samples and moves past the whole batch's draws, so
-    /// every rank's generator stays where one process's would. Batch norm would need the
-    /// whole batch's statistics: the driver refuses [`BATCH_NORM`](Self::BATCH_NORM) models.
-    fn gradient_share(&mut self, x: &[f32], y: Targets<'_>, share: Share) -> ShareStats;
+    /// every rank's generator stays where one process's would. Batch norm normalizes by the
+    /// whole batch's statistics: each per-feature sum over these rows (Σx, Σ(x−μ)², Σdy,
+    /// Σdy·x̂) goes through `sums`, which replaces it with its sum over every rank (a
+    /// collective; never called by a model without batch norm).
+    fn gradient_share(
+        &mut self,
+        x: &[f32],
+        y: Targets<'_>,
+        share: Share,
+        sums: &mut dyn FnMut(&mut [Self::Float]),
+    ) -> ShareStats;
 
     /// The optimizer update `train_step` applies (schedules, regularization, max-norm,
     /// optimizer slots, the step counter), from the gradient buffers as they are — after
     /// [`write_gradient`](Self::write_gradient) put the ranks' sum there. `loss` and
     /// `correct` of the result are 0 (the driver has them from the shares).
     fn apply_gradient(&mut self) -> StepStats;
-
-    /// Whether the model has a batch norm (its statistics are the batch's).
-    const BATCH_NORM: bool;
 
     /// The gradient of the last `gradient` or `train_step` call (data loss only), flat.
     fn read_gradient(&self, out: &mut [f64]);

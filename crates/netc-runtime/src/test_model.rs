@@ -273,7 +273,13 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
         f64::from(self.loss_and_gradient(x, class_labels(y), rows, rows).loss)
     }
 
-    fn gradient_share(&mut self, x: &[f32], y: Targets<'_>, share: Share) -> ShareStats {
+    fn gradient_share(
+        &mut self,
+        x: &[f32],
+        y: Targets<'_>,
+        share: Share,
+        _: &mut dyn FnMut(&mut [f32]),
+    ) -> ShareStats {
         let stats = self.loss_and_gradient(x, class_labels(y), share.rows, share.batch);
         ShareStats {
             loss_sum: f64::from(stats.loss) * share.batch as f64,
@@ -291,8 +297,6 @@ impl<const OTHER: bool> Network for LogRegModel<OTHER> {
         self.steps += 1;
         StepStats::default()
     }
-
-    const BATCH_NORM: bool = false;
 
     fn read_gradient(&self, out: &mut [f64]) {
         let gradient = self.weight_grad.iter().chain(&self.bias_grad);
@@ -560,7 +564,13 @@ impl Network for Scripted {
     }
 
     /// The script's loss for each of the share's samples.
-    fn gradient_share(&mut self, _: &[f32], _: Targets<'_>, share: Share) -> ShareStats {
+    fn gradient_share(
+        &mut self,
+        _: &[f32],
+        _: Targets<'_>,
+        share: Share,
+        _: &mut dyn FnMut(&mut [f32]),
+    ) -> ShareStats {
         let loss = f64::from(scripted(&self.hyper.train_losses, self.epochs_done));
         ShareStats {
             loss_sum: loss * share.rows as f64,
@@ -573,8 +583,6 @@ impl Network for Scripted {
         let stats = self.train_step(&[[0.0]; 2], &[0; 2]);
         StepStats { loss: 0.0, ..stats }
     }
-
-    const BATCH_NORM: bool = false;
 
     fn read_gradient(&self, out: &mut [f64]) {
         out.fill(0.0);

@@ -75,8 +75,9 @@ pub fn estimate(net: &Network) -> Memory {
                 activations = activations.saturating_add(rows.saturating_mul(2 * outputs));
             }
             LayerKind::BatchNorm { .. } => {
-                // γ, β with gradients and slots; mean, var, 1/σ, running mean and variance.
-                let stats = 5 * outputs;
+                // γ, β with gradients and slots; mean, var, 1/σ, running mean and variance,
+                // and the batch's Σdy, Σdy·x̂ (summed over the ranks of a data-parallel step).
+                let stats = 7 * outputs;
                 parameters = parameters.saturating_add(params.saturating_mul(copies) + stats);
                 // Normalized input and output.
                 activations = activations.saturating_add(rows.saturating_mul(2 * outputs));
@@ -154,8 +155,8 @@ mod tests {
              train { batch 5 optimizer momentum }",
         );
         let params = (4 * 3 + 3) + (3 * 2 + 2);
-        // batchnorm: γ, β ×3 copies, and 5 statistics vectors of 3.
-        assert_eq!(m.parameters, (params * 3 + 2 * 3 * 3 + 5 * 3) * 4);
+        // batchnorm: γ, β ×3 copies, and 7 statistics vectors of 3.
+        assert_eq!(m.parameters, (params * 3 + 2 * 3 * 3 + 7 * 3) * 4);
         // one input mask (5×4), y and dz of both dense layers, x̂ and output of batchnorm.
         assert_eq!(
             m.activations,

@@ -128,31 +128,30 @@ pub fn stop_requested_on_any_rank() -> Option<i32> {
 /// Element-wise sums of one vector over the ranks, in rank order: ((v₀ + v₁) + v₂) + … — a
 /// fixed order, so every rank gets the same bits, and so does every run with the same number
 /// of ranks (MPI's own `MPI_Allreduce` may associate the terms differently from rank to rank
-/// or run to run). The buffers are allocated once, for vectors of one length: a step's sum
-/// allocates nothing.
+/// or run to run). The buffers are allocated once, for vectors of up to one length: a step's
+/// sums allocate nothing.
 pub struct OrderedSum {
-    len: usize,
+    max_len: usize,
     #[cfg(feature = "mpi")]
     blocks: Option<mpi_world::BlockSum>,
 }
 
 impl OrderedSum {
-    /// For vectors of `len` values.
-    pub fn new(len: usize) -> OrderedSum {
+    /// For vectors of up to `max_len` values.
+    pub fn new(max_len: usize) -> OrderedSum {
         OrderedSum {
-            len,
+            max_len,
             #[cfg(feature = "mpi")]
-            blocks: (joined() && size() > 1).then(|| mpi_world::BlockSum::new(len)),
+            blocks: (joined() && size() > 1).then(|| mpi_world::BlockSum::new(max_len)),
         }
     }
 
     /// Replaces this rank's `values` with their sum over every rank (a collective: every rank
     /// calls it with a vector of the same length). One process keeps its values.
     pub fn sum(&mut self, values: &mut [f64]) {
-        assert_eq!(
-            values.len(),
-            self.len,
-            "OrderedSum::sum: vector of another length"
+        assert!(
+            values.len() <= self.max_len,
+            "OrderedSum::sum: a vector longer than it was made for"
         );
         #[cfg(feature = "mpi")]
         if let Some(blocks) = &mut self.blocks {

@@ -79,13 +79,16 @@ pub(super) fn broadcast(root: usize, mut bytes: Vec<u8>) -> Vec<u8> {
 /// brings it every rank's copy of the block), then every rank gets every summed block (an
 /// all-gather). Each element is added up on one rank only, in rank order, so every rank ends
 /// with the same bits; the traffic is a ring allreduce's, 2(N−1)/N of the vector per rank.
+/// Sized once for the longest vector; a shorter one reuses the buffers.
 pub(super) struct BlockSum {
+    ranks: usize,
+    rank: usize,
     /// Block `k`'s length and offset in the vector.
     lengths: Vec<i32>,
     offsets: Vec<i32>,
     /// Every rank's copy of this rank's block, rank after rank.
     parts: Vec<f64>,
-    /// Where each rank's copy starts in `parts` (all of this rank's block's length).
+    /// This rank's block's length (from every rank) and where each copy starts in `parts`.
     part_lengths: Vec<i32>,
     part_offsets: Vec<i32>,
     /// This rank's block, summed.
@@ -93,43 +96,60 @@ pub(super) struct BlockSum {
 }
 
 impl BlockSum {
-    pub(super) fn new(len: usize) -> BlockSum {
+    pub(super) fn new(max_len: usize) -> BlockSum {
         let world = world();
         let (n, me) = (world.size() as usize, world.rank() as usize);
-        let bound = |k: usize| i32::try_from(k * len / n).expect("a vector under 2^31 values");
-        let offsets: Vec<i32> = (0..n).map(bound).collect();
-        let lengths: Vec<i32> = (0..n).map(|k| bound(k + 1) - bound(k)).collect();
-        let mine = lengths[me];
+        let block = max_len.div_ceil(n);
         BlockSum {
-            parts: vec![0.0; mine as usize * n],
-            part_lengths: vec![mine; n],
-            part_offsets: (0..n as i32).map(|j| j * mine).collect(),
-            summed: vec![0.0; mine as usize],
-            lengths,
-            offsets,
+            ranks: n,
+            rank: me,
+            lengths: vec![0; n],
+            offsets: vec![0; n],
+            parts: vec![0.0; block * n],
+            part_lengths: vec![0; n],
+            part_offsets: vec![0; n],
+            summed: vec![0.0; block],
         }
+    }
+
+    /// Lays out a vector of `len` values in blocks; this rank's block's length.
+    fn lay_out(&mut self, len: usize) -> usize {
+        let n = self.ranks;
+        let bound = |k: usize| i32::try_from(k * len / n).expect("a vector under 2^31 values");
+        for k in 0..n {
+            self.offsets[k] = bound(k);
+            self.lengths[k] = bound(k + 1) - bound(k);
+        }
+        let mine = self.lengths[self.rank];
+        for j in 0..n {
+            self.part_lengths[j] = mine;
+            self.part_offsets[j] = j as i32 * mine;
+        }
+        mine as usize
     }
 
     pub(super) fn sum(&mut self, values: &mut [f64]) {
         let world = world();
+        let mine = self.lay_out(values.len());
+        let parts = &mut self.parts[..mine * self.ranks];
         {
             let send = Partition::new(&values[..], &self.lengths[..], &self.offsets[..]);
             let mut receive = PartitionMut::new(
-                &mut self.parts[..],
+                &mut parts[..],
                 &self.part_lengths[..],
                 &self.part_offsets[..],
             );
             world.all_to_all_varcount_into(&send, &mut receive);
         }
-        let mine = self.summed.len();
-        for (i, total) in self.summed.iter_mut().enumerate() {
-            let mut acc = self.parts[i];
-            for part in self.parts[mine..].chunks_exact(mine) {
+        let summed = &mut self.summed[..mine];
+        for (i, total) in summed.iter_mut().enumerate() {
+            let mut acc = parts[i];
+            for part in parts[mine..].chunks_exact(mine) {
                 acc += part[i];
             }
             *total = acc;
         }
         let mut all = PartitionMut::new(values, &self.lengths[..], &self.offsets[..]);
-        world.all_gather_varcount_into(&self.summed[..], &mut all);
+        world.all_gather_varcount_into(&summed[..], &mut all);
     }
 }

@@ -2,7 +2,9 @@
 //! same sample order and augmentation from the seed), computes the gradient of its contiguous
 //! share of it ([`Share::of`]), and the ranks add their parts up with a fixed-order sum
 //! ([`OrderedSum`]), so every rank applies the same update to the same weights: the model is
-//! the one-process model up to the order of the gradient's additions.
+//! the one-process model up to the order of the gradient's additions. Batch norm is
+//! synchronized: its per-feature sums (Σx, Σ(x−μ)² forward; Σdy, Σdy·x̂ backward) are summed
+//! over the ranks the same way, so it normalizes by the whole batch's statistics.
 
 use crate::cluster::{self, OrderedSum};
 use crate::error::Error;
@@ -16,6 +18,8 @@ pub(crate) struct SharedStep {
     /// whether a signal asked this rank to stop: one sum carries all four.
     sums: Vec<f64>,
     reduce: OrderedSum,
+    /// A batch norm's per-feature sum, widened to f64 for the sum over the ranks.
+    statistics: Vec<f64>,
 }
 
 /// What follows the gradient in [`SharedStep::sums`].
@@ -27,14 +31,6 @@ impl SharedStep {
     /// This rank's part, or why the model cannot be trained data-parallel over the ranks.
     pub(crate) fn new<M: Network>() -> Result<SharedStep, Error> {
         let ranks = cluster::size();
-        if M::BATCH_NORM {
-            return Err(Error::Usage(format!(
-                "data-parallel training over {ranks} MPI ranks of a model with batch norm is not \
-                 built yet (its statistics would be one rank's share of the batch, not the \
-                 batch's): train it in one process, or spread a search or an ensemble over the \
-                 ranks"
-            )));
-        }
         if M::BATCH < ranks {
             return Err(Error::Usage(format!(
                 "batch {} cannot be split over {ranks} MPI ranks: every rank needs at least one \
@@ -47,6 +43,8 @@ impl SharedStep {
             share: Share::of(M::BATCH, cluster::rank(), ranks),
             sums: vec![0.0; M::PARAMS + 3],
             reduce: OrderedSum::new(M::PARAMS + 3),
+            // A batch norm's features are fewer than its γ and β, which are parameters.
+            statistics: vec![0.0; M::PARAMS],
         })
     }
 
@@ -64,14 +62,32 @@ impl SharedStep {
         let Share { first, rows, batch } = self.share;
         let x = &x.flat()[first * M::INPUT..(first + rows) * M::INPUT];
         let y = y.as_targets().rows(first..first + rows, M::OUTPUT);
-        let part = model.gradient_share(x, y, self.share);
-        let (gradient, tail) = self.sums.split_at_mut(M::PARAMS);
+        let Self {
+            share,
+            sums,
+            reduce,
+            statistics,
+        } = self;
+        // Batch norm's sums over the whole batch: each one widened, summed over the ranks in
+        // rank order, narrowed back (f32 statistics round once, from the f64 total).
+        let mut sum_over_ranks = |values: &mut [M::Float]| {
+            let wide = &mut statistics[..values.len()];
+            for (w, v) in wide.iter_mut().zip(values.iter()) {
+                *w = v.to_f64();
+            }
+            reduce.sum(wide);
+            for (v, w) in values.iter_mut().zip(wide.iter()) {
+                *v = M::Float::from_f64(*w);
+            }
+        };
+        let part = model.gradient_share(x, y, *share, &mut sum_over_ranks);
+        let (gradient, tail) = sums.split_at_mut(M::PARAMS);
         model.read_gradient(gradient);
         tail[LOSS] = part.loss_sum;
         tail[CORRECT] = f64::from(part.correct);
         tail[STOP] = f64::from(u8::from(stop_requested));
-        self.reduce.sum(&mut self.sums);
-        let (gradient, tail) = self.sums.split_at(M::PARAMS);
+        reduce.sum(sums);
+        let (gradient, tail) = sums.split_at(M::PARAMS);
         model.write_gradient(gradient);
         let mut stats = model.apply_gradient();
         stats.loss = (tail[LOSS] / batch as f64) as f32;
