@@ -41,7 +41,8 @@ fn pass_fields<'p>(plan: &'p Plan<'_>) -> Vec<&'p proc_macro2::Ident> {
     fields
 }
 
-pub fn train_step_fn(plan: &Plan) -> TokenStream {
+/// The pass buffers plus every optimizer slot: what a function with the update binds.
+fn update_fields<'p>(plan: &'p Plan<'_>) -> Vec<&'p proc_macro2::Ident> {
     let mut fields = pass_fields(plan);
     for l in &plan.dense {
         let states = [[&l.vw, &l.vb], [&l.sw, &l.sb]];
@@ -50,6 +51,11 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
         }
     }
     fields.extend(batchnorm::state_fields(plan));
+    fields
+}
+
+pub fn train_step_fn(plan: &Plan) -> TokenStream {
+    let fields = update_fields(plan);
     let step = step_fn(plan, &fields);
     let batch_targets = batch_targets_type(plan);
     quote! {
@@ -225,14 +231,7 @@ pub fn gradient_fn() -> TokenStream {
 /// they are (a data-parallel step's sum over ranks): every layer, last first as in the step,
 /// so one process's update and this one give the same bits from the same gradient.
 pub fn apply_gradient_fn(plan: &Plan) -> TokenStream {
-    let mut fields = pass_fields(plan);
-    for l in &plan.dense {
-        let states = [[&l.vw, &l.vb], [&l.sw, &l.sb]];
-        for pair in states.iter().take(plan.optimizer.state_buffers()) {
-            fields.extend(pair);
-        }
-    }
-    fields.extend(batchnorm::state_fields(plan));
+    let fields = update_fields(plan);
     let epochs = schedule::counts_epochs(plan).then(|| quote!(epochs,));
     let scalars = optimizer::step_scalars(plan);
     let reg_loss = regularize::loss_expr(plan);
