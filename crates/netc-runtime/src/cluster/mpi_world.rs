@@ -141,13 +141,17 @@ impl BlockSum {
             );
             world.all_to_all_varcount_into(&send, &mut receive);
         }
+        // Rank 0's copy, then each further rank's added in rank order: the fixed order of
+        // additions, a whole part at a time (a loop the compiler vectorizes).
         let summed = &mut self.summed[..mine];
-        for (i, total) in summed.iter_mut().enumerate() {
-            let mut acc = parts[i];
+        summed.copy_from_slice(&parts[..mine]);
+        // (A vector shorter than the ranks leaves some ranks an empty block.)
+        if mine > 0 {
             for part in parts[mine..].chunks_exact(mine) {
-                acc += part[i];
+                for (total, value) in summed.iter_mut().zip(part) {
+                    *total += *value;
+                }
             }
-            *total = acc;
         }
         let mut all = PartitionMut::new(values, &self.lengths[..], &self.offsets[..]);
         world.all_gather_varcount_into(&summed[..], &mut all);
