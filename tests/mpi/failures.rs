@@ -47,6 +47,9 @@ fn a_rank_that_dies_stops_the_job_within_seconds() {
             dir.join("run.safetensors").to_str().unwrap(),
         ],
     )
+    // The files a run writes by default (the members' metrics; the run state the survivor
+    // saves when mpirun stops it) go to the scratch directory, not the source tree.
+    .current_dir(&dir)
     .spawn()
     .expect("start mpirun");
     let started = Instant::now();
