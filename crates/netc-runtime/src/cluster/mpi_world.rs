@@ -145,12 +145,10 @@ impl BlockSum {
         // additions, a whole part at a time (a loop the compiler vectorizes).
         let summed = &mut self.summed[..mine];
         summed.copy_from_slice(&parts[..mine]);
-        // (A vector shorter than the ranks leaves some ranks an empty block.)
-        if mine > 0 {
-            for part in parts[mine..].chunks_exact(mine) {
-                for (total, value) in summed.iter_mut().zip(part) {
-                    *total += *value;
-                }
+        for rank in 1..self.ranks {
+            let part = &parts[rank * mine..(rank + 1) * mine];
+            for (total, value) in summed.iter_mut().zip(part) {
+                *total += *value;
             }
         }
         let mut all = PartitionMut::new(values, &self.lengths[..], &self.offsets[..]);
