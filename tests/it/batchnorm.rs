@@ -54,10 +54,15 @@ netc::net! {
     train { batch 16 optimizer sgd learning_rate 0.1 }
 }
 
-/// Deterministic inputs in [-1, 1] with some spread per feature.
-fn inputs(rows: usize, features: usize, salt: usize) -> Vec<f32> {
+/// Deterministic inputs in [-1, 1] with some spread per feature (computed in f32, so f32 and
+/// f64 models see the same values).
+fn inputs<V: netc::Real>(rows: usize, features: usize, salt: usize) -> Vec<V> {
     (0..rows * features)
-        .map(|i| (((i + salt) * 37 % 23) as f32 / 23.0 - 0.5) * 2.0)
+        .map(|i| {
+            V::from_f64(f64::from(
+                (((i + salt) * 37 % 23) as f32 / 23.0 - 0.5) * 2.0,
+            ))
+        })
         .collect()
 }
 
@@ -323,7 +328,7 @@ fn prediction_uses_the_running_statistics() {
             netc::Targets::Classes(&labels(6, 4)),
         );
     }
-    let expected = |model: &bn_small::Model, x: &[f32]| -> Vec<f64> {
+    let expected = |model: &bn_small::Model, x: &[f64]| -> Vec<f64> {
         let t = model.tensors();
         let (w0, b0) = (tensor(&t, "layers.0.weight"), tensor(&t, "layers.0.bias"));
         let (gamma, beta) = (tensor(&t, "layers.1.weight"), tensor(&t, "layers.1.bias"));
@@ -334,7 +339,7 @@ fn prediction_uses_the_running_statistics() {
         let (w2, b2) = (tensor(&t, "layers.2.weight"), tensor(&t, "layers.2.bias"));
         let h: Vec<f64> = (0..5)
             .map(|o| {
-                let z = b0[o] + (0..3).map(|k| w0[o * 3 + k] * f64::from(x[k])).sum::<f64>();
+                let z = b0[o] + (0..3).map(|k| w0[o * 3 + k] * x[k]).sum::<f64>();
                 let a = z.tanh();
                 gamma[o] * (a - rm[o]) / (rv[o] + 1e-5).sqrt() + beta[o]
             })
@@ -347,27 +352,28 @@ fn prediction_uses_the_running_statistics() {
         z.iter().map(|v| (v - max).exp() / sum).collect()
     };
     let x = inputs(2, 3, 11);
-    let mut out = [0.0f32; 8];
+    let mut out = [0.0f64; 8];
     model.predict_batch(&x, 2, &mut out);
     for (row, chunk) in out.chunks(4).enumerate() {
         let hand = expected(&model, &x[row * 3..row * 3 + 3]);
         for (a, e) in chunk.iter().zip(&hand) {
-            assert!((f64::from(*a) - e).abs() < 1e-6, "row {row}: {a} vs {e}");
+            // f64 outputs (the model's precision) against the hand computation.
+            assert!((a - e).abs() < 1e-12, "row {row}: {a} vs {e}");
         }
     }
     // One row alone: the same output (no batch statistics at inference).
-    let mut alone = [0.0f32; 4];
+    let mut alone = [0.0f64; 4];
     model.predict_batch(&x[..3], 1, &mut alone);
     assert_eq!(alone, out[..4]);
     // Other running statistics, other predictions, still the hand computation.
     model.tensors_mut()[4].data.fill(0.5);
     model.tensors_mut()[5].data.fill(2.0);
     assert_eq!(model.tensors()[4].name, "layers.1.running_mean");
-    let mut moved = [0.0f32; 4];
+    let mut moved = [0.0f64; 4];
     model.predict_batch(&x[..3], 1, &mut moved);
     assert_ne!(moved, alone);
     for (a, e) in moved.iter().zip(expected(&model, &x[..3])) {
-        assert!((f64::from(*a) - e).abs() < 1e-6);
+        assert!((a - e).abs() < 1e-12, "{a} vs {e}");
     }
 }
 

@@ -6,7 +6,7 @@
 //! needs the ranks: tests/mpi/data_parallel.rs.) And `gradient` on fewer
 //! rows than the batch reads only those rows (it once summed stale rows into bias gradients).
 
-use netc::__private::{Masks, Share, Targets, batch_of};
+use netc::__private::{Masks, Scalar, Share, Targets, batch_of};
 use netc::Network;
 
 // Input and hidden dropout, a GEMM layer (24 inputs, 40 units) and unrolled ones (≤ 16).
@@ -71,9 +71,11 @@ netc::net! {
 }
 
 /// Batch `step` of a deterministic stream: `BATCH` samples of `INPUT` features, labels.
-fn batch<M: Network>(step: usize) -> (Vec<f32>, Vec<u32>) {
+/// Inputs computed in f32 (the same values for f32 and f64 models) and labels.
+fn batch<M: Network>(step: usize) -> (Vec<M::Float>, Vec<u32>) {
     let x = (0..M::BATCH * M::INPUT)
         .map(|i| (((i * 37 + step * 101) % 97) as f32 / 48.0 - 1.0) * 0.8)
+        .map(|v| M::Float::from_f64(f64::from(v)))
         .collect();
     let labels = (0..M::BATCH)
         .map(|r| ((r * 7 + step * 3) % M::OUTPUT) as u32)
@@ -85,7 +87,7 @@ fn batch<M: Network>(step: usize) -> (Vec<f32>, Vec<u32>) {
 /// from the same generator state, the gradients summed in rank order in f64, one update.
 /// (Batch norm's statistics are sums over every rank mid-pass: one process can simulate a
 /// single rank of them only, where there is nothing to add.)
-fn shared_step<M: Network>(model: &mut M, x: &[f32], labels: &[u32], ranks: usize) -> f64 {
+fn shared_step<M: Network>(model: &mut M, x: &[M::Float], labels: &[u32], ranks: usize) -> f64 {
     if ranks == 1 {
         let share = Share::of(M::BATCH, 0, 1);
         let stats = model.gradient_share(x, Targets::Classes(labels), share, &mut |_| {});

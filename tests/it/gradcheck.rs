@@ -76,20 +76,20 @@ fn signed(a: u64, b: u64, lo: f64, hi: f64) -> f64 {
     }
 }
 
-fn inputs(c: &ModelSpec) -> Vec<f32> {
+fn inputs(c: &ModelSpec) -> Vec<f64> {
     (0..c.batch() * c.input())
-        .map(|i| signed(1, i as u64, 0.1, 1.0) as f32)
+        .map(|i| signed(1, i as u64, 0.1, 1.0))
         .collect()
 }
 
 /// One batch's targets in both forms; the model's `TARGET_KIND` picks one.
 struct Batch {
-    x: Vec<f32>,
+    x: Vec<f64>,
     kind: TargetKind,
     /// Class labels, every class present: softmax/one-vs-all 0..3, a single unit 0/1.
     labels: Vec<u32>,
     /// `outputs` values per sample: 0/1 for logistic (multi-label, rows differ), else ±[0.1, 1).
-    values: Vec<f32>,
+    values: Vec<f64>,
 }
 
 impl Batch {
@@ -98,8 +98,8 @@ impl Batch {
         let classes = if outputs == 1 { 2 } else { 3 };
         let values = (0..rows * outputs)
             .map(|i| match c.loss {
-                Loss::LogisticMultiLabel => f32::from(u8::from((i * 5 + i / 3) % 3 != 0)),
-                _ => signed(2, i as u64, 0.1, 1.0) as f32,
+                Loss::LogisticMultiLabel => f64::from(u8::from((i * 5 + i / 3) % 3 != 0)),
+                _ => signed(2, i as u64, 0.1, 1.0),
             })
             .collect();
         Batch {
@@ -110,7 +110,7 @@ impl Batch {
         }
     }
 
-    fn targets(&self) -> Targets<'_> {
+    fn targets(&self) -> Targets<'_, f64> {
         match self.kind {
             TargetKind::Classes => Targets::Classes(&self.labels),
             TargetKind::Values => Targets::Values(&self.values),
@@ -120,7 +120,7 @@ impl Batch {
     /// Target of output `k` of sample `r`, as the loss reads it.
     fn target(&self, r: usize, k: usize, outputs: usize) -> f64 {
         match self.kind {
-            TargetKind::Values => f64::from(self.values[r * outputs + k]),
+            TargetKind::Values => self.values[r * outputs + k],
             TargetKind::Classes if outputs == 1 => f64::from(self.labels[r]),
             TargetKind::Classes => f64::from(u8::from(k == self.labels[r] as usize)),
         }
@@ -186,7 +186,7 @@ fn mask<'a>(masks: &'a [(String, Vec<f64>)], name: &str) -> &'a [f64] {
 fn forward(c: &ModelSpec, theta: &[f64], batch: &Batch, masks: &[(String, Vec<f64>)]) -> Forward {
     let rows = c.batch();
     let mut width = c.input();
-    let mut a: Vec<f64> = batch.x.iter().map(|&v| f64::from(v)).collect();
+    let mut a: Vec<f64> = batch.x.clone();
     let mut at = 0;
     let mut pre_activations = Vec::new();
     let mut z = Vec::new();

@@ -24,7 +24,7 @@ const RUNTIME_LAYERS: &[(&str, &[&str])] = &[
         "kernels",
         &["gemm", "init", "rng", "scalar", "subnormals", "threads"],
     ),
-    ("foundations", &["error", "interrupt", "monitor"]),
+    ("foundations", &["error", "interrupt", "monitor", "real"]),
     ("the processes of a run", &["cluster"]),
     (
         "model contract, files, numerics",

@@ -278,7 +278,7 @@ use crate::support::with_repo_data;
 #[test]
 fn target_columns_are_loaded_from_the_spec() {
     let cfg = with_repo_data(regression::run_config());
-    let splits = rt::load_splits(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
+    let splits = rt::load_splits::<regression::F>(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
     assert_eq!(splits.train.len(), 256);
     assert_eq!(
         (splits.train.features(), splits.train.target_width()),
@@ -286,7 +286,7 @@ fn target_columns_are_loaded_from_the_spec() {
     );
     assert!(splits.train.labels.is_empty());
     let cfg = with_repo_data(multilabel::run_config());
-    let splits = rt::load_splits(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
+    let splits = rt::load_splits::<multilabel::F>(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
     assert_eq!(
         (splits.train.features(), splits.train.target_width()),
         (4, 3)
@@ -297,7 +297,7 @@ fn target_columns_are_loaded_from_the_spec() {
 #[test]
 fn regression_spec_fits_its_targets() {
     let cfg = with_repo_data(regression::run_config());
-    let splits = rt::load_splits(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
+    let splits = rt::load_splits::<regression::F>(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
     let (mut model, report) = regression::train_with(&cfg).unwrap();
     let first = report.epochs.first().unwrap().loss;
     let last = report.epochs.last().unwrap().loss;
@@ -363,7 +363,7 @@ fn regression_spec_fits_its_targets() {
 #[test]
 fn multilabel_spec_gets_every_label_right_on_most_samples() {
     let cfg = with_repo_data(multilabel::run_config());
-    let splits = rt::load_splits(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
+    let splits = rt::load_splits::<multilabel::F>(cfg.data.as_ref().unwrap(), cfg.seed).unwrap();
     let (mut model, report) = multilabel::train_with(&cfg).unwrap();
     let (evaluation, text) = rt::test_report(&mut model, &splits.train).unwrap();
     eprintln!("{text}");

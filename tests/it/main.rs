@@ -17,6 +17,7 @@ mod limits;
 mod losses;
 mod optimizers;
 mod parse;
+mod precision;
 mod preprocess;
 mod search;
 mod support;

@@ -13,19 +13,19 @@ use netc::__private as rt;
 pub(crate) use crate::support::{repo_root, with_repo_data};
 
 /// mnist7 (train: 10,000 images, test: 10,000) as a spec's data block loads it.
-fn mnist7(cfg: &rt::RunConfig) -> rt::Splits {
+fn mnist7<V: rt::Real>(cfg: &rt::RunConfig) -> rt::Splits<V> {
     rt::load_splits(cfg.data.as_ref().expect("a data block"), cfg.seed).expect("mnist7 loads")
 }
 
 /// The first `n` samples of a dataset.
-fn head(data: &rt::Dataset, n: usize) -> rt::Dataset {
+fn head<V: rt::Real>(data: &rt::Dataset<V>, n: usize) -> rt::Dataset<V> {
     data.select(&(0..n).collect::<Vec<_>>())
 }
 
 /// The mnist7 training images of digits 0, 1 and 2 (the first `n` of them), features scaled
 /// to [0, 1]: a small softmax-regression problem (49 → 3, 150 parameters).
-fn digits_012(n: usize) -> rt::Dataset {
-    let train = mnist7_train();
+fn digits_012<V: rt::Real>(n: usize) -> rt::Dataset<V> {
+    let train = mnist7_train::<V>();
     let picked: Vec<usize> = (0..train.len())
         .filter(|&i| train.labels[i] < 3)
         .take(n)
@@ -34,8 +34,8 @@ fn digits_012(n: usize) -> rt::Dataset {
     train.select(&picked)
 }
 
-/// mnist7's 10,000 training images, features scaled to [0, 1].
-fn mnist7_train() -> rt::Dataset {
+/// mnist7's 10,000 training images, features scaled to [0, 1] in the model's precision `V`.
+fn mnist7_train<V: rt::Real>() -> rt::Dataset<V> {
     let data = rt::DataConfig {
         train: rt::DataSource::Idx {
             images: "data/mnist7/train-images-idx3-ubyte.gz".into(),
@@ -50,6 +50,6 @@ fn mnist7_train() -> rt::Dataset {
 }
 
 /// Row-major features of a dataset.
-fn features(data: &rt::Dataset) -> Vec<f32> {
+fn features<V: rt::Real>(data: &rt::Dataset<V>) -> Vec<V> {
     data.x.to_vec()
 }

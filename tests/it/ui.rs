@@ -51,7 +51,7 @@ fn generated_trainers_compile_without_warnings() {
         let one_step = format!(
             "fn main() {{\n    use netc::Network;\n    let mut model = {name}::new(1);\n    \
              let x = vec![0.5; {name}::BATCH * {name}::INPUT];\n    let labels = vec![0; {name}::BATCH];\n    \
-             let values = vec![0.0f32; {name}::BATCH * {name}::OUTPUT];\n    \
+             let values = vec![0.0 as {name}::F; {name}::BATCH * {name}::OUTPUT];\n    \
              let y = match <{name}::Model as Network>::TARGET_KIND {{\n        \
              netc::TargetKind::Classes => netc::Targets::Classes(&labels),\n        \
              netc::TargetKind::Values => netc::Targets::Values(&values),\n    }};\n    \

@@ -5,7 +5,7 @@ use netc_sema::ir;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::plan::{Plan, f32_lit, usize_lit};
+use crate::plan::{Plan, usize_lit};
 use crate::{backward, dropout, forward, hyper, model, optimizer, schedule};
 
 pub fn module(plan: &Plan) -> TokenStream {
@@ -102,7 +102,7 @@ pub fn module(plan: &Plan) -> TokenStream {
                     netc_version: #version,
                 };
                 const OUTPUT_KIND: rt::OutputKind = rt::OutputKind::#output_kind;
-                type BatchInput = [[f32; INPUT]; BATCH];
+                type BatchInput = [[F; INPUT]; BATCH];
                 type BatchTargets = #batch_targets;
                 type Hyper = Hyper;
                 type Float = F;
@@ -193,7 +193,7 @@ fn run_config(net: &ir::Network) -> TokenStream {
                     quote!(rt::ValidationSplit::Fraction(#f))
                 }
             };
-            let scale = f32_lit(data.scale);
+            let scale = proc_macro2::Literal::f64_suffixed(data.scale);
             quote! {
                 ::core::option::Option::Some(rt::DataConfig {
                     train: #train_source,

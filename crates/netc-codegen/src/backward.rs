@@ -33,7 +33,7 @@ fn pass_fields<'p>(plan: &'p Plan<'_>) -> Vec<&'p proc_macro2::Ident> {
         fields.extend([&l.w, &l.b, &l.gw, &l.gb, &l.y, &l.dz]);
     }
     fields.extend(dropout::all(plan).map(|d| &d.mask));
-    fields.extend(&plan.widened_input);
+    fields.extend(&plan.normalized_input);
     if let Some((shift, scale)) = &plan.input_stage {
         fields.extend([shift, scale]);
     }
@@ -59,7 +59,7 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
     let step = step_fn(plan, &fields);
     let batch_targets = batch_targets_type(plan);
     quote! {
-        fn train_step(&mut self, x: &[[f32; INPUT]; BATCH], y: &#batch_targets) -> rt::StepStats {
+        fn train_step(&mut self, x: &[[F; INPUT]; BATCH], y: &#batch_targets) -> rt::StepStats {
             // One body, written twice: for any x86-64 (SSE2) and, where the CPU has them, for
             // AVX2 and FMA, which widen its element-wise loops. Rust never fuses a multiply and
             // an add on its own, so both give the same bits. Written out, not one inlined
@@ -69,10 +69,10 @@ pub fn train_step_fn(plan: &Plan) -> TokenStream {
             // compilation of this body measured no faster.)
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
-            fn step_avx2(this: &mut Model, x: &[[f32; INPUT]; BATCH], y: &#batch_targets) -> rt::StepStats {
+            fn step_avx2(this: &mut Model, x: &[[F; INPUT]; BATCH], y: &#batch_targets) -> rt::StepStats {
                 #step
             }
-            fn step(this: &mut Model, x: &[[f32; INPUT]; BATCH], y: &#batch_targets) -> rt::StepStats {
+            fn step(this: &mut Model, x: &[[F; INPUT]; BATCH], y: &#batch_targets) -> rt::StepStats {
                 #step
             }
             #[cfg(target_arch = "x86_64")]
@@ -114,7 +114,7 @@ fn step_fn(plan: &Plan, fields: &[&proc_macro2::Ident]) -> TokenStream {
     let forward = forward(plan, Masking::Draw);
     let loss = loss_pass(plan);
     let targets = if takes_values(plan.net) {
-        quote!(let values: &[f32] = y.as_flattened();)
+        quote!(let values: &[F] = y.as_flattened();)
     } else {
         quote!(let labels: &[u32] = &y[..];)
     };
@@ -123,7 +123,7 @@ fn step_fn(plan: &Plan, fields: &[&proc_macro2::Ident]) -> TokenStream {
         .map(|i| layer_backward(plan, i, true));
     quote! {
             // The sizes are in the types: nothing to check.
-            let x: &[f32] = x.as_flattened();
+            let x: &[F] = x.as_flattened();
             let inv_batch: F = 1.0 / BATCH as F;
             let rows = BATCH;
             #whole_batch
@@ -194,7 +194,7 @@ pub fn gradient_rows_fn(plan: &Plan) -> TokenStream {
     let dropout_end = dropout::used(plan).then(|| quote!(if !replay { #dropout_end }));
     quote! {
         #[allow(unused_variables, unused_mut, unused_assignments, clippy::too_many_arguments)]
-        fn gradient_rows(this: &mut Model, x: &[f32], y: rt::Targets<'_>, rows: usize, first: usize, batch: usize, masks: rt::Masks, sync: &mut dyn FnMut(&mut [F])) -> (F, u32) {
+        fn gradient_rows(this: &mut Model, x: &[F], y: rt::Targets<'_, F>, rows: usize, first: usize, batch: usize, masks: rt::Masks, sync: &mut dyn FnMut(&mut [F])) -> (F, u32) {
             ::core::assert!(
                 rows >= 1 && first + rows <= batch && batch <= BATCH && x.len() >= rows * INPUT,
                 "gradient takes 1..=BATCH samples"
@@ -215,12 +215,12 @@ pub fn gradient_rows_fn(plan: &Plan) -> TokenStream {
 /// `Network::gradient` and `Network::gradient_share`, both through `gradient_rows`.
 pub fn gradient_fn() -> TokenStream {
     quote! {
-        fn gradient(&mut self, x: &[f32], y: rt::Targets<'_>, rows: usize, masks: rt::Masks) -> f64 {
+        fn gradient(&mut self, x: &[F], y: rt::Targets<'_, F>, rows: usize, masks: rt::Masks) -> f64 {
             let (loss, _) = gradient_rows(self, x, y, rows, 0, rows, masks, &mut |_| {});
             (loss * (1.0 / rows as F)) as f64
         }
 
-        fn gradient_share(&mut self, x: &[f32], y: rt::Targets<'_>, share: rt::Share, sums: &mut dyn FnMut(&mut [F])) -> rt::ShareStats {
+        fn gradient_share(&mut self, x: &[F], y: rt::Targets<'_, F>, share: rt::Share, sums: &mut dyn FnMut(&mut [F])) -> rt::ShareStats {
             let (loss, correct) = gradient_rows(self, x, y, share.rows, share.first, share.batch, rt::Masks::Fresh, sums);
             rt::ShareStats { loss_sum: loss as f64, correct }
         }
@@ -262,7 +262,7 @@ pub fn apply_gradient_fn(plan: &Plan) -> TokenStream {
 /// `OUTPUT` values per sample, as [`takes_values`] says.
 pub fn batch_targets_type(plan: &Plan) -> TokenStream {
     if takes_values(plan.net) {
-        quote!([[f32; OUTPUT]; BATCH])
+        quote!([[F; OUTPUT]; BATCH])
     } else {
         quote!([u32; BATCH])
     }
@@ -276,7 +276,7 @@ fn bind_targets(plan: &Plan) -> TokenStream {
     if takes_values(plan.net) {
         let enough = quote!(values.len() >= rows * OUTPUT);
         quote! {
-            let values: &[f32] = match y {
+            let values: &[F] = match y {
                 rt::Targets::Values(values) => values,
                 rt::Targets::Classes(_) => ::core::panic!("this model trains on OUTPUT values per sample (TARGET_KIND is Values), not class labels"),
             };
@@ -337,7 +337,7 @@ fn loss_pass(plan: &Plan) -> TokenStream {
     };
     // The target of unit `j` of this row.
     let target = if values {
-        quote!((tv[j] as F))
+        quote!(tv[j])
     } else if single {
         quote!((label as F))
     } else {

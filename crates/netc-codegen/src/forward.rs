@@ -23,25 +23,20 @@ pub fn layer_input(plan: &Plan, index: usize) -> TokenStream {
     }
 }
 
-/// Binds `x_rows` to the first `rows` samples of `x: &[f32]`: the slice itself in f32; in
-/// f64, the rows widened into the `xf` buffer (bound by the caller's destructuring).
+/// Binds `x_rows` to the first `rows` samples of `x: &[F]`: the slice itself, or with
+/// `preprocess` the rows normalized into the `xf` buffer (bound by the caller's
+/// destructuring).
 pub fn input_rows(plan: &Plan) -> TokenStream {
-    match (&plan.widened_input, &plan.input_stage) {
+    match (&plan.normalized_input, &plan.input_stage) {
         (Some(xf), Some((shift, scale))) => quote! {
             for (dst, src) in #xf[..rows].iter_mut().zip(x.as_chunks::<INPUT>().0.iter()) {
                 for (((d, &s), &sh), &sc) in dst.iter_mut().zip(src.iter()).zip(#shift.iter()).zip(#scale.iter()) {
-                    *d = (F::from(s) - sh) * sc;
+                    *d = (s - sh) * sc;
                 }
             }
             let x_rows = &#xf[..rows];
         },
-        (None, _) => quote!(let x_rows = &x.as_chunks::<INPUT>().0[..rows];),
-        (Some(xf), None) => quote! {
-            for (dst, &src) in #xf[..rows].as_flattened_mut().iter_mut().zip(x.iter()) {
-                *dst = F::from(src);
-            }
-            let x_rows = &#xf[..rows];
-        },
+        _ => quote!(let x_rows = &x.as_chunks::<INPUT>().0[..rows];),
     }
 }
 
@@ -170,7 +165,7 @@ fn unrolled_layer(layer: &DensePlan, dropout: Option<(&DropoutPlan, bool)>) -> T
 /// `Network::predict_batch`: the forward pass on `rows` samples, then probabilities.
 pub fn predict_batch_fn(plan: &Plan) -> TokenStream {
     let mut fields: Vec<_> = plan.dense.iter().flat_map(|l| [&l.w, &l.b, &l.y]).collect();
-    fields.extend(&plan.widened_input);
+    fields.extend(&plan.normalized_input);
     if let Some((shift, scale)) = &plan.input_stage {
         fields.extend([shift, scale]);
     }
@@ -190,22 +185,22 @@ pub fn predict_batch_fn(plan: &Plan) -> TokenStream {
             }
             let inv = 1.0 / sum;
             for (p, &v) in o.iter_mut().zip(z.iter()) {
-                *p = ((v - max).exp() * inv) as f32;
+                *p = (v - max).exp() * inv;
             }
         },
         LossKind::Logistic => quote! {
             for (p, &v) in o.iter_mut().zip(z.iter()) {
-                *p = (1.0 / (1.0 + (-v).exp())) as f32;
+                *p = 1.0 / (1.0 + (-v).exp());
             }
         },
         LossKind::Mse => quote! {
             for (p, &v) in o.iter_mut().zip(z.iter()) {
-                *p = v as f32;
+                *p = v;
             }
         },
     };
     quote! {
-        fn predict_batch(&mut self, x: &[f32], rows: usize, out: &mut [f32]) {
+        fn predict_batch(&mut self, x: &[F], rows: usize, out: &mut [F]) {
             ::core::assert!(rows <= BATCH, "predict_batch takes at most BATCH rows");
             ::core::assert!(x.len() >= rows * INPUT && out.len() >= rows * OUTPUT, "predict_batch: buffers too short for {} rows", rows);
             let Model { #( #fields, )* .. } = self;

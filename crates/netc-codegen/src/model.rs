@@ -107,7 +107,7 @@ fn all_buffers(plan: &Plan) -> Vec<Buffer> {
         buffers.push(buffer(shift, None, (&quote!(INPUT), features)));
         buffers.push(buffer(scale, None, (&quote!(INPUT), features)));
     }
-    if let Some(xf) = &plan.widened_input {
+    if let Some(xf) = &plan.normalized_input {
         let features = plan.net.model.input.features();
         buffers.push(buffer(
             xf,

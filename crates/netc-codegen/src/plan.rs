@@ -38,9 +38,8 @@ pub struct Plan<'n> {
     pub optimizer: OptimizerPlan,
     /// `dropout` directly after `input`: the step reads the masked copy `xd`.
     pub input_dropout: Option<DropoutPlan>,
-    /// `precision f64` or `preprocess`: the f32 input rows are widened (and normalized) into
-    /// this `[[F; INPUT]; BATCH]` buffer.
-    pub widened_input: Option<Ident>,
+    /// `preprocess`: the input rows are normalized into this `[[F; INPUT]; BATCH]` buffer.
+    pub normalized_input: Option<Ident>,
     /// `preprocess`: the input stage's `[F; INPUT]` shift and scale (x' = (x − shift)·scale),
     /// persistent tensors `input.shift` / `input.scale` filled by the driver from the training
     /// split.
@@ -244,9 +243,7 @@ impl<'n> Plan<'n> {
             dense,
             optimizer,
             input_dropout,
-            widened_input: (net.train.precision.kind == ir::PrecisionKind::F64
-                || preprocess(net).is_some())
-            .then(|| format_ident!("xf")),
+            normalized_input: preprocess(net).is_some().then(|| format_ident!("xf")),
             input_stage: preprocess(net)
                 .is_some()
                 .then(|| (format_ident!("input_shift"), format_ident!("input_scale"))),

@@ -31,12 +31,12 @@ pub fn user_fns(net: &ir::Network) -> TokenStream {
                     "this spec has no `data` block: pass the data in code with `train_on`",
                 )));
             };
-            let splits = rt::load_splits(data, cfg.seed)?;
+            let splits = rt::load_splits::<F>(data, cfg.seed)?;
             fit_with(cfg, &splits)
         }
 
         /// Trains on data built in code, with the spec's other settings.
-        pub fn train_on(splits: &rt::Splits) -> ::core::result::Result<(Trained, TrainReport), rt::Error> {
+        pub fn train_on(splits: &rt::Splits<F>) -> ::core::result::Result<(Trained, TrainReport), rt::Error> {
             fit_with(&run_config(), splits)
         }
     };
@@ -48,17 +48,17 @@ pub fn user_fns(net: &ir::Network) -> TokenStream {
 
             #common
 
-            fn fit_with(cfg: &rt::RunConfig, splits: &rt::Splits) -> ::core::result::Result<(Model, rt::Report), rt::Error> {
+            fn fit_with(cfg: &rt::RunConfig, splits: &rt::Splits<F>) -> ::core::result::Result<(Model, rt::Report), rt::Error> {
                 rt::search::train_model::<Model>(cfg, Hyper::default(), splits, plan().search.as_ref())
             }
 
             /// Loss and accuracy on `data` (inference mode).
-            pub fn evaluate(model: &mut Model, data: &rt::Dataset) -> ::core::result::Result<rt::Evaluation, rt::Error> {
+            pub fn evaluate(model: &mut Model, data: &rt::Dataset<F>) -> ::core::result::Result<rt::Evaluation, rt::Error> {
                 rt::evaluate(model, data)
             }
 
             /// Outputs (probabilities) for `x.len() / INPUT` samples.
-            pub fn predict(model: &mut Model, x: &[f32]) -> ::core::result::Result<::std::vec::Vec<f32>, rt::Error> {
+            pub fn predict(model: &mut Model, x: &[F]) -> ::core::result::Result<::std::vec::Vec<F>, rt::Error> {
                 rt::predict(model, x)
             }
 
@@ -85,17 +85,17 @@ pub fn user_fns(net: &ir::Network) -> TokenStream {
 
         #common
 
-        fn fit_with(cfg: &rt::RunConfig, splits: &rt::Splits) -> ::core::result::Result<(Trained, TrainReport), rt::Error> {
+        fn fit_with(cfg: &rt::RunConfig, splits: &rt::Splits<F>) -> ::core::result::Result<(Trained, TrainReport), rt::Error> {
             rt::bagging::train_ensemble::<Model>(cfg, Hyper::default(), splits, ENSEMBLE, plan().search.as_ref())
         }
 
         /// Loss and accuracy of the members' combined outputs on `data` (inference mode).
-        pub fn evaluate(ensemble: &mut Trained, data: &rt::Dataset) -> ::core::result::Result<rt::Evaluation, rt::Error> {
+        pub fn evaluate(ensemble: &mut Trained, data: &rt::Dataset<F>) -> ::core::result::Result<rt::Evaluation, rt::Error> {
             ensemble.evaluate(data)
         }
 
         /// Combined outputs (vote fractions or mean outputs) for `x.len() / INPUT` samples.
-        pub fn predict(ensemble: &mut Trained, x: &[f32]) -> ::core::result::Result<::std::vec::Vec<f32>, rt::Error> {
+        pub fn predict(ensemble: &mut Trained, x: &[F]) -> ::core::result::Result<::std::vec::Vec<F>, rt::Error> {
             ensemble.predict(x)
         }
 

@@ -7,6 +7,7 @@
 //! zero outside the image. Flips mirror the output afterwards. With no transform drawn
 //! (t = 0, θ = 0, s = 1, no flip) the image is copied exactly.
 
+use crate::real::Real;
 use crate::rng::Rng;
 
 /// Which image axes may be mirrored (each with probability ½).
@@ -84,7 +85,7 @@ impl Augment {
     }
 
     /// Writes `src` (one image) transformed by `t` into `dst` (same size).
-    pub fn apply(&self, t: &Transform, src: &[f32], dst: &mut [f32]) {
+    pub fn apply<V: Real>(&self, t: &Transform, src: &[V], dst: &mut [V]) {
         let (h, w, ch) = (self.height, self.width, self.channels);
         if *t == Transform::IDENTITY {
             dst.copy_from_slice(src);
@@ -110,8 +111,8 @@ impl Augment {
 }
 
 /// Bilinear sample at (sx, sy) for every channel; pixels outside the image count as 0.
-fn bilinear(src: &[f32], h: usize, w: usize, ch: usize, sx: f64, sy: f64, out: &mut [f32]) {
-    out.fill(0.0);
+fn bilinear<V: Real>(src: &[V], h: usize, w: usize, ch: usize, sx: f64, sy: f64, out: &mut [V]) {
+    out.fill(V::ZERO);
     let (x0, y0) = (sx.floor(), sy.floor());
     let (fx, fy) = (sx - x0, sy - y0);
     for (dy, wy) in [(0, 1.0 - fy), (1, fy)] {
@@ -123,7 +124,7 @@ fn bilinear(src: &[f32], h: usize, w: usize, ch: usize, sx: f64, sy: f64, out: &
             }
             let at = (yi as usize * w + xi as usize) * ch;
             for (o, &v) in out.iter_mut().zip(&src[at..at + ch]) {
-                *o += (weight * f64::from(v)) as f32;
+                *o += V::from_f64(weight * v.to_f64());
             }
         }
     }
@@ -131,7 +132,7 @@ fn bilinear(src: &[f32], h: usize, w: usize, ch: usize, sx: f64, sy: f64, out: &
 
 /// Replaces every row of `batch` (rows × features) by a freshly transformed copy, through
 /// `scratch` (one image) so nothing is allocated.
-pub fn augment_batch(cfg: &Augment, batch: &mut [f32], scratch: &mut [f32], rng: &mut Rng) {
+pub fn augment_batch<V: Real>(cfg: &Augment, batch: &mut [V], scratch: &mut [V], rng: &mut Rng) {
     let n = cfg.features();
     for row in batch.chunks_exact_mut(n) {
         let t = cfg.draw(rng);
@@ -141,18 +142,18 @@ pub fn augment_batch(cfg: &Augment, batch: &mut [f32], scratch: &mut [f32], rng:
 }
 
 /// The training loop's augmentation state: the spec's settings, its own random stream and
-/// one image's scratch buffer, allocated once.
-pub struct Augmenter {
+/// one image's scratch buffer (in the model's precision `V`), allocated once.
+pub struct Augmenter<V = f32> {
     cfg: Augment,
-    scratch: Vec<f32>,
+    scratch: Vec<V>,
     rng: Rng,
 }
 
-impl Augmenter {
-    pub fn new(cfg: Augment, seed: u64) -> Augmenter {
+impl<V: Real> Augmenter<V> {
+    pub fn new(cfg: Augment, seed: u64) -> Augmenter<V> {
         Augmenter {
             cfg,
-            scratch: vec![0.0; cfg.features()],
+            scratch: vec![V::ZERO; cfg.features()],
             rng: Rng::new(seed, crate::rng::streams::AUGMENT),
         }
     }
@@ -167,7 +168,7 @@ impl Augmenter {
     }
 
     /// Transforms the batch `x` (the driver's copy of it) in place.
-    pub fn transform_in_place(&mut self, x: &mut [f32]) {
+    pub fn transform_in_place(&mut self, x: &mut [V]) {
         augment_batch(&self.cfg, x, &mut self.scratch, &mut self.rng);
     }
 }

@@ -43,8 +43,8 @@ pub struct DataConfig {
     pub train: DataSource,
     pub test: Option<DataSource>,
     pub validation: ValidationSplit,
-    /// Multiplies every raw value.
-    pub scale: f32,
+    /// Multiplies every raw value: the spec's number, rounded once to the model's precision.
+    pub scale: f64,
     /// Relative paths above are resolved against this directory (trainer flag `--data-dir`);
     /// `None` means the working directory.
     pub base_dir: Option<PathBuf>,

@@ -28,8 +28,8 @@ impl CurvatureProbe {
     pub fn measure<M: Network>(
         &mut self,
         model: &mut M,
-        x: &[f32],
-        y: Targets<'_>,
+        x: &[M::Float],
+        y: Targets<'_, M::Float>,
     ) -> Result<(f64, f64), Error> {
         model.read_params(&mut self.theta);
         let rows = x.len() / M::INPUT;
@@ -50,10 +50,10 @@ impl CurvatureProbe {
 }
 
 /// The loss of one fixed batch with fixed dropout masks, as a function of the parameters.
-struct BatchObjective<'a, M> {
+struct BatchObjective<'a, M: Network> {
     model: &'a mut M,
-    x: &'a [f32],
-    y: Targets<'a>,
+    x: &'a [M::Float],
+    y: Targets<'a, M::Float>,
     rows: usize,
 }
 

@@ -10,11 +10,14 @@ use ndarray::Array2;
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::network::{Network, OutputKind, TargetKind, Targets};
+use crate::real::Real;
+use crate::scalar::Scalar;
 
 pub use labels::{LabelCounts, label_counts, label_table};
 
-/// Floor for probabilities inside logarithms, so a confident wrong answer costs ~27.6, not ∞.
-const PROBABILITY_FLOOR: f32 = 1e-12;
+/// Floor for probabilities inside logarithms, so a confident wrong answer costs ~27.6, not ∞
+/// (rounded to the model's precision).
+const PROBABILITY_FLOOR: f64 = 1e-12;
 
 /// Mean loss and accuracy over `samples` samples.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,18 +61,18 @@ impl Evaluation {
 /// softmax mean `−ln max(p[label], 1e-12)`; logistic mean over samples of Σ_j binary
 /// cross-entropy; linear (mse) mean over samples of Σ_j ½(y_j − t_j)², the loss the step
 /// minimizes.
-pub fn evaluate<M: Network>(model: &mut M, data: &Dataset) -> Result<Evaluation, Error> {
+pub fn evaluate<M: Network>(model: &mut M, data: &Dataset<M::Float>) -> Result<Evaluation, Error> {
     evaluate_by::<M>(&mut |x, rows, out| model.predict_batch(x, rows, out), data)
 }
 
 /// Inference outputs of `rows ≤ M::BATCH` samples, as [`Network::predict_batch`] writes them:
 /// one model's, or an ensemble's combined outputs (`M` gives the shapes and the output kind).
-pub(crate) type PredictFn<'a> = dyn FnMut(&[f32], usize, &mut [f32]) + 'a;
+pub(crate) type PredictFn<'a, V> = dyn FnMut(&[V], usize, &mut [V]) + 'a;
 
 /// [`evaluate`] of the outputs `predict` writes.
 pub(crate) fn evaluate_by<M: Network>(
-    predict: &mut PredictFn<'_>,
-    data: &Dataset,
+    predict: &mut PredictFn<'_, M::Float>,
+    data: &Dataset<M::Float>,
 ) -> Result<Evaluation, Error> {
     check_dataset::<M>(data, "evaluation")?;
     if data.is_empty() {
@@ -81,14 +84,14 @@ pub(crate) fn evaluate_by<M: Network>(
     let mut loss_sum = 0.0f64;
     let mut squares = 0.0f64;
     let mut correct = 0usize;
-    let mut target = vec![0.0f32; M::OUTPUT];
+    let mut target = vec![M::Float::ZERO; M::OUTPUT];
     for_each_prediction::<M>(predict, data, |row, outputs| {
         let label = sample_target(data, row, M::OUTPUT, &mut target);
-        loss_sum += f64::from(sample_loss(M::OUTPUT_KIND, outputs, &target, label));
+        loss_sum += sample_loss(M::OUTPUT_KIND, outputs, &target, label).to_f64();
         squares += outputs
             .iter()
             .zip(&target)
-            .map(|(&y, &t)| f64::from(y - t).powi(2))
+            .map(|(&y, &t)| (y - t).to_f64().powi(2))
             .sum::<f64>();
         correct += usize::from(is_correct(M::OUTPUT_KIND, outputs, &target, label));
     });
@@ -107,15 +110,15 @@ pub(crate) fn evaluate_by<M: Network>(
 /// [`label_table`] below it.
 pub fn test_report<M: Network>(
     model: &mut M,
-    data: &Dataset,
+    data: &Dataset<M::Float>,
 ) -> Result<(Evaluation, String), Error> {
     test_report_by::<M>(&mut |x, rows, out| model.predict_batch(x, rows, out), data)
 }
 
 /// [`test_report`] of the outputs `predict` writes.
 pub(crate) fn test_report_by<M: Network>(
-    predict: &mut PredictFn<'_>,
-    data: &Dataset,
+    predict: &mut PredictFn<'_, M::Float>,
+    data: &Dataset<M::Float>,
 ) -> Result<(Evaluation, String), Error> {
     let evaluation = evaluate_by::<M>(predict, data)?;
     let mut report = evaluation.summary_line();
@@ -128,7 +131,7 @@ pub(crate) fn test_report_by<M: Network>(
 
 /// The dataset's targets as a step takes them: its class labels, or `values`, its value
 /// targets row-major (`row_major(&data.targets)`).
-pub(crate) fn targets_of<'a>(data: &'a Dataset, values: &'a [f32]) -> Targets<'a> {
+pub(crate) fn targets_of<'a, V: Real>(data: &'a Dataset<V>, values: &'a [V]) -> Targets<'a, V> {
     if data.has_value_targets() {
         Targets::Values(values)
     } else {
@@ -139,14 +142,14 @@ pub(crate) fn targets_of<'a>(data: &'a Dataset, values: &'a [f32]) -> Targets<'a
 /// Calls `score(row, outputs)` for every sample of `data`, in order, with its `M::OUTPUT`
 /// inference outputs from `predict`.
 pub(crate) fn for_each_prediction<M: Network>(
-    predict: &mut PredictFn<'_>,
-    data: &Dataset,
-    mut score: impl FnMut(usize, &[f32]),
+    predict: &mut PredictFn<'_, M::Float>,
+    data: &Dataset<M::Float>,
+    mut score: impl FnMut(usize, &[M::Float]),
 ) {
     let x = data.x.view();
-    // Bytes become f32 one batch at a time, never the whole set at once.
+    // Bytes become values one batch at a time, never the whole set at once.
     let mut chunk = Vec::new();
-    let mut out = vec![0.0f32; M::BATCH * M::OUTPUT];
+    let mut out = vec![M::Float::ZERO; M::BATCH * M::OUTPUT];
     for first_row in (0..data.len()).step_by(M::BATCH) {
         let rows = M::BATCH.min(data.len() - first_row);
         predict(
@@ -163,11 +166,11 @@ pub(crate) fn for_each_prediction<M: Network>(
 /// Writes sample `row`'s target row into `target` (`outputs` values) and returns its class
 /// label, if the dataset has labels. A label becomes a one-hot row, or the label itself as a
 /// number when the model has a single output (a yes/no logistic unit, a 1-unit regression).
-pub(crate) fn sample_target(
-    data: &Dataset,
+pub(crate) fn sample_target<V: Real>(
+    data: &Dataset<V>,
     row: usize,
     outputs: usize,
-    target: &mut [f32],
+    target: &mut [V],
 ) -> Option<usize> {
     if data.has_value_targets() {
         for (slot, &value) in target.iter_mut().zip(data.targets.row(row)) {
@@ -177,17 +180,17 @@ pub(crate) fn sample_target(
     }
     let label = data.labels[row] as usize;
     if outputs == 1 {
-        target[0] = label as f32;
+        target[0] = V::from_f64(label as f64);
     } else {
         for (j, slot) in target.iter_mut().enumerate() {
-            *slot = if j == label { 1.0 } else { 0.0 };
+            *slot = if j == label { V::ONE } else { V::ZERO };
         }
     }
     Some(label)
 }
 
 /// Index of the largest output (the first one on ties; NaN never wins).
-pub fn arg_max(outputs: &[f32]) -> usize {
+pub fn arg_max<V: Real>(outputs: &[V]) -> usize {
     let mut best = 0;
     for (i, &value) in outputs.iter().enumerate() {
         if value > outputs[best] || (outputs[best].is_nan() && !value.is_nan()) {
@@ -197,38 +200,42 @@ pub fn arg_max(outputs: &[f32]) -> usize {
     best
 }
 
-fn sample_loss(kind: OutputKind, outputs: &[f32], target: &[f32], label: Option<usize>) -> f32 {
+fn sample_loss<V: Real>(kind: OutputKind, outputs: &[V], target: &[V], label: Option<usize>) -> V {
+    let floor = V::from_f64(PROBABILITY_FLOOR);
     match kind {
         OutputKind::Softmax => {
             let label = label.unwrap_or_else(|| arg_max(target));
-            -outputs[label].max(PROBABILITY_FLOOR).ln()
+            -outputs[label].max(floor).ln()
         }
         OutputKind::Logistic => outputs
             .iter()
             .zip(target)
-            .map(|(&p, &t)| {
-                -(t * p.max(PROBABILITY_FLOOR).ln()
-                    + (1.0 - t) * (1.0 - p).max(PROBABILITY_FLOOR).ln())
-            })
+            .map(|(&p, &t)| -(t * p.max(floor).ln() + (V::ONE - t) * (V::ONE - p).max(floor).ln()))
             .sum(),
         OutputKind::Linear => outputs
             .iter()
             .zip(target)
-            .map(|(&y, &t)| 0.5 * (y - t).powi(2))
+            .map(|(&y, &t)| V::from_f64(0.5) * (y - t).powi(2))
             .sum(),
     }
 }
 
-fn is_correct(kind: OutputKind, outputs: &[f32], target: &[f32], label: Option<usize>) -> bool {
+fn is_correct<V: Real>(
+    kind: OutputKind,
+    outputs: &[V],
+    target: &[V],
+    label: Option<usize>,
+) -> bool {
+    let half = V::from_f64(0.5);
     match (kind, label) {
         (OutputKind::Softmax, _) => Some(arg_max(outputs)) == label.or(Some(arg_max(target))),
         (OutputKind::Logistic, Some(label)) if outputs.len() > 1 => arg_max(outputs) == label,
         (OutputKind::Logistic, _) => outputs
             .iter()
             .zip(target)
-            .all(|(&p, &t)| (p >= 0.5) == (t >= 0.5)),
+            .all(|(&p, &t)| (p >= half) == (t >= half)),
         (OutputKind::Linear, Some(label)) if outputs.len() == 1 => {
-            outputs[0].round() == label as f32
+            outputs[0].round() == V::from_f64(label as f64)
         }
         (OutputKind::Linear, Some(label)) => arg_max(outputs) == label,
         (OutputKind::Linear, None) => false,
@@ -237,7 +244,7 @@ fn is_correct(kind: OutputKind, outputs: &[f32], target: &[f32], label: Option<u
 
 /// Errors unless `data` has `M::INPUT` features, finite values and targets the model trains
 /// on: class labels it has outputs for, or value rows of its width.
-pub fn check_dataset<M: Network>(data: &Dataset, role: &str) -> Result<(), Error> {
+pub fn check_dataset<M: Network>(data: &Dataset<M::Float>, role: &str) -> Result<(), Error> {
     if data.features() != M::INPUT {
         return Err(Error::Data {
             path: file_of(data, role, Part::Features),
@@ -284,7 +291,7 @@ fn label_bound<M: Network>() -> Option<usize> {
 /// input through relu still gives a finite loss, so divergence checks would not see it).
 /// Loaders refuse such values already; this catches data built in memory or overflowed by
 /// `scale`.
-fn check_finite(data: &Dataset, role: &str) -> Result<(), Error> {
+fn check_finite<V: Real>(data: &Dataset<V>, role: &str) -> Result<(), Error> {
     let first_bad_target = data
         .targets
         .iter()
@@ -328,7 +335,7 @@ enum Part {
 }
 
 /// The file of `data`'s features or targets, or `<role data>` for data built in memory.
-fn file_of(data: &Dataset, role: &str, part: Part) -> PathBuf {
+fn file_of<V: Real>(data: &Dataset<V>, role: &str, part: Part) -> PathBuf {
     match (data.origin(), part) {
         (Some(origin), Part::Features) => origin.features_file().to_path_buf(),
         (Some(origin), Part::Targets) => origin.targets_file().to_path_buf(),
@@ -338,7 +345,7 @@ fn file_of(data: &Dataset, role: &str, part: Part) -> PathBuf {
 
 /// Row `row`'s place in its file (`line 17`, `record 1234`), or `sample 3` for data built in
 /// memory. Never the row's index in a split: that changes with the seed.
-fn place_of(data: &Dataset, row: usize) -> String {
+fn place_of<V: Real>(data: &Dataset<V>, row: usize) -> String {
     match data.origin() {
         Some(origin) => origin.place(row),
         None => format!("sample {row}"),
@@ -348,7 +355,7 @@ fn place_of(data: &Dataset, row: usize) -> String {
 /// Errors unless the dataset's kind of targets is the one the model trains on: value rows of
 /// width `M::OUTPUT` for a [`TargetKind::Values`] model (0/1 for logistic), class labels
 /// otherwise.
-fn check_targets<M: Network>(data: &Dataset, role: &str) -> Result<(), Error> {
+fn check_targets<M: Network>(data: &Dataset<M::Float>, role: &str) -> Result<(), Error> {
     let error = |message| Error::Data {
         path: file_of(data, role, Part::Targets),
         message,
@@ -372,7 +379,7 @@ fn check_targets<M: Network>(data: &Dataset, role: &str) -> Result<(), Error> {
             M::OUTPUT
         ))),
         (TargetKind::Values, true) => {
-            let binary = |t: &f32| *t == 0.0 || *t == 1.0;
+            let binary = |t: &M::Float| *t == M::Float::ZERO || *t == M::Float::ONE;
             match data.targets.iter().position(|t| !binary(t)) {
                 Some(at) if M::OUTPUT_KIND == OutputKind::Logistic => Err(error(format!(
                     "{}: target {} is not 0 or 1, as multi-label logistic targets must be",
@@ -393,10 +400,10 @@ fn dataset_error(role: &str, message: String) -> Error {
 }
 
 /// The samples as one row-major slice (copied only if `x` is not already laid out that way).
-pub fn row_major(x: &Array2<f32>) -> Cow<'_, [f32]> {
+pub fn row_major<V: Clone>(x: &Array2<V>) -> Cow<'_, [V]> {
     match x.as_slice() {
         Some(slice) => Cow::Borrowed(slice),
-        None => Cow::Owned(x.iter().copied().collect()),
+        None => Cow::Owned(x.iter().cloned().collect()),
     }
 }
 

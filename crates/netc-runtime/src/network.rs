@@ -5,6 +5,7 @@
 //! over it and knows nothing of any spec.
 
 use crate::error::Error;
+use crate::real::Real;
 
 /// What one training step reports, computed in the step.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -164,18 +165,18 @@ pub enum OutputKind {
     Linear,
 }
 
-/// The targets of one batch, as the loss reads them.
+/// The targets of one batch, as the loss reads them (values in the model's precision `V`).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Targets<'a> {
+pub enum Targets<'a, V = f32> {
     /// One class index per sample (`BATCH` of them): softmax, one-vs-all logistic, and a
     /// single logistic or mse unit (target = the label as a number).
     Classes(&'a [u32]),
     /// `BATCH × OUTPUT` values, row-major: mse regression targets or 0/1 multi-label
     /// indicators for logistic.
-    Values(&'a [f32]),
+    Values(&'a [V]),
 }
 
-impl<'a> Targets<'a> {
+impl<'a, V> Targets<'a, V> {
     pub fn kind(&self) -> TargetKind {
         match self {
             Targets::Classes(_) => TargetKind::Classes,
@@ -184,7 +185,7 @@ impl<'a> Targets<'a> {
     }
 
     /// The targets of samples `rows` (`width` values per sample for `Values`).
-    pub fn rows(self, rows: std::ops::Range<usize>, width: usize) -> Targets<'a> {
+    pub fn rows(self, rows: std::ops::Range<usize>, width: usize) -> Targets<'a, V> {
         match self {
             Targets::Classes(labels) => Targets::Classes(&labels[rows]),
             Targets::Values(values) => {
@@ -200,49 +201,55 @@ pub trait FixedBatch: Sized + 'static {
     fn zeroed() -> Box<Self>;
 }
 
-/// A batch of inputs, `BATCH` rows of `INPUT` features: `[[f32; INPUT]; BATCH]`.
+/// A batch of inputs, `BATCH` rows of `INPUT` features in the model's precision:
+/// `[[F; INPUT]; BATCH]`.
 pub trait BatchInput: FixedBatch {
-    fn flat(&self) -> &[f32];
-    fn flat_mut(&mut self) -> &mut [f32];
+    /// The model's float type.
+    type Value: Real;
+    fn flat(&self) -> &[Self::Value];
+    fn flat_mut(&mut self) -> &mut [Self::Value];
 }
 
-/// A batch of targets: `[u32; BATCH]` class labels or `[[f32; OUTPUT]; BATCH]` values.
-pub trait BatchTargets: FixedBatch {
+/// A batch of targets: `[u32; BATCH]` class labels or `[[V; OUTPUT]; BATCH]` values (`V` the
+/// model's float type).
+pub trait BatchTargets<V>: FixedBatch {
     const KIND: TargetKind;
     /// The batch as the slices-based [`Targets`] (for `gradient` and the evaluators).
-    fn as_targets(&self) -> Targets<'_>;
+    fn as_targets(&self) -> Targets<'_, V>;
     /// Slot `slot` of the batch ← sample `row` of `from`, which is of this [`KIND`](Self::KIND)
     /// (the driver checks the data against it before training).
-    fn set_row(&mut self, slot: usize, from: Targets<'_>, row: usize);
+    fn set_row(&mut self, slot: usize, from: Targets<'_, V>, row: usize);
 }
 
-impl<const N: usize, const B: usize> FixedBatch for [[f32; N]; B] {
+impl<V: Real, const N: usize, const B: usize> FixedBatch for [[V; N]; B] {
     fn zeroed() -> Box<Self> {
-        vec![[0.0; N]; B]
+        vec![[V::ZERO; N]; B]
             .into_boxed_slice()
             .try_into()
             .unwrap_or_else(|_| unreachable!("a vector of B rows"))
     }
 }
 
-impl<const N: usize, const B: usize> BatchInput for [[f32; N]; B] {
-    fn flat(&self) -> &[f32] {
+impl<V: Real, const N: usize, const B: usize> BatchInput for [[V; N]; B] {
+    type Value = V;
+
+    fn flat(&self) -> &[V] {
         self.as_flattened()
     }
 
-    fn flat_mut(&mut self) -> &mut [f32] {
+    fn flat_mut(&mut self) -> &mut [V] {
         self.as_flattened_mut()
     }
 }
 
-impl<const N: usize, const B: usize> BatchTargets for [[f32; N]; B] {
+impl<V: Real, const N: usize, const B: usize> BatchTargets<V> for [[V; N]; B] {
     const KIND: TargetKind = TargetKind::Values;
 
-    fn as_targets(&self) -> Targets<'_> {
+    fn as_targets(&self) -> Targets<'_, V> {
         Targets::Values(self.as_flattened())
     }
 
-    fn set_row(&mut self, slot: usize, from: Targets<'_>, row: usize) {
+    fn set_row(&mut self, slot: usize, from: Targets<'_, V>, row: usize) {
         match from {
             Targets::Values(values) => self[slot].copy_from_slice(&values[row * N..(row + 1) * N]),
             Targets::Classes(_) => unreachable!("a value-target model given class labels"),
@@ -260,14 +267,14 @@ impl<const B: usize> FixedBatch for [u32; B] {
     }
 }
 
-impl<const B: usize> BatchTargets for [u32; B] {
+impl<V, const B: usize> BatchTargets<V> for [u32; B] {
     const KIND: TargetKind = TargetKind::Classes;
 
-    fn as_targets(&self) -> Targets<'_> {
+    fn as_targets(&self) -> Targets<'_, V> {
         Targets::Classes(&self[..])
     }
 
-    fn set_row(&mut self, slot: usize, from: Targets<'_>, row: usize) {
+    fn set_row(&mut self, slot: usize, from: Targets<'_, V>, row: usize) {
         match from {
             Targets::Classes(labels) => self[slot] = labels[row],
             Targets::Values(_) => unreachable!("a class-label model given target values"),
@@ -287,7 +294,7 @@ pub type Batch<M> = (
 ///
 /// # Panics
 /// If `x` or `y` does not hold exactly `BATCH` samples.
-pub fn batch_of<M: Network>(x: &[f32], y: Targets<'_>) -> Batch<M> {
+pub fn batch_of<M: Network>(x: &[M::Float], y: Targets<'_, M::Float>) -> Batch<M> {
     let mut batch_x = M::BatchInput::zeroed();
     let mut batch_y = M::BatchTargets::zeroed();
     assert_eq!(x.len(), M::BATCH * M::INPUT, "exactly BATCH samples");
@@ -304,7 +311,11 @@ pub fn batch_of<M: Network>(x: &[f32], y: Targets<'_>) -> Batch<M> {
 }
 
 /// One `train_step` on `BATCH` samples given as slices ([`batch_of`], so it allocates).
-pub fn train_step_on<M: Network>(model: &mut M, x: &[f32], y: Targets<'_>) -> StepStats {
+pub fn train_step_on<M: Network>(
+    model: &mut M,
+    x: &[M::Float],
+    y: Targets<'_, M::Float>,
+) -> StepStats {
     let (batch_x, batch_y) = batch_of::<M>(x, y);
     model.train_step(&batch_x, &batch_y)
 }
@@ -339,18 +350,18 @@ pub trait Network: Sized {
     const OUTPUT_KIND: OutputKind;
     /// The targets `train_step` takes: class labels or `OUTPUT` values per sample (what
     /// [`BatchTargets`](Network::BatchTargets) is).
-    const TARGET_KIND: TargetKind = <Self::BatchTargets as BatchTargets>::KIND;
+    const TARGET_KIND: TargetKind = <Self::BatchTargets as BatchTargets<Self::Float>>::KIND;
 
-    /// One training batch of inputs, its size in the type: `[[f32; INPUT]; BATCH]`.
-    type BatchInput: BatchInput;
+    /// One training batch of inputs, its size in the type: `[[F; INPUT]; BATCH]`.
+    type BatchInput: BatchInput<Value = Self::Float>;
     /// One training batch of targets: `[u32; BATCH]` (class labels) or
-    /// `[[f32; OUTPUT]; BATCH]` (values).
-    type BatchTargets: BatchTargets;
+    /// `[[F; OUTPUT]; BATCH]` (values).
+    type BatchTargets: BatchTargets<Self::Float>;
 
     type Hyper: Hyperparams;
-    /// The float type of parameters and arithmetic (`precision f32 | f64`). Data and outputs
-    /// cross the boundary as f32 either way.
-    type Float: crate::Scalar;
+    /// The float type of parameters and arithmetic (`precision f32 | f64`), and of the data,
+    /// targets and outputs that cross the boundary: an f64 model is f64 from the file on.
+    type Float: Real;
 
     /// Allocates every buffer the model will ever use and initializes parameters from `seed`
     /// (same seed → bit-identical parameters).
@@ -365,7 +376,7 @@ pub trait Network: Sized {
 
     /// Inference (no dropout, running batch-norm statistics) on `rows <= BATCH` samples;
     /// writes `rows * OUTPUT` outputs (probabilities for softmax/logistic losses).
-    fn predict_batch(&mut self, x: &[f32], rows: usize, out: &mut [f32]);
+    fn predict_batch(&mut self, x: &[Self::Float], rows: usize, out: &mut [Self::Float]);
 
     /// The learning rate the next step will use (after its schedule).
     fn learning_rate(&self) -> f32;
@@ -402,7 +413,13 @@ pub trait Network: Sized {
     /// `read_gradient`. Batch norm uses these rows' statistics and leaves its running averages
     /// alone. `masks` says whether dropout draws new masks or replays the last ones (replay
     /// assumes the same `x` as the call that drew them).
-    fn gradient(&mut self, x: &[f32], y: Targets<'_>, rows: usize, masks: Masks) -> f64;
+    fn gradient(
+        &mut self,
+        x: &[Self::Float],
+        y: Targets<'_, Self::Float>,
+        rows: usize,
+        masks: Masks,
+    ) -> f64;
 
     /// Rank's part of a data-parallel step: forward, loss and backward on the `share.rows`
     /// samples in `x`/`y`, which are samples `share.first..` of the step's batch of
@@ -416,8 +433,8 @@ pub trait Network: Sized {
     /// collective; never called by a model without batch norm).
     fn gradient_share(
         &mut self,
-        x: &[f32],
-        y: Targets<'_>,
+        x: &[Self::Float],
+        y: Targets<'_, Self::Float>,
         share: Share,
         sums: &mut dyn FnMut(&mut [Self::Float]),
     ) -> ShareStats;

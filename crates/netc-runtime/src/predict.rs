@@ -3,6 +3,7 @@
 use crate::error::Error;
 use crate::evaluate::PredictFn;
 use crate::network::Network;
+use crate::real::Real;
 
 /// Outputs for every row of `x` (row-major, `M::INPUT` values per row), computed `M::BATCH`
 /// rows at a time.
@@ -10,15 +11,15 @@ use crate::network::Network;
 /// # Shapes
 /// - x: `[rows * INPUT]`
 /// - returns `[rows * OUTPUT]`
-pub fn predict<M: Network>(model: &mut M, x: &[f32]) -> Result<Vec<f32>, Error> {
+pub fn predict<M: Network>(model: &mut M, x: &[M::Float]) -> Result<Vec<M::Float>, Error> {
     predict_by::<M>(&mut |x, rows, out| model.predict_batch(x, rows, out), x)
 }
 
 /// [`predict`] with the outputs `predict_batch` writes (one model's, or an ensemble's).
 pub(crate) fn predict_by<M: Network>(
-    predict_batch: &mut PredictFn<'_>,
-    x: &[f32],
-) -> Result<Vec<f32>, Error> {
+    predict_batch: &mut PredictFn<'_, M::Float>,
+    x: &[M::Float],
+) -> Result<Vec<M::Float>, Error> {
     if !x.len().is_multiple_of(M::INPUT) {
         return Err(Error::Usage(format!(
             "{} input values are not whole samples: the model `{}` takes {} features per sample",
@@ -39,7 +40,7 @@ pub(crate) fn predict_by<M: Network>(
         });
     }
     let rows = x.len() / M::INPUT;
-    let mut out = vec![0.0; rows * M::OUTPUT];
+    let mut out = vec![M::Float::ZERO; rows * M::OUTPUT];
     for (inputs, outputs) in x
         .chunks(M::BATCH * M::INPUT)
         .zip(out.chunks_mut(M::BATCH * M::OUTPUT))

@@ -6,6 +6,7 @@
 use crate::error::Error;
 use crate::features::FeatureView;
 use crate::network::Network;
+use crate::real::Real;
 use crate::scalar::Scalar;
 
 /// Which statistics a model's input stage uses.
@@ -26,13 +27,13 @@ pub const SHIFT_TENSOR: &str = "input.shift";
 pub const SCALE_TENSOR: &str = "input.scale";
 
 /// (shift, scale) per input feature from the training inputs `x` (samples × features).
-pub fn statistics(kind: Preprocess, x: FeatureView<'_>) -> (Vec<f64>, Vec<f64>) {
+pub fn statistics<V: Real>(kind: Preprocess, x: FeatureView<'_, V>) -> (Vec<f64>, Vec<f64>) {
     let (n, features) = (x.rows(), x.width());
     let n = n.max(1) as f64;
     let mut mean = vec![0.0f64; features];
     x.for_each_row(|_, row| {
         for (m, &v) in mean.iter_mut().zip(row) {
-            *m += f64::from(v);
+            *m += v.to_f64();
         }
     });
     for m in &mut mean {
@@ -57,7 +58,7 @@ pub fn statistics(kind: Preprocess, x: FeatureView<'_>) -> (Vec<f64>, Vec<f64>) 
             let mut var = vec![0.0f64; features];
             x.for_each_row(|_, row| {
                 for ((s, &v), m) in var.iter_mut().zip(row).zip(&mean) {
-                    let d = f64::from(v) - m;
+                    let d = v.to_f64() - m;
                     *s += d * d;
                 }
             });
@@ -77,7 +78,7 @@ pub fn statistics(kind: Preprocess, x: FeatureView<'_>) -> (Vec<f64>, Vec<f64>) 
 pub fn fit_input_stage<M: Network>(
     model: &mut M,
     kind: Preprocess,
-    train: FeatureView<'_>,
+    train: FeatureView<'_, M::Float>,
 ) -> Result<(), Error> {
     let (shift, scale) = statistics(kind, train);
     let Some(stage) = model.input_stage_mut() else {

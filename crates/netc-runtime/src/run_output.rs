@@ -18,7 +18,7 @@ use crate::report::EpochReport;
 pub(crate) fn test_and_save<M: Network>(
     model: &mut M,
     cfg: &RunConfig,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
 ) -> Result<Option<crate::evaluate::Evaluation>, Error> {
     let test = splits
         .test

@@ -18,7 +18,8 @@ pub struct Memory {
     /// Parameters (weights, biases, batch-norm γ, β), each with its gradient and the
     /// optimizer's state slots; batch-norm statistics; the input stage.
     pub parameters: u64,
-    /// Buffers of `batch` rows: activations, their gradients, dropout masks, the widened input.
+    /// Buffers of `batch` rows: activations, their gradients, dropout masks, the normalized
+    /// input.
     pub activations: u64,
     /// The f64 vectors of L-BFGS (history) or Newton (the Hessian); 0 for minibatch optimizers.
     pub solver: u64,
@@ -98,8 +99,8 @@ pub fn estimate(net: &Network) -> Memory {
         // The input stage's shift and scale.
         parameters = parameters.saturating_add(2 * input);
     }
-    if preprocess || float_bytes == 8 {
-        // The input rows widened (and normalized) into the model's float type.
+    if preprocess {
+        // The input rows normalized (data arrive in the model's float type already).
         activations = activations.saturating_add(rows.saturating_mul(input));
     }
     let n = net.model.total_params as u64;
@@ -143,9 +144,9 @@ mod tests {
         let sgd = memory_of(
             "model m { input 4 dense 3 loss softmax } train { batch 2 optimizer sgd precision f64 }",
         );
-        // f64, value and gradient only; the input rows are widened to f64 (2 × 4).
+        // f64, value and gradient only; the input rows arrive in f64, no copy of them.
         assert_eq!(sgd.parameters, 15 * 2 * 8);
-        assert_eq!(sgd.activations, (2 * 2 * 3 + 2 * 4) * 8);
+        assert_eq!(sgd.activations, 2 * 2 * 3 * 8);
     }
 
     #[test]

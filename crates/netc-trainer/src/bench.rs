@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use netc_runtime::Scalar;
 use netc_runtime::network::{Batch, Network, TargetKind, Targets, batch_of};
 use netc_runtime::rng::{Rng, streams};
 
@@ -52,17 +53,17 @@ pub(crate) fn bench_with<M: Network>(
 ) -> BenchReport {
     let mut model = M::new(hyper, BENCH_SEED);
     let mut rng = Rng::new(BENCH_SEED, streams::SAMPLING);
-    let x: Vec<f32> = (0..POOL_BATCHES * M::BATCH * M::INPUT)
-        .map(|_| rng.uniform())
+    let x: Vec<M::Float> = (0..POOL_BATCHES * M::BATCH * M::INPUT)
+        .map(|_| M::Float::from_f64(f64::from(rng.uniform())))
         .collect();
     let labels: Vec<u32> = (0..POOL_BATCHES * M::BATCH)
         .map(|_| rng.below(M::OUTPUT) as u32)
         .collect();
     // Value targets, for models that train on them: 0/1, valid for mse and multi-label alike.
-    let values: Vec<f32> = match M::TARGET_KIND {
+    let values: Vec<M::Float> = match M::TARGET_KIND {
         TargetKind::Classes => Vec::new(),
         TargetKind::Values => (0..POOL_BATCHES * M::BATCH * M::OUTPUT)
-            .map(|_| rng.below(2) as f32)
+            .map(|_| M::Float::from_f64(rng.below(2) as f64))
             .collect(),
     };
     let targets = match M::TARGET_KIND {

@@ -17,7 +17,7 @@ use netc_runtime::error::Error;
 use netc_runtime::load_checkpoint;
 use netc_runtime::network::{Hyperparams, Network};
 use netc_runtime::report::group_thousands;
-use netc_runtime::{Evaluation, arg_max, check_dataset, evaluate, test_report};
+use netc_runtime::{Evaluation, Real, Scalar, arg_max, check_dataset, evaluate, test_report};
 
 fn models_needing(ensemble: bool) -> &'static str {
     if ensemble {
@@ -56,7 +56,7 @@ pub fn train<M: Network>(
     let budget = Budget::new(args.max_memory);
     let models = models_bytes::<M>(plan.ensemble);
     budget.check(models, models_needing(plan.ensemble.is_some()))?;
-    let splits = load_splits(data, cfg.seed)?;
+    let splits = load_splits::<M::Float>(data, cfg.seed)?;
     check_all::<M>(&splits)?;
     let needed = models.saturating_add(data_bytes::<M>(&splits, plan.ensemble.is_some()));
     budget.check(needed, "the model and its data")?;
@@ -116,7 +116,7 @@ pub fn eval<M: Network>(
 ) -> Result<(), Error> {
     let data = apply_data_args(cfg.data, &args.data)?.ok_or_else(no_data_block)?;
     let seed = args.seed.unwrap_or(cfg.seed);
-    let splits = load_splits(&data, seed)?;
+    let splits = load_splits::<M::Float>(&data, seed)?;
     let mut predictor = Predictor::<M>::load(hyper, plan, seed, &args.weights)?;
     let mut evaluated = false;
     if let Some(test) = &splits.test {
@@ -147,7 +147,7 @@ pub fn eval<M: Network>(
 /// Checks every split before any search or bagging starts, so a bad row is found once and
 /// named by its file and line, whichever bootstrap sample of the rows it would fall in (a
 /// member's sample is rewritten in place, without its rows' origins).
-fn check_all<M: Network>(splits: &Splits) -> Result<(), Error> {
+fn check_all<M: Network>(splits: &Splits<M::Float>) -> Result<(), Error> {
     check_dataset::<M>(&splits.train, "training")?;
     for (data, role) in [(&splits.validation, "validation"), (&splits.test, "test")] {
         if let Some(data) = data {
@@ -212,21 +212,21 @@ impl<M: Network> Predictor<M> {
         }
     }
 
-    fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, Error> {
+    fn evaluate(&mut self, data: &Dataset<M::Float>) -> Result<Evaluation, Error> {
         match self {
             Predictor::Model(model) => evaluate(model, data),
             Predictor::Ensemble(ensemble) => ensemble.evaluate(data),
         }
     }
 
-    fn test_report(&mut self, data: &Dataset) -> Result<(Evaluation, String), Error> {
+    fn test_report(&mut self, data: &Dataset<M::Float>) -> Result<(Evaluation, String), Error> {
         match self {
             Predictor::Model(model) => test_report(model, data),
             Predictor::Ensemble(ensemble) => ensemble.test_report(data),
         }
     }
 
-    fn predict(&mut self, x: &[f32]) -> Result<Vec<f32>, Error> {
+    fn predict(&mut self, x: &[M::Float]) -> Result<Vec<M::Float>, Error> {
         match self {
             Predictor::Model(model) => netc_runtime::predict(model, x),
             Predictor::Ensemble(ensemble) => ensemble.predict(x),
@@ -279,7 +279,7 @@ fn shortest(value: f64) -> String {
 }
 
 /// Batch size, steps per epoch and the samples each epoch drops.
-pub fn batch_info<M: Network>(splits: &Splits) -> String {
+pub fn batch_info<M: Network>(splits: &Splits<M::Float>) -> String {
     let samples = splits.train.len();
     let mut line = format!(
         "batches of {}: {} step{} per epoch over {} training samples ({} dropped per epoch)",
@@ -299,8 +299,11 @@ pub fn batch_info<M: Network>(splits: &Splits) -> String {
 }
 
 /// Reads `predict` input: `.csv` by name (the spec's CSV label column is dropped if present),
-/// anything else as IDX; scaled like the training data.
-fn load_inputs<M: Network>(path: &Path, data: Option<&DataConfig>) -> Result<Array2<f32>, Error> {
+/// anything else as IDX; scaled like the training data (in the model's precision).
+fn load_inputs<M: Network>(
+    path: &Path,
+    data: Option<&DataConfig>,
+) -> Result<Array2<M::Float>, Error> {
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
@@ -333,6 +336,7 @@ fn load_inputs<M: Network>(path: &Path, data: Option<&DataConfig>) -> Result<Arr
         });
     }
     if let Some(scale) = data.map(|d| d.scale).filter(|&s| s != 1.0) {
+        let scale = M::Float::from_f64(scale);
         x *= scale;
         // The loaders refuse NaN and infinite values; a huge scale can still overflow.
         if let Some(((row, feature), value)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
@@ -348,7 +352,7 @@ fn load_inputs<M: Network>(path: &Path, data: Option<&DataConfig>) -> Result<Arr
     Ok(x)
 }
 
-fn drop_column(table: Array2<f32>, column: i64) -> Array2<f32> {
+fn drop_column<V: Clone>(table: Array2<V>, column: i64) -> Array2<V> {
     let columns = table.ncols() as i64;
     let index = if column < 0 { columns + column } else { column };
     let keep: Vec<usize> = (0..table.ncols()).filter(|&c| c as i64 != index).collect();

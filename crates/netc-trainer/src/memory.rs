@@ -3,6 +3,7 @@
 //! on Linux, what the kernel says is available. Allocating first and failing later would abort
 //! the process (`memory allocation of … bytes failed`) or push the machine into swap.
 
+use netc_runtime::Real;
 use netc_runtime::data::{Dataset, Splits};
 use netc_runtime::ensemble::EnsembleConfig;
 use netc_runtime::error::Error;
@@ -61,7 +62,7 @@ pub fn models_bytes<M: Network>(ensemble: Option<EnsembleConfig>) -> u64 {
 }
 
 /// The loaded data, plus the bootstrap copy of the training split an ensemble makes.
-pub fn data_bytes<M: Network>(splits: &Splits, ensemble: bool) -> u64 {
+pub fn data_bytes<M: Network>(splits: &Splits<M::Float>, ensemble: bool) -> u64 {
     let copies = if ensemble { 2 } else { 1 };
     let sets = [
         Some(&splits.train),
@@ -75,12 +76,15 @@ pub fn data_bytes<M: Network>(splits: &Splits, ensemble: bool) -> u64 {
         .fold(train, u64::saturating_add)
 }
 
-/// Features as stored (a byte per pixel of a u8 file, else 4), 4 bytes per label or target.
-fn dataset_bytes(data: &Dataset) -> u64 {
-    let targets = data.labels.len() + data.targets.len();
+/// Features as stored (a byte per pixel of a u8 file, else 4 or 8), 4 bytes per label, 4 or 8
+/// per target value.
+fn dataset_bytes<V: Real>(data: &Dataset<V>) -> u64 {
+    let labels = (data.labels.len() as u64).saturating_mul(4);
+    let targets = (data.targets.len() as u64).saturating_mul(V::BYTES as u64);
     data.x
         .stored_bytes()
-        .saturating_add((targets as u64).saturating_mul(4))
+        .saturating_add(labels)
+        .saturating_add(targets)
 }
 
 /// `MemAvailable:  123456 kB` → bytes.

@@ -17,11 +17,12 @@ pub use netc_procedures::EnsembleReport;
 /// [`cluster::join`] first in `main` and keep what it returns alive).
 pub use netc_runtime::cluster;
 pub use netc_runtime::{
-    Dataset, Ensemble, Error, Evaluation, Hyperparams, Network, Report, Splits, TargetKind,
+    Dataset, Ensemble, Error, Evaluation, Hyperparams, Network, Real, Report, Splits, TargetKind,
     Targets, Vote,
 };
 
-/// The array crate behind [`Dataset`] (`Dataset::new(Array2<f32>, labels)`).
+/// The array crate behind [`Dataset`] (`Dataset::new(Array2<F>, labels)`, `F` the model's
+/// precision: f32, or f64 for `precision f64`).
 pub use ndarray;
 
 /// What generated code names (`::netc::__private::...`); not a public API.

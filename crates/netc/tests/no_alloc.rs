@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use netc::Network;
+use netc::{Network, Real};
 
 netc::net!(include "../../specs/tiny.net");
 netc::net!(include "../../specs/mnist_mlp.net");
@@ -61,8 +61,8 @@ static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// One fixed-size batch of inputs and class labels (allocated here, before any counting).
 fn batch<M: Network>() -> netc::__private::Batch<M> {
-    let x: Vec<f32> = (0..M::BATCH * M::INPUT)
-        .map(|i| (i % 7) as f32 * 0.1)
+    let x: Vec<M::Float> = (0..M::BATCH * M::INPUT)
+        .map(|i| M::Float::from_byte((i % 7) as u8) / M::Float::from_byte(10))
         .collect();
     let labels: Vec<u32> = (0..M::BATCH).map(|i| (i % M::OUTPUT) as u32).collect();
     netc::__private::batch_of::<M>(&x, netc::Targets::Classes(&labels))

@@ -29,7 +29,7 @@ netc::net! {
 }
 
 /// 600 images of 0, 1, 2 as the training split.
-fn splits() -> rt::Splits {
+fn splits() -> rt::Splits<f64> {
     rt::Splits {
         train: digits_012(600),
         validation: None,
@@ -39,7 +39,7 @@ fn splits() -> rt::Splits {
 
 /// Trains `watched` at `rate` (the spec's other settings) and returns every curvature check
 /// with its epoch.
-fn checks_at(rate: f64, splits: &rt::Splits) -> Vec<(usize, rt::CurvatureCheck)> {
+fn checks_at(rate: f64, splits: &rt::Splits<f64>) -> Vec<(usize, rt::CurvatureCheck)> {
     let mut hyper = watched::Hyper::default();
     hyper.set("learning_rate", rate).unwrap();
     let mut model = <watched::Model as Network>::new(hyper, 3);
@@ -109,7 +109,7 @@ fn a_rate_far_above_the_limit_warns_a_sane_one_never() {
         .to_floats()
         .rows()
         .into_iter()
-        .map(|r| 1.0 + r.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>())
+        .map(|r| 1.0 + r.iter().map(|&v| v * v).sum::<f64>())
         .fold(0.0, f64::max);
     let sane = 2.0 / max_sq;
     let checks = checks_at(sane, &splits);
@@ -132,7 +132,7 @@ fn a_rate_far_above_the_limit_warns_a_sane_one_never() {
 }
 
 /// The loss (data + regularization) of `curved` on one batch at `theta`.
-fn loss_at(model: &mut curved::Model, theta: &[f64], x: &[f32], labels: &[u32]) -> f64 {
+fn loss_at(model: &mut curved::Model, theta: &[f64], x: &[f64], labels: &[u32]) -> f64 {
     let mut scratch = vec![0.0; theta.len()];
     model.write_params(theta);
     let data = model.gradient(

@@ -37,7 +37,7 @@ const TOLERANCE: f64 = 1e-6;
 fn solve<M: Network>(
     mut model: M,
     cfg: &rt::RunConfig,
-    x: &[f32],
+    x: &[M::Float],
     labels: &[u32],
 ) -> (usize, f64, f64) {
     let mut theta = vec![0.0; M::PARAMS];
@@ -70,7 +70,7 @@ fn solve<M: Network>(
 /// Gradient descent θ ← θ − η∇f from zero: the iterations until f ≤ target (`None` within
 /// `budget`), and the loss after the last one.
 fn gradient_descent(
-    x: &[f32],
+    x: &[f64],
     labels: &[u32],
     rate: f64,
     target: f64,

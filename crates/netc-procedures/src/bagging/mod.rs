@@ -51,7 +51,7 @@ pub struct EnsembleReport {
 pub fn train_ensemble<M: Network>(
     cfg: &RunConfig,
     hyper: M::Hyper,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
     config: EnsembleConfig,
     search: Option<&SearchConfig>,
 ) -> Result<(Ensemble<M>, EnsembleReport), Error> {
@@ -100,7 +100,7 @@ pub fn train_ensemble<M: Network>(
     };
     let rows = splits.train.len();
     let mut rng = Rng::from_state(&progress.rng);
-    let mut member_splits: Option<Splits> = None;
+    let mut member_splits: Option<Splits<M::Float>> = None;
     // Under MPI the members go out in rounds of one per rank (`spread`): every rank draws
     // every member's seed and sample from the one generator, trains its own member quietly,
     // and receives the others'; rank 0 prints and writes every member's metrics.
@@ -236,7 +236,7 @@ pub fn train_ensemble<M: Network>(
 fn members_hyper<M: Network>(
     cfg: &RunConfig,
     hyper: M::Hyper,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
     config: EnsembleConfig,
     search: Option<&SearchConfig>,
 ) -> Result<M::Hyper, Error> {

@@ -52,7 +52,7 @@ pub(crate) fn restore<M: Network>(
     path: &Path,
     cfg: &RunConfig,
     base: &M::Hyper,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
     models: usize,
 ) -> Result<BaggingProgress<M>, Error> {
     let bytes = run_state::read_state_file(path)?;

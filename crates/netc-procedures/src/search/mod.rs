@@ -80,7 +80,7 @@ pub struct SearchReport {
 pub fn search<M: Network>(
     cfg: &RunConfig,
     base: &M::Hyper,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
     search: &SearchConfig,
 ) -> Result<(M, SearchReport), Error> {
     let configure = |values: &[f64]| -> Result<M::Hyper, Error> {
@@ -310,7 +310,7 @@ fn describe(search: &SearchConfig, values: &[f64]) -> String {
 pub fn train_model<M: Network>(
     cfg: &RunConfig,
     hyper: M::Hyper,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
     search_config: Option<&SearchConfig>,
 ) -> Result<(M, Report), Error> {
     match search_config {

@@ -69,7 +69,7 @@ pub(crate) fn restore<M: Network>(
     path: &Path,
     cfg: &RunConfig,
     base: &M::Hyper,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
     params: usize,
     configure: impl Fn(&[f64]) -> Result<M::Hyper, Error>,
 ) -> Result<SearchProgress<M>, Error> {

@@ -21,7 +21,7 @@ pub struct Batcher<X, Y> {
     y: Box<Y>,
 }
 
-impl<X: BatchInput, Y: BatchTargets> Batcher<X, Y> {
+impl<X: BatchInput, Y: BatchTargets<X::Value>> Batcher<X, Y> {
     /// A batcher of `batch` rows of `features` values: the sizes of `X`.
     pub fn new(batch: usize, features: usize) -> Batcher<X, Y> {
         let x = X::zeroed();
@@ -68,9 +68,15 @@ impl<X: BatchInput, Y: BatchTargets> Batcher<X, Y> {
     }
 
     /// Copies batch `index` of the epoch's order (samples of `x`, `features` values each, as
-    /// f32 however they are stored, and their targets `y`, of `Y`'s kind) into the batch
-    /// buffers. The inputs come back mutable: augmentation transforms this copy in place.
-    pub fn gather(&mut self, x: FeatureView<'_>, y: Targets<'_>, index: usize) -> (&mut X, &Y) {
+    /// values of the model's precision however they are stored, and their targets `y`, of
+    /// `Y`'s kind) into the batch buffers. The inputs come back mutable: augmentation
+    /// transforms this copy in place.
+    pub fn gather(
+        &mut self,
+        x: FeatureView<'_, X::Value>,
+        y: Targets<'_, X::Value>,
+        index: usize,
+    ) -> (&mut X, &Y) {
         debug_assert_eq!(x.width(), self.features, "rows of the batch's width");
         let rows = &self.order[index * self.batch..(index + 1) * self.batch];
         let features = self.features;

@@ -1,6 +1,7 @@
 //! Comma-separated samples, one per line: numeric features and either one integer label
 //! column or a run of value-target columns. Blank lines are skipped; quoting is not supported
-//! (numbers only).
+//! (numbers only). Values are parsed straight into the model's precision `V` (an f64 model
+//! keeps all 17 digits).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -10,11 +11,16 @@ use ndarray::Array2;
 use crate::data::alloc::vec_with_capacity;
 use crate::data::{Dataset, Origin};
 use crate::error::Error;
+use crate::real::Real;
 
 /// Loads a labelled CSV. `label_column` counts from 0, or from the end when negative (−1 is the
 /// last column); `header` skips the first line.
-pub fn load_csv(path: &Path, label_column: i64, header: bool) -> Result<Dataset, Error> {
-    let table = read_table(path, header)?;
+pub fn load_csv<V: Real>(
+    path: &Path,
+    label_column: i64,
+    header: bool,
+) -> Result<Dataset<V>, Error> {
+    let table = read_table::<V>(path, header)?;
     let columns = table.columns;
     let label_index = resolve_column(label_column, columns).ok_or_else(|| {
         Error::data(
@@ -30,12 +36,13 @@ pub fn load_csv(path: &Path, label_column: i64, header: bool) -> Result<Dataset,
                 x.push(value);
             }
         }
-        let label = row[label_index];
-        // `u32::MAX as f32` rounds up to 2³², itself one past the largest label.
-        if label < 0.0 || label.fract() != 0.0 || label >= u32::MAX as f32 {
+        let value = row[label_index];
+        let label = value.to_f64();
+        // 2³² is one past the largest label.
+        if label < 0.0 || label.fract() != 0.0 || label >= 4_294_967_296.0 {
             return Err(Error::data(
                 path,
-                format!("line {line}: label {label} is not a class index (0, 1, 2, …)"),
+                format!("line {line}: label {value} is not a class index (0, 1, 2, …)"),
             ));
         }
         labels.push(label as u32);
@@ -49,13 +56,13 @@ pub fn load_csv(path: &Path, label_column: i64, header: bool) -> Result<Dataset,
 /// negative; −1 is the last column) are the targets, every other column is a feature;
 /// `header` skips the first line. Targets are taken as they are (the driver checks 0/1 values
 /// for multi-label logistic models).
-pub fn load_csv_targets(
+pub fn load_csv_targets<V: Real>(
     path: &Path,
     first: i64,
     last: i64,
     header: bool,
-) -> Result<Dataset, Error> {
-    let table = read_table(path, header)?;
+) -> Result<Dataset<V>, Error> {
+    let table = read_table::<V>(path, header)?;
     let columns = table.columns;
     let resolve = |column: i64| {
         resolve_column(column, columns).ok_or_else(|| {
@@ -94,8 +101,8 @@ pub fn load_csv_targets(
 }
 
 /// Loads an unlabelled CSV (for `predict`): every column is a feature.
-pub fn load_csv_features(path: &Path, header: bool) -> Result<Array2<f32>, Error> {
-    let table = read_table(path, header)?;
+pub fn load_csv_features<V: Real>(path: &Path, header: bool) -> Result<Array2<V>, Error> {
+    let table = read_table::<V>(path, header)?;
     let rows = table.rows.len();
     let mut values = vec_with_capacity(rows * table.columns, path)?;
     values.extend(table.rows.into_iter().flat_map(|(_, row)| row));
@@ -103,13 +110,13 @@ pub fn load_csv_features(path: &Path, header: bool) -> Result<Array2<f32>, Error
         .map_err(|e| Error::data(path, e.to_string()))
 }
 
-struct Table {
+struct Table<V> {
     columns: usize,
     /// (1-based line number, values) for every non-blank data line.
-    rows: Vec<(usize, Vec<f32>)>,
+    rows: Vec<(usize, Vec<V>)>,
 }
 
-impl Table {
+impl<V> Table<V> {
     /// Every row's line number, in row order.
     fn lines(&self) -> Vec<usize> {
         self.rows.iter().map(|(line, _)| *line).collect()
@@ -120,7 +127,7 @@ impl Table {
 /// be read whole as one line; a CSV line this long would hold some 400,000 numbers.
 const MAX_LINE_BYTES: usize = 4 << 20;
 
-fn read_table(path: &Path, header: bool) -> Result<Table, Error> {
+fn read_table<V: Real>(path: &Path, header: bool) -> Result<Table<V>, Error> {
     let (file, _) = crate::input_file::open(path)?;
     let mut reader = BufReader::new(file);
     let mut columns = None;
@@ -197,20 +204,21 @@ fn read_line(
 }
 
 /// The comma-separated values of one line; each must be a finite number.
-fn parse_row(text: &str, path: &Path, line_number: usize) -> Result<Vec<f32>, Error> {
+fn parse_row<V: Real>(text: &str, path: &Path, line_number: usize) -> Result<Vec<V>, Error> {
     let mut row = Vec::new();
     for (c, field) in text.split(',').enumerate() {
         let field = field.trim();
         let at = || format!("line {line_number}, column {}", c + 1);
-        let value: f32 = field
+        let value: V = field
             .parse()
             .map_err(|_| Error::data(path, format!("{}: `{field}` is not a number", at())))?;
         if !value.is_finite() {
             return Err(Error::data(
                 path,
                 format!(
-                    "{}: `{field}` is {value} as a 32-bit float: values must be finite numbers",
-                    at()
+                    "{}: `{field}` is {value} as a {}-bit float: values must be finite numbers",
+                    at(),
+                    V::BITS
                 ),
             ));
         }
@@ -241,7 +249,7 @@ mod tests {
     #[test]
     fn header_and_negative_label_column() {
         let path = write_csv("header", "x1,x2,class\n0,0,0\n0, 1 ,1\n\n1,0,1\n");
-        let data = load_csv(&path, -1, true).unwrap();
+        let data = load_csv::<f32>(&path, -1, true).unwrap();
         assert_eq!((data.len(), data.features()), (3, 2));
         assert_eq!(data.labels, vec![0, 1, 1]);
         assert_eq!(data.x.to_floats().row(1).to_vec(), vec![0.0, 1.0]);
@@ -250,7 +258,7 @@ mod tests {
     #[test]
     fn label_in_the_first_column() {
         let path = write_csv("first", "2,0.5,0.25\n1,1.5,2.5\n");
-        let data = load_csv(&path, 0, false).unwrap();
+        let data = load_csv::<f32>(&path, 0, false).unwrap();
         assert_eq!(data.labels, vec![2, 1]);
         assert_eq!(data.x.to_floats().row(0).to_vec(), vec![0.5, 0.25]);
     }
@@ -277,14 +285,14 @@ mod tests {
         ];
         for (name, text, expected) in cases {
             let header = text.starts_with('a');
-            match load_csv(&write_csv(name, text), -1, header) {
+            match load_csv::<f32>(&write_csv(name, text), -1, header) {
                 Err(Error::Data { message, .. }) => {
                     assert!(message.contains(expected), "{message}")
                 }
                 other => panic!("{name}: expected a data error, got {other:?}"),
             }
         }
-        let error = load_csv(&write_csv("column", "1,2\n"), 5, false).unwrap_err();
+        let error = load_csv::<f32>(&write_csv("column", "1,2\n"), 5, false).unwrap_err();
         assert!(
             error.to_string().contains("label column 5 does not exist"),
             "{error}"
@@ -294,16 +302,16 @@ mod tests {
     #[test]
     fn target_columns_from_the_end_and_in_the_middle() {
         let path = write_csv("targets", "a,b,t1,t2\n1,2,0.5,1\n3,4,-1,0\n");
-        let data = load_csv_targets(&path, -2, -1, true).unwrap();
+        let data = load_csv_targets::<f32>(&path, -2, -1, true).unwrap();
         assert!(data.labels.is_empty());
         assert_eq!(data.x, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
         assert_eq!(data.targets, ndarray::array![[0.5, 1.0], [-1.0, 0.0]]);
 
         let path = write_csv("targets-middle", "1,10,11,2\n3,30,31,4\n");
-        let data = load_csv_targets(&path, 1, 2, false).unwrap();
+        let data = load_csv_targets::<f32>(&path, 1, 2, false).unwrap();
         assert_eq!(data.x, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
         assert_eq!(data.targets, ndarray::array![[10.0, 11.0], [30.0, 31.0]]);
-        let single = load_csv_targets(&path, 0, 0, false).unwrap();
+        let single = load_csv_targets::<f32>(&path, 0, 0, false).unwrap();
         assert_eq!(single.targets, ndarray::array![[1.0], [3.0]]);
         assert_eq!(single.features(), 3);
     }
@@ -322,7 +330,7 @@ mod tests {
             (0, -1, "target columns 0..-1 leave no feature column"),
         ];
         for (first, last, expected) in cases {
-            let error = load_csv_targets(&path, first, last, false).unwrap_err();
+            let error = load_csv_targets::<f32>(&path, first, last, false).unwrap_err();
             assert!(error.to_string().contains(expected), "{error}");
         }
     }
@@ -331,7 +339,7 @@ mod tests {
     fn nan_and_infinite_values_are_refused_naming_line_and_column() {
         for (field, shown) in [("nan", "NaN"), ("-inf", "-inf"), ("1e39", "inf")] {
             let text = format!("1,2,0\n\n3,{field},1\n");
-            let error = load_csv(&write_csv("non-finite", &text), -1, false).unwrap_err();
+            let error = load_csv::<f32>(&write_csv("non-finite", &text), -1, false).unwrap_err();
             assert!(
                 error.to_string().contains(&format!(
                     "line 3, column 2: `{field}` is {shown} as a 32-bit float: values must be finite"
@@ -339,7 +347,8 @@ mod tests {
                 "{error}"
             );
         }
-        let error = load_csv_features(&write_csv("non-finite-x", "1,NaN\n"), false).unwrap_err();
+        let error =
+            load_csv_features::<f32>(&write_csv("non-finite-x", "1,NaN\n"), false).unwrap_err();
         assert!(
             error.to_string().contains("line 1, column 2: `NaN`"),
             "{error}"
@@ -351,7 +360,7 @@ mod tests {
         let mut text = "1,".repeat(MAX_LINE_BYTES / 2 + 1);
         text.push_str("0\n");
         let path = write_csv("long-line", &format!("1,0\n{text}"));
-        let error = load_csv(&path, -1, false).unwrap_err();
+        let error = load_csv::<f32>(&path, -1, false).unwrap_err();
         assert!(
             error
                 .to_string()
@@ -362,7 +371,7 @@ mod tests {
         let mut text = "0,".repeat(MAX_LINE_BYTES / 2 - 1);
         text.push_str("01\r\n");
         assert_eq!(text.len(), MAX_LINE_BYTES + 2);
-        let x = load_csv_features(&write_csv("longest-line", &text), false).unwrap();
+        let x = load_csv_features::<f32>(&write_csv("longest-line", &text), false).unwrap();
         assert_eq!(x.ncols(), MAX_LINE_BYTES / 2);
     }
 
@@ -370,13 +379,13 @@ mod tests {
     fn binary_files_and_devices_are_refused() {
         let path = write_csv("binary", "1,2\n");
         std::fs::write(&path, b"1,2\n\xff\xfe,3\n").unwrap();
-        let error = load_csv_features(&path, false).unwrap_err();
+        let error = load_csv_features::<f32>(&path, false).unwrap_err();
         assert!(
             error.to_string().contains("line 2 is not UTF-8 text"),
             "{error}"
         );
         if cfg!(unix) {
-            let error = load_csv(Path::new("/dev/zero"), -1, false).unwrap_err();
+            let error = load_csv::<f32>(Path::new("/dev/zero"), -1, false).unwrap_err();
             assert!(
                 error
                     .to_string()
@@ -389,18 +398,18 @@ mod tests {
     #[test]
     fn rows_remember_their_lines() {
         let path = write_csv("origin", "a,b\n1,0\n\n2,1\r\n3,0\n");
-        let data = load_csv(&path, -1, true).unwrap();
+        let data = load_csv::<f32>(&path, -1, true).unwrap();
         let origin = data.origin().expect("loaded from a file");
         assert_eq!(origin.features_file(), path);
         let places: Vec<String> = (0..3).map(|row| origin.place(row)).collect();
         assert_eq!(places, ["line 2", "line 4", "line 5"]);
-        let targets = load_csv_targets(&path, -1, -1, true).unwrap();
+        let targets = load_csv_targets::<f32>(&path, -1, -1, true).unwrap();
         assert_eq!(targets.origin().unwrap().place(1), "line 4");
     }
 
     #[test]
     fn features_only() {
-        let x = load_csv_features(&write_csv("features", "1,2\n3,4\n"), false).unwrap();
+        let x = load_csv_features::<f32>(&write_csv("features", "1,2\n3,4\n"), false).unwrap();
         assert_eq!(x, ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
     }
 }

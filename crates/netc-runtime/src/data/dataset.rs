@@ -6,26 +6,27 @@ use ndarray::{Array2, Axis};
 
 use crate::data::{Features, Origin};
 use crate::error::Error;
+use crate::real::Real;
 
-/// `n` samples: features in `x` (n × features, f32 values or the bytes of a u8 file) and the
-/// targets, one of
+/// `n` samples: features in `x` (n × features, values in the model's precision `V` or the
+/// bytes of a u8 file) and the targets, one of
 /// - class labels (`labels`, one index per sample; `targets` has 0 columns), or
 /// - value targets (`targets`, n × width: regression values or 0/1 multi-label indicators;
 ///   `labels` is empty).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Dataset {
-    pub x: Features,
+pub struct Dataset<V = f32> {
+    pub x: Features<V>,
     /// One class index per sample; empty when the dataset has value targets.
     pub labels: Vec<u32>,
     /// Value targets, n × width; n × 0 when the dataset has class labels.
-    pub targets: Array2<f32>,
+    pub targets: Array2<V>,
     /// Each row's file and line or record, when it was loaded from files (errors name it).
     pub(crate) origin: Option<Origin>,
 }
 
-impl Dataset {
+impl<V: Real> Dataset<V> {
     /// A class-labelled dataset. Errors when `x` has not exactly one row per label.
-    pub fn new(x: impl Into<Features>, labels: Vec<u32>) -> Result<Dataset, Error> {
+    pub fn new(x: impl Into<Features<V>>, labels: Vec<u32>) -> Result<Dataset<V>, Error> {
         let x = x.into();
         if x.nrows() != labels.len() {
             return Err(mismatch(x.nrows(), labels.len(), "labels", "label"));
@@ -41,7 +42,10 @@ impl Dataset {
 
     /// A dataset with value targets (one row of `width ≥ 1` values per sample). Errors when
     /// the row counts differ or `targets` has no columns.
-    pub fn with_targets(x: impl Into<Features>, targets: Array2<f32>) -> Result<Dataset, Error> {
+    pub fn with_targets(
+        x: impl Into<Features<V>>,
+        targets: Array2<V>,
+    ) -> Result<Dataset<V>, Error> {
         let x = x.into();
         if x.nrows() != targets.nrows() {
             return Err(mismatch(
@@ -66,7 +70,7 @@ impl Dataset {
     }
 
     /// The dataset with each row's origin (one record per row, from the loader that read it).
-    pub(super) fn with_origin(self, origin: Origin) -> Dataset {
+    pub(super) fn with_origin(self, origin: Origin) -> Dataset<V> {
         debug_assert_eq!(origin.rows(), self.len(), "one origin record per row");
         Dataset {
             origin: Some(origin),
@@ -103,7 +107,7 @@ impl Dataset {
     }
 
     /// The samples at `indices`, in that order.
-    pub fn select(&self, indices: &[usize]) -> Dataset {
+    pub fn select(&self, indices: &[usize]) -> Dataset<V> {
         let labels = if self.labels.is_empty() {
             Vec::new()
         } else {
@@ -119,7 +123,7 @@ impl Dataset {
 
     /// [`select`](Self::select) written into `target`'s buffers (same shapes, `indices.len()`
     /// rows): a bagging member's bootstrap sample without a new allocation of the features.
-    pub fn select_into(&self, indices: &[usize], target: &mut Dataset) {
+    pub fn select_into(&self, indices: &[usize], target: &mut Dataset<V>) {
         self.x.select_into(indices, &mut target.x);
         for (mut row, &i) in target.targets.rows_mut().into_iter().zip(indices) {
             row.assign(&self.targets.row(i));
@@ -147,12 +151,12 @@ mod tests {
 
     #[test]
     fn new_refuses_a_label_count_mismatch() {
-        let error = Dataset::new(Array2::zeros((3, 2)), vec![0, 1]).unwrap_err();
+        let error = Dataset::<f32>::new(Array2::zeros((3, 2)), vec![0, 1]).unwrap_err();
         assert!(
             error.to_string().contains("3 samples but 2 labels"),
             "{error}"
         );
-        let data = Dataset::new(Array2::zeros((2, 5)), vec![0, 1]).unwrap();
+        let data = Dataset::<f32>::new(Array2::zeros((2, 5)), vec![0, 1]).unwrap();
         assert_eq!(
             (data.len(), data.features(), data.is_empty()),
             (2, 5, false)
@@ -181,13 +185,15 @@ mod tests {
         assert_eq!(picked.targets, ndarray::array![[20.0, 21.0], [0.0, 1.0]]);
         assert!(picked.labels.is_empty());
 
-        let error = Dataset::with_targets(Array2::zeros((3, 1)), Array2::zeros((2, 1)));
+        let error = Dataset::<f32>::with_targets(Array2::zeros((3, 1)), Array2::zeros((2, 1)));
         assert!(
             error
                 .unwrap_err()
                 .to_string()
                 .contains("3 samples but 2 target rows")
         );
-        assert!(Dataset::with_targets(Array2::zeros((2, 1)), Array2::zeros((2, 0))).is_err());
+        assert!(
+            Dataset::<f32>::with_targets(Array2::zeros((2, 1)), Array2::zeros((2, 0))).is_err()
+        );
     }
 }

@@ -10,15 +10,17 @@ use ndarray::Array2;
 use crate::data::alloc::vec_with_capacity;
 use crate::data::{Dataset, Features, Origin};
 use crate::error::Error;
+use crate::real::Real;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Loads images (n × d1 × d2 …, flattened to n × features) and their labels (n).
 /// A u8 file's pixels stay bytes (0..=255 for MNIST, a quarter of the memory of f32); other
-/// element types become f32. Scaling is the caller's ([`Features::scale_by`]).
-pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
-    let x = read_features(images)?;
-    let label_array = read_idx(labels)?;
+/// element types become values of the model's precision `V` (an f64 file's values are exact
+/// in an f64 model). Scaling is the caller's ([`Features::scale_by`]).
+pub fn load_idx<V: Real>(images: &Path, labels: &Path) -> Result<Dataset<V>, Error> {
+    let x = read_features::<V>(images)?;
+    let label_array = read_idx::<f64>(labels)?;
     if label_array.dims.len() != 1 {
         return Err(Error::data(
             labels,
@@ -53,11 +55,11 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, Error> {
 }
 
 /// Labels stored as numbers of another type: each must be a class index.
-fn class_labels(values: &[f32], labels: &Path) -> Result<Vec<u32>, Error> {
+fn class_labels(values: &[f64], labels: &Path) -> Result<Vec<u32>, Error> {
     let mut class_labels = vec_with_capacity(values.len(), labels)?;
     for (i, &value) in values.iter().enumerate() {
-        // `u32::MAX as f32` rounds up to 2³², itself one past the largest label.
-        if value < 0.0 || value.fract() != 0.0 || value >= u32::MAX as f32 {
+        // 2³² is one past the largest label.
+        if value < 0.0 || value.fract() != 0.0 || value >= 4_294_967_296.0 {
             return Err(Error::data(
                 labels,
                 format!("record {i}: label {value} is not a class index (0, 1, 2, …)"),
@@ -69,13 +71,13 @@ fn class_labels(values: &[f32], labels: &Path) -> Result<Vec<u32>, Error> {
 }
 
 /// Loads an IDX file of samples only (for `predict`): n × features, the first dimension is n.
-pub fn load_idx_features(path: &Path) -> Result<Array2<f32>, Error> {
-    Ok(read_features(path)?.to_floats())
+pub fn load_idx_features<V: Real>(path: &Path) -> Result<Array2<V>, Error> {
+    Ok(read_features::<V>(path)?.to_floats())
 }
 
-/// An IDX file's samples as [`Features`]: bytes for a u8 file, else f32.
-fn read_features(path: &Path) -> Result<Features, Error> {
-    let array = read_idx(path)?;
+/// An IDX file's samples as [`Features`]: bytes for a u8 file, else values.
+fn read_features<V: Real>(path: &Path) -> Result<Features<V>, Error> {
+    let array = read_idx::<V>(path)?;
     let rows = array.dims[0];
     let features: usize = array.dims[1..].iter().product();
     let shape_error = |e: ndarray::ShapeError| {
@@ -95,22 +97,23 @@ fn read_features(path: &Path) -> Result<Features, Error> {
 }
 
 /// A decoded IDX file: sizes and values.
-struct IdxArray {
+struct IdxArray<V> {
     dims: Vec<usize>,
-    values: IdxValues,
+    values: IdxValues<V>,
 }
 
-/// The values of a u8 file as read; of any other type as f32 (exact for i8/i16 and f32 data).
-enum IdxValues {
+/// The values of a u8 file as read; of any other type as `V` (exact for i8/i16 and f32 data,
+/// and in f64 for every type).
+enum IdxValues<V> {
     Bytes(Vec<u8>),
-    Floats(Vec<f32>),
+    Floats(Vec<V>),
 }
 
 /// Reads an IDX file, raw or gzipped (any number of gzip members, as `cat a.gz b.gz` makes).
 /// Never reads more than the header promises: a raw file's size is checked against the
 /// header before its data is read, and decompression stops one byte past the promised size,
 /// so a gzip bomb or trailing data is an error, not an exhausted memory.
-fn read_idx(path: &Path) -> Result<IdxArray, Error> {
+fn read_idx<V: Real>(path: &Path) -> Result<IdxArray<V>, Error> {
     let (file, size) = crate::input_file::open(path)?;
     let mut reader = BufReader::new(file);
     let starts_gzipped = reader
@@ -132,17 +135,17 @@ fn read_idx(path: &Path) -> Result<IdxArray, Error> {
 
 /// Parses an IDX file held in memory (raw).
 #[cfg(test)]
-fn parse_idx(bytes: &[u8]) -> Result<IdxArray, String> {
+fn parse_idx(bytes: &[u8]) -> Result<IdxArray<f32>, String> {
     decode_idx(bytes, Some(bytes.len() as u64), |e| e.to_string())
 }
 
 /// Decodes an IDX stream of `size` bytes (`None`: unknown until read, as for decompressed
 /// data); `read_error` words a failed read.
-fn decode_idx(
+fn decode_idx<V: Real>(
     mut reader: impl Read,
     size: Option<u64>,
     read_error: impl Fn(std::io::Error) -> String,
-) -> Result<IdxArray, String> {
+) -> Result<IdxArray<V>, String> {
     let mut header = [0u8; 4];
     if read_up_to(&mut reader, &mut header).map_err(&read_error)? < 4 {
         return Err("too short for an IDX file (no 4-byte magic number)".to_string());
@@ -240,10 +243,14 @@ fn check_payload_size(
     Ok(())
 }
 
-/// The values as f32, refusing a NaN or infinite one (a float file may hold them, and f64
-/// values beyond f32's range become infinite) with its record: the index along the first
-/// dimension.
-fn decode_values(payload: &[u8], element: ElementType, dims: &[usize]) -> Result<Vec<f32>, String> {
+/// The values as `V`, refusing a NaN or infinite one (a float file may hold them, and f64
+/// values beyond f32's range become infinite in f32) with its record: the index along the
+/// first dimension.
+fn decode_values<V: Real>(
+    payload: &[u8],
+    element: ElementType,
+    dims: &[usize],
+) -> Result<Vec<V>, String> {
     let per_record: usize = dims[1..].iter().product();
     let count = payload.len() / element.size();
     let mut values = Vec::new();
@@ -253,12 +260,14 @@ fn decode_values(payload: &[u8], element: ElementType, dims: &[usize]) -> Result
         )
     })?;
     for (at, bytes) in payload.chunks_exact(element.size()).enumerate() {
-        let value = element.decode(bytes);
+        // Exact in f64; one rounding to f32, as a direct conversion would do.
+        let value = V::from_f64(element.decode(bytes));
         if !value.is_finite() {
             return Err(format!(
-                "record {}, value {}: {value} as a 32-bit float: values must be finite numbers",
+                "record {}, value {}: {value} as a {}-bit float: values must be finite numbers",
                 at / per_record.max(1),
-                at % per_record.max(1)
+                at % per_record.max(1),
+                V::BITS
             ));
         }
         values.push(value);
@@ -312,15 +321,16 @@ impl ElementType {
         }
     }
 
-    fn decode(self, b: &[u8]) -> f32 {
+    /// The value, exactly (every element type fits an f64).
+    fn decode(self, b: &[u8]) -> f64 {
         match self {
-            ElementType::U8 => f32::from(b[0]),
-            ElementType::I8 => f32::from(b[0] as i8),
-            ElementType::I16 => f32::from(i16::from_be_bytes([b[0], b[1]])),
-            ElementType::I32 => i32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f32,
-            ElementType::F32 => f32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+            ElementType::U8 => f64::from(b[0]),
+            ElementType::I8 => f64::from(b[0] as i8),
+            ElementType::I16 => f64::from(i16::from_be_bytes([b[0], b[1]])),
+            ElementType::I32 => f64::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]])),
+            ElementType::F32 => f64::from(f32::from_be_bytes([b[0], b[1], b[2], b[3]])),
             ElementType::F64 => {
-                f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32
+                f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
             }
         }
     }
@@ -369,9 +379,9 @@ mod tests {
             &[0, 1, 2, 3, 10, 11, 12, 13, 255, 254, 253, 252],
         );
         let labels = idx_bytes(&[3], &[2, 0, 1]);
-        let raw = load_idx(&write(&dir, "i", &images), &write(&dir, "l", &labels)).unwrap();
+        let raw = load_idx::<f32>(&write(&dir, "i", &images), &write(&dir, "l", &labels)).unwrap();
         // Gzipped, with names that do not say so: detection is by magic bytes.
-        let gz = load_idx(
+        let gz = load_idx::<f32>(
             &write(&dir, "i2", &gzip(&images)),
             &write(&dir, "l2", &gzip(&labels)),
         )
@@ -404,7 +414,7 @@ mod tests {
         ];
         for (bytes, expected) in cases {
             let images = write(&dir, "images", &bytes);
-            match load_idx(&images, &labels) {
+            match load_idx::<f32>(&images, &labels) {
                 Err(Error::Data { message, .. }) => {
                     assert!(message.contains(expected), "{message:?} lacks {expected:?}")
                 }
@@ -417,7 +427,7 @@ mod tests {
     fn load_error(dir: &Path, images: &[u8]) -> String {
         let labels = write(dir, "labels", &idx_bytes(&[2], &[0, 1]));
         let images = write(dir, "images", images);
-        match load_idx(&images, &labels) {
+        match load_idx::<f32>(&images, &labels) {
             Err(Error::Data { message, .. }) => message,
             other => panic!("expected a data error, got {other:?}"),
         }
@@ -431,7 +441,7 @@ mod tests {
         let mut two_members = gzip(&images[..10]);
         two_members.extend(gzip(&images[10..]));
         let labels = write(&dir, "l", &idx_bytes(&[3], &[0, 1, 2]));
-        let data = load_idx(&write(&dir, "i", &two_members), &labels).unwrap();
+        let data = load_idx::<f32>(&write(&dir, "i", &two_members), &labels).unwrap();
         assert_eq!(data.x, ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
     }
 
@@ -467,7 +477,7 @@ mod tests {
             .set_len(1 << 30)
             .unwrap();
         let labels = write(&dir, "labels", &idx_bytes(&[2], &[0, 1]));
-        let error = load_idx(&path, &labels).unwrap_err().to_string();
+        let error = load_idx::<f32>(&path, &labels).unwrap_err().to_string();
         let extra = (1u64 << 30) - 12 - 4;
         assert!(
             error.contains(&format!("{extra} unexpected bytes after the 4 bytes")),
@@ -501,7 +511,7 @@ mod tests {
         let dir = temp_dir("origin");
         let labels = write(&dir, "labels", &idx_bytes(&[3], &[0, 1, 2]));
         if cfg!(unix) {
-            let error = load_idx(Path::new("/dev/urandom"), &labels).unwrap_err();
+            let error = load_idx::<f32>(Path::new("/dev/urandom"), &labels).unwrap_err();
             assert!(
                 error
                     .to_string()
@@ -510,7 +520,7 @@ mod tests {
             );
         }
         let images = write(&dir, "images", &idx_bytes(&[3, 1], &[7, 8, 9]));
-        let data = load_idx(&images, &labels).unwrap();
+        let data = load_idx::<f32>(&images, &labels).unwrap();
         let origin = data.select(&[2]).origin().cloned().unwrap();
         assert_eq!(origin.place(0), "record 2");
         assert_eq!(
@@ -555,7 +565,7 @@ mod tests {
     #[test]
     fn a_missing_file_is_an_io_error_naming_it() {
         let missing = Path::new("no/such/images.idx");
-        let error = load_idx(missing, missing).unwrap_err();
+        let error = load_idx::<f32>(missing, missing).unwrap_err();
         assert!(matches!(error, Error::Io { .. }));
         assert!(
             error.to_string().starts_with("no/such/images.idx: "),
@@ -566,7 +576,7 @@ mod tests {
     #[test]
     fn loads_the_real_mnist_test_set() {
         let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist"));
-        let data = load_idx(
+        let data = load_idx::<f32>(
             &dir.join("t10k-images-idx3-ubyte.gz"),
             &dir.join("t10k-labels-idx1-ubyte.gz"),
         )

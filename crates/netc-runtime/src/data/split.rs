@@ -6,21 +6,23 @@ use crate::config::{DataConfig, DataSource, ValidationSplit};
 use crate::data::{Dataset, load_csv, load_csv_targets, load_idx};
 use crate::error::Error;
 use crate::features::keep_matrix_rows;
+use crate::real::Real;
 use crate::rng::{Rng, streams};
 
 /// The data one run uses. Validation rows are held out of the training file.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Splits {
-    pub train: Dataset,
-    pub validation: Option<Dataset>,
-    pub test: Option<Dataset>,
+pub struct Splits<V = f32> {
+    pub train: Dataset<V>,
+    pub validation: Option<Dataset<V>>,
+    pub test: Option<Dataset<V>>,
 }
 
-/// Loads train (+ test), multiplies every value by `cfg.scale` (bytes of a u8 file as their
+/// Loads train (+ test) in the model's precision `V`, multiplies every value by `cfg.scale`
+/// (rounded to `V` once, and the product in `V`; bytes of a u8 file as their
 /// rows are read: [`crate::data::Features`]), and holds out validation rows
 /// from train: a permutation seeded by `seed` on [`streams::SPLIT`] picks them, and both parts
 /// keep file order. Relative paths are resolved against `cfg.base_dir`.
-pub fn load_splits(cfg: &DataConfig, seed: u64) -> Result<Splits, Error> {
+pub fn load_splits<V: Real>(cfg: &DataConfig, seed: u64) -> Result<Splits<V>, Error> {
     let base = cfg.base_dir.as_deref();
     let mut train = load_source(&cfg.train, base)?;
     let mut test = cfg
@@ -29,9 +31,10 @@ pub fn load_splits(cfg: &DataConfig, seed: u64) -> Result<Splits, Error> {
         .map(|source| load_source(source, base))
         .transpose()?;
     if cfg.scale != 1.0 {
-        train.x.scale_by(cfg.scale);
+        let scale = V::from_f64(cfg.scale);
+        train.x.scale_by(scale);
         if let Some(test) = &mut test {
-            test.x.scale_by(cfg.scale);
+            test.x.scale_by(scale);
         }
     }
     let held_out = validation_count(cfg.validation, train.len())?;
@@ -51,7 +54,7 @@ pub fn load_splits(cfg: &DataConfig, seed: u64) -> Result<Splits, Error> {
 }
 
 /// Loads one source, its paths resolved against `base` (`None`: the working directory).
-pub fn load_source(source: &DataSource, base: Option<&Path>) -> Result<Dataset, Error> {
+pub fn load_source<V: Real>(source: &DataSource, base: Option<&Path>) -> Result<Dataset<V>, Error> {
     match source {
         DataSource::Idx { images, labels } => {
             load_idx(&resolve_path(images, base), &resolve_path(labels, base))
@@ -102,7 +105,7 @@ fn validation_count(split: ValidationSplit, available: usize) -> Result<usize, E
 /// Splits `data` into (train, validation) with `count` validation rows chosen by a seeded
 /// permutation; each part keeps the original row order. Train rows are compacted in place
 /// (no second copy of the training set), which keeps peak memory near one data set.
-fn hold_out(data: Dataset, count: usize, seed: u64) -> (Dataset, Dataset) {
+fn hold_out<V: Real>(data: Dataset<V>, count: usize, seed: u64) -> (Dataset<V>, Dataset<V>) {
     let mut order: Vec<usize> = (0..data.len()).collect();
     Rng::new(seed, streams::SPLIT).shuffle(&mut order);
     let (validation, train) = order.split_at_mut(count);
@@ -113,7 +116,7 @@ fn hold_out(data: Dataset, count: usize, seed: u64) -> (Dataset, Dataset) {
 }
 
 /// `data` reduced to the rows `kept` (ascending), reusing its buffers.
-fn keep_rows(data: Dataset, kept: &[usize]) -> Dataset {
+fn keep_rows<V: Real>(data: Dataset<V>, kept: &[usize]) -> Dataset<V> {
     if !data.targets.is_standard_layout() {
         return data.select(kept);
     }
@@ -185,7 +188,7 @@ mod tests {
             (ValidationSplit::Count(30), 30),
             (ValidationSplit::Fraction(0.25), 25),
         ] {
-            let splits = load_splits(&config(path.clone(), split), 7).unwrap();
+            let splits = load_splits::<f32>(&config(path.clone(), split), 7).unwrap();
             let validation = splits.validation.unwrap();
             assert_eq!(
                 (splits.train.len(), validation.len()),
@@ -235,7 +238,7 @@ mod tests {
             },
             ..config(PathBuf::new(), ValidationSplit::Count(10))
         };
-        let splits = load_splits(&cfg, 3).unwrap();
+        let splits = load_splits::<f32>(&cfg, 3).unwrap();
         let validation = splits.validation.unwrap();
         assert_eq!((splits.train.len(), validation.len()), (30, 10));
         for data in [&splits.train, &validation] {
@@ -249,16 +252,19 @@ mod tests {
     #[test]
     fn the_split_depends_on_the_seed_only() {
         let cfg = config(indexed_csv(50), ValidationSplit::Count(10));
-        let a = load_splits(&cfg, 1).unwrap();
-        assert_eq!(a, load_splits(&cfg, 1).unwrap());
-        assert_ne!(a.validation, load_splits(&cfg, 2).unwrap().validation);
+        let a = load_splits::<f32>(&cfg, 1).unwrap();
+        assert_eq!(a, load_splits::<f32>(&cfg, 1).unwrap());
+        assert_ne!(
+            a.validation,
+            load_splits::<f32>(&cfg, 2).unwrap().validation
+        );
     }
 
     #[test]
     fn no_validation_and_scale() {
         let mut cfg = config(indexed_csv(10), ValidationSplit::None);
         cfg.scale = 0.5;
-        let splits = load_splits(&cfg, 0).unwrap();
+        let splits = load_splits::<f32>(&cfg, 0).unwrap();
         assert!(splits.validation.is_none());
         assert_eq!(
             splits.train.x.to_floats().column(0).to_vec(),
@@ -278,7 +284,7 @@ mod tests {
             scale: 1.0 / 255.0,
             base_dir: Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))),
         };
-        let splits = load_splits(&cfg, 42).unwrap();
+        let splits = load_splits::<f32>(&cfg, 42).unwrap();
         let validation = splits.validation.unwrap();
         assert_eq!((splits.train.len(), validation.len()), (9000, 1000));
         assert_eq!(splits.train.features(), 784);
@@ -304,7 +310,7 @@ mod tests {
             scale: 1.0 / 255.0,
             base_dir: None,
         };
-        let splits = load_splits(&cfg, 5).unwrap();
+        let splits = load_splits::<f32>(&cfg, 5).unwrap();
         let validation = splits.validation.as_ref().unwrap();
         let test = splits.test.as_ref().unwrap();
         for (data, rows) in [(&splits.train, 9000), (validation, 1000), (test, 10_000)] {
@@ -312,8 +318,8 @@ mod tests {
             assert_eq!(data.x.stored_bytes(), rows * 784);
         }
         // The values the loader computed before: every pixel to f32, times the scale in f32.
-        let mut converted = crate::data::load_idx_features(&images).unwrap();
-        converted *= cfg.scale;
+        let mut converted = crate::data::load_idx_features::<f32>(&images).unwrap();
+        converted *= cfg.scale as f32;
         let bits = |values: Vec<f32>| values.into_iter().map(f32::to_bits).collect::<Vec<_>>();
         assert_eq!(
             bits(test.x.to_vec()),
@@ -339,9 +345,9 @@ mod tests {
     #[test]
     fn a_split_that_takes_everything_is_refused() {
         let cfg = config(indexed_csv(10), ValidationSplit::Count(10));
-        assert!(matches!(load_splits(&cfg, 0), Err(Error::Usage(_))));
+        assert!(matches!(load_splits::<f32>(&cfg, 0), Err(Error::Usage(_))));
         let cfg = config(indexed_csv(10), ValidationSplit::Fraction(1.5));
-        assert!(matches!(load_splits(&cfg, 0), Err(Error::Usage(_))));
+        assert!(matches!(load_splits::<f32>(&cfg, 0), Err(Error::Usage(_))));
     }
 
     #[test]
@@ -353,7 +359,7 @@ mod tests {
         );
         cfg.base_dir = Some(path.parent().unwrap().to_path_buf());
         assert_eq!(
-            load_splits(&cfg, 0).unwrap().train.x,
+            load_splits::<f32>(&cfg, 0).unwrap().train.x,
             Array2::from_shape_fn((4, 1), |(r, _)| r as f32)
         );
     }

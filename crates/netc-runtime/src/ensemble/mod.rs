@@ -15,6 +15,8 @@ use crate::data::Dataset;
 use crate::error::Error;
 use crate::evaluate::{Evaluation, evaluate_by, test_report_by};
 use crate::network::Network;
+use crate::real::Real as _;
+use crate::scalar::Scalar as _;
 use vote::Rule;
 
 /// The spec's `ensemble bagging` line.
@@ -30,7 +32,7 @@ pub struct Ensemble<M: Network> {
     pub members: Vec<M>,
     pub vote: Vote,
     /// One member's outputs for one batch (allocated once).
-    member_out: Vec<f32>,
+    member_out: Vec<M::Float>,
 }
 
 impl<M: Network> Ensemble<M> {
@@ -42,16 +44,16 @@ impl<M: Network> Ensemble<M> {
         Ok(Ensemble {
             members,
             vote,
-            member_out: vec![0.0; M::BATCH * M::OUTPUT],
+            member_out: vec![M::Float::ZERO; M::BATCH * M::OUTPUT],
         })
     }
 
     /// The ensemble's outputs for `rows ≤ M::BATCH` samples: for each sample, the members'
     /// contributions ([`Vote`]) summed and divided by the number of members.
-    pub fn predict_batch(&mut self, x: &[f32], rows: usize, out: &mut [f32]) {
+    pub fn predict_batch(&mut self, x: &[M::Float], rows: usize, out: &mut [M::Float]) {
         let rule = Rule::of::<M>(self.vote);
         let out = &mut out[..rows * M::OUTPUT];
-        out.fill(0.0);
+        out.fill(M::Float::ZERO);
         for member in &mut self.members {
             let member_out = &mut self.member_out[..rows * M::OUTPUT];
             member.predict_batch(x, rows, member_out);
@@ -62,22 +64,22 @@ impl<M: Network> Ensemble<M> {
                 rule.add(outputs, sum);
             }
         }
-        let members = self.members.len() as f32;
+        let members = M::Float::from_f64(self.members.len() as f64);
         out.iter_mut().for_each(|value| *value /= members);
     }
 
     /// Loss and accuracy of the combined outputs on `data`, scored as one model's are.
-    pub fn evaluate(&mut self, data: &Dataset) -> Result<Evaluation, Error> {
+    pub fn evaluate(&mut self, data: &Dataset<M::Float>) -> Result<Evaluation, Error> {
         evaluate_by::<M>(&mut |x, rows, out| self.predict_batch(x, rows, out), data)
     }
 
     /// The test report of the combined outputs (with the per-label table for multi-label).
-    pub fn test_report(&mut self, data: &Dataset) -> Result<(Evaluation, String), Error> {
+    pub fn test_report(&mut self, data: &Dataset<M::Float>) -> Result<(Evaluation, String), Error> {
         test_report_by::<M>(&mut |x, rows, out| self.predict_batch(x, rows, out), data)
     }
 
     /// Combined outputs for every row of `x` (`M::INPUT` values per row).
-    pub fn predict(&mut self, x: &[f32]) -> Result<Vec<f32>, Error> {
+    pub fn predict(&mut self, x: &[M::Float]) -> Result<Vec<M::Float>, Error> {
         crate::predict::predict_by::<M>(&mut |x, rows, out| self.predict_batch(x, rows, out), x)
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::evaluate::arg_max;
 use crate::network::{Network, OutputKind, TargetKind};
+use crate::real::Real;
 
 /// `vote=` of `ensemble bagging`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,14 +54,15 @@ impl Rule {
     }
 
     /// Adds one member's outputs for one sample into `sum` (same length).
-    pub(crate) fn add(self, member: &[f32], sum: &mut [f32]) {
+    pub(crate) fn add<V: Real>(self, member: &[V], sum: &mut [V]) {
+        let half = V::from_f64(0.5);
         match self {
             Rule::Mean => sum.iter_mut().zip(member).for_each(|(s, &y)| *s += y),
-            Rule::ClassVote => sum[arg_max(member)] += 1.0,
+            Rule::ClassVote => sum[arg_max(member)] += V::ONE,
             Rule::UnitVote => sum
                 .iter_mut()
                 .zip(member)
-                .for_each(|(s, &p)| *s += f32::from(u8::from(p >= 0.5))),
+                .for_each(|(s, &p)| *s += V::from_byte(u8::from(p >= half))),
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::data::Dataset;
 use crate::error::Error;
 use crate::evaluate::{PredictFn, check_dataset, for_each_prediction};
 use crate::network::Network;
+use crate::scalar::Scalar;
 
 /// Counts for one output unit against its 0/1 target column.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -46,23 +47,27 @@ impl LabelCounts {
 /// One [`LabelCounts`] per output unit over `data`, which must carry value targets (0/1)
 /// and fit the model (as [`crate::evaluate`] checks). A unit says yes when its output is
 /// ≥ 0.5 (a probability for logistic models).
-pub fn label_counts<M: Network>(model: &mut M, data: &Dataset) -> Result<Vec<LabelCounts>, Error> {
+pub fn label_counts<M: Network>(
+    model: &mut M,
+    data: &Dataset<M::Float>,
+) -> Result<Vec<LabelCounts>, Error> {
     label_counts_by::<M>(&mut |x, rows, out| model.predict_batch(x, rows, out), data)
 }
 
 /// [`label_counts`] of the outputs `predict` writes.
 pub(crate) fn label_counts_by<M: Network>(
-    predict: &mut PredictFn<'_>,
-    data: &Dataset,
+    predict: &mut PredictFn<'_, M::Float>,
+    data: &Dataset<M::Float>,
 ) -> Result<Vec<LabelCounts>, Error> {
     check_dataset::<M>(data, "evaluation")?;
     let mut counts = vec![LabelCounts::default(); M::OUTPUT];
     if !data.has_value_targets() {
         return Ok(counts);
     }
+    let half = M::Float::from_f64(0.5);
     for_each_prediction::<M>(predict, data, |row, outputs| {
         for ((count, &p), &t) in counts.iter_mut().zip(outputs).zip(data.targets.row(row)) {
-            match (p >= 0.5, t >= 0.5) {
+            match (p >= half, t >= half) {
                 (true, true) => count.true_positives += 1,
                 (true, false) => count.false_positives += 1,
                 (false, false) => count.true_negatives += 1,

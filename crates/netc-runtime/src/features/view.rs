@@ -1,4 +1,6 @@
-//! Reading rows of a [`Features`](super::Features) as f32, whichever way they are stored.
+//! Reading rows of a [`Features`](super::Features) as values, whichever way they are stored.
+
+use crate::real::Real;
 
 /// Bytes per cache line on the machines netc targets (x86-64, aarch64).
 const CACHE_LINE: usize = 64;
@@ -6,20 +8,20 @@ const CACHE_LINE: usize = 64;
 /// A borrowed [`Features`](super::Features): what the batcher, evaluation and the full-batch objective read
 /// rows from. Copy, so the step loop holds it by value.
 #[derive(Clone, Copy, Debug)]
-pub struct FeatureView<'a> {
+pub struct FeatureView<'a, V = f32> {
     rows: usize,
     width: usize,
-    values: Values<'a>,
+    values: Values<'a, V>,
 }
 
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Values<'a> {
-    Floats(&'a [f32]),
-    Bytes { bytes: &'a [u8], scale: f32 },
+pub(super) enum Values<'a, V> {
+    Floats(&'a [V]),
+    Bytes { bytes: &'a [u8], scale: V },
 }
 
-impl<'a> FeatureView<'a> {
-    pub(super) fn new(rows: usize, width: usize, values: Values<'a>) -> FeatureView<'a> {
+impl<'a, V: Real> FeatureView<'a, V> {
+    pub(super) fn new(rows: usize, width: usize, values: Values<'a, V>) -> FeatureView<'a, V> {
         FeatureView {
             rows,
             width,
@@ -27,8 +29,8 @@ impl<'a> FeatureView<'a> {
         }
     }
 
-    /// Rows of `width` f32 values, row-major (`values.len()` a multiple of `width`).
-    pub fn floats(values: &'a [f32], width: usize) -> FeatureView<'a> {
+    /// Rows of `width` values, row-major (`values.len()` a multiple of `width`).
+    pub fn floats(values: &'a [V], width: usize) -> FeatureView<'a, V> {
         debug_assert!(values.len().is_multiple_of(width.max(1)), "whole rows");
         FeatureView {
             rows: values.len().checked_div(width).unwrap_or(0),
@@ -48,14 +50,14 @@ impl<'a> FeatureView<'a> {
 
     /// Writes row `row`'s values into `out` (`width` values).
     #[inline]
-    pub fn copy_row(&self, row: usize, out: &mut [f32]) {
+    pub fn copy_row(&self, row: usize, out: &mut [V]) {
         self.rows_into(row, 1, out);
     }
 
     /// Writes `count` rows from `first` into `out` (`count × width` values). The batcher's hot
     /// loop: for bytes a conversion and a multiplication each, which the compiler vectorizes.
     #[inline]
-    pub fn rows_into(&self, first: usize, count: usize, out: &mut [f32]) {
+    pub fn rows_into(&self, first: usize, count: usize, out: &mut [V]) {
         let range = first * self.width..(first + count) * self.width;
         match self.values {
             Values::Floats(values) => out.copy_from_slice(&values[range]),
@@ -79,27 +81,27 @@ impl<'a> FeatureView<'a> {
         let folded = match self.values {
             Values::Floats(values) => values[range]
                 .iter()
-                .step_by(CACHE_LINE / size_of::<f32>())
-                .fold(0u32, |acc, v| acc ^ v.to_bits()),
+                .step_by(CACHE_LINE / size_of::<V>())
+                .fold(0.0f64, |acc, v| acc + v.to_f64()),
             Values::Bytes { bytes, .. } => bytes[range]
                 .iter()
                 .step_by(CACHE_LINE)
-                .fold(0u32, |acc, &b| acc ^ u32::from(b)),
+                .fold(0.0f64, |acc, &b| acc + f64::from(b)),
         };
         // Keeps the loads: nothing else uses their values.
         std::hint::black_box(folded);
     }
 
-    /// `count` rows from `first` as one slice: borrowed from f32 storage, else converted into
-    /// `buffer` (resized as needed), so evaluation never holds more than a chunk in f32.
-    pub fn chunk<'b>(&self, first: usize, count: usize, buffer: &'b mut Vec<f32>) -> &'b [f32]
+    /// `count` rows from `first` as one slice: borrowed from value storage, else converted into
+    /// `buffer` (resized as needed), so evaluation never holds more than a chunk as values.
+    pub fn chunk<'b>(&self, first: usize, count: usize, buffer: &'b mut Vec<V>) -> &'b [V]
     where
         'a: 'b,
     {
         match self.values {
             Values::Floats(values) => &values[first * self.width..(first + count) * self.width],
             Values::Bytes { .. } => {
-                buffer.resize(count * self.width, 0.0);
+                buffer.resize(count * self.width, V::ZERO);
                 self.rows_into(first, count, buffer);
                 buffer
             }
@@ -107,7 +109,7 @@ impl<'a> FeatureView<'a> {
     }
 
     /// Calls `visit(row, values)` for every row, in order.
-    pub fn for_each_row(&self, mut visit: impl FnMut(usize, &[f32])) {
+    pub fn for_each_row(&self, mut visit: impl FnMut(usize, &[V])) {
         let mut buffer = Vec::new();
         for row in 0..self.rows() {
             visit(row, self.chunk(row, 1, &mut buffer));
@@ -115,9 +117,9 @@ impl<'a> FeatureView<'a> {
     }
 }
 
-/// A stored byte's value: the f32 conversion, then the scale, as the loader once computed
+/// A stored byte's value: the conversion to `V`, then the scale, as the loader once computed
 /// every pixel.
 #[inline]
-pub(super) fn byte_value(byte: u8, scale: f32) -> f32 {
-    f32::from(byte) * scale
+pub(super) fn byte_value<V: Real>(byte: u8, scale: V) -> V {
+    V::from_byte(byte) * scale
 }

@@ -51,7 +51,11 @@ use crate::scalar::Scalar;
 ///
 /// Same model seed and `cfg.seed` → bit-identical losses and weights: only the reported
 /// throughput depends on the clock.
-pub fn fit<M: Network>(model: &mut M, cfg: &RunConfig, splits: &Splits) -> Result<Report, Error> {
+pub fn fit<M: Network>(
+    model: &mut M,
+    cfg: &RunConfig,
+    splits: &Splits<M::Float>,
+) -> Result<Report, Error> {
     // Input statistics from the training split only; a checkpoint loaded below overrides them.
     if let Some(kind) = cfg.preprocess {
         crate::preprocess::fit_input_stage(model, kind, splits.train.x.view())?;
@@ -355,10 +359,10 @@ fn stop_requested(shared: bool) -> Option<i32> {
 
 /// State carried across epochs: the batch buffers, the sampling stream, the rollback copy.
 pub(crate) struct EpochLoop<'a, M: Network> {
-    /// The training samples, read as batches are gathered (bytes become f32 there).
-    pub(crate) x: FeatureView<'a>,
+    /// The training samples, read as batches are gathered (bytes become values there).
+    pub(crate) x: FeatureView<'a, M::Float>,
     /// The training targets (class labels or value rows) and how many samples there are.
-    pub(crate) y: Targets<'a>,
+    pub(crate) y: Targets<'a, M::Float>,
     pub(crate) samples: usize,
     pub(crate) batcher: Batcher<M::BatchInput, M::BatchTargets>,
     pub(crate) sampling_rng: Rng,
@@ -371,7 +375,7 @@ pub(crate) struct EpochLoop<'a, M: Network> {
     /// Buffers of the curvature checks; `None` unless `monitor curvature`.
     pub(crate) curvature_probe: Option<CurvatureProbe>,
     /// `augment`: random image transforms of each training batch.
-    pub(crate) augmenter: Option<Augmenter>,
+    pub(crate) augmenter: Option<Augmenter<M::Float>>,
     /// The epoch under way, `None` between epochs.
     pub(crate) current: Option<EpochInProgress>,
     /// `save_every N steps`: pause for a save after every N-th step of the run.
@@ -563,7 +567,7 @@ impl<M: Network> EpochLoop<'_, M> {
     }
 }
 
-fn check_splits<M: Network>(splits: &Splits) -> Result<(), Error> {
+fn check_splits<M: Network>(splits: &Splits<M::Float>) -> Result<(), Error> {
     check_dataset::<M>(&splits.train, "training")?;
     if let Some(validation) = &splits.validation {
         check_dataset::<M>(validation, "validation")?;

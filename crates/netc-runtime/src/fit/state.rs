@@ -22,7 +22,7 @@ pub(crate) fn save<M: Network>(
     path: &Path,
     model: &M,
     cfg: &RunConfig,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
     epoch_loop: &EpochLoop<'_, M>,
     run: &RunProgress<M::Float>,
 ) -> Result<(), Error> {
@@ -110,7 +110,7 @@ pub(crate) fn restore<M: Network>(
     path: &Path,
     model: &mut M,
     cfg: &RunConfig,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
     epoch_loop: &mut EpochLoop<'_, M>,
     run: &mut RunProgress<M::Float>,
 ) -> Result<(), Error> {
@@ -252,7 +252,7 @@ struct EpochCounts {
 fn check_position<M: Network>(
     input: &StateReader<'_>,
     cfg: &RunConfig,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
     p: &Position,
     order: &[u64],
     sums: &[f64; 10],

@@ -25,10 +25,10 @@ use crate::solve::{Iteration, LbfgsConfig, NewtonConfig, Objective, lbfgs_from, 
 /// each chunk's mean gradient weighted by its share of the samples.
 pub struct ModelObjective<'a, M: Network> {
     pub model: &'a mut M,
-    x: FeatureView<'a>,
-    y: Targets<'a>,
-    /// One chunk of bytes as f32 (unused for f32 data, whose chunks are borrowed).
-    chunk: Vec<f32>,
+    x: FeatureView<'a, M::Float>,
+    y: Targets<'a, M::Float>,
+    /// One chunk of bytes as values (unused for value data, whose chunks are borrowed).
+    chunk: Vec<M::Float>,
     chunk_grad: Vec<f64>,
     /// Spread over the MPI ranks (data-parallel): chunk `i` is computed on rank `i mod N`,
     /// and the ranks' gradients and data losses (`PARAMS + 1` values) are summed in rank order.
@@ -40,12 +40,16 @@ pub struct ModelObjective<'a, M: Network> {
 
 impl<'a, M: Network> ModelObjective<'a, M> {
     /// `x` row-major, `x.len() / INPUT` samples (at least one), `y` their targets.
-    pub fn new(model: &'a mut M, x: &'a [f32], y: Targets<'a>) -> Self {
+    pub fn new(model: &'a mut M, x: &'a [M::Float], y: Targets<'a, M::Float>) -> Self {
         Self::on_view(model, FeatureView::floats(x, M::INPUT), y)
     }
 
     /// [`new`](Self::new) on samples however they are stored (at least one, `INPUT` wide).
-    pub fn on_view(model: &'a mut M, x: FeatureView<'a>, y: Targets<'a>) -> Self {
+    pub fn on_view(
+        model: &'a mut M,
+        x: FeatureView<'a, M::Float>,
+        y: Targets<'a, M::Float>,
+    ) -> Self {
         ModelObjective {
             model,
             x,
@@ -126,7 +130,7 @@ impl<M: Network> Objective for ModelObjective<'_, M> {
 pub fn fit_full_batch<M: Network>(
     model: &mut M,
     cfg: &RunConfig,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
     solver: FullBatchSolver,
 ) -> Result<Report, Error> {
     check_dataset::<M>(&splits.train, "training")?;

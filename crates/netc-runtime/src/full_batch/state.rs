@@ -69,7 +69,7 @@ pub(crate) fn restore<M: Network>(
     path: &Path,
     model: &mut M,
     cfg: &RunConfig,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
 ) -> Result<Resumed, Error> {
     let bytes = run_state::read_state_file(path)?;
     let input = run_state::open_run_state::<M>(&bytes, path, KIND, cfg, model.hyper(), splits)?;

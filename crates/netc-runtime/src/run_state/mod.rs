@@ -53,6 +53,7 @@ use crate::config::RunConfig;
 use crate::data::Splits;
 use crate::error::Error;
 use crate::network::{Hyperparams, Network};
+use crate::real::Real;
 use codec::{StateReader, StateWriter};
 
 /// The layout version of state files; a file of another version is refused.
@@ -162,7 +163,7 @@ pub fn open_run_state<'d, M: Network>(
     kind: &str,
     cfg: &RunConfig,
     base: &M::Hyper,
-    splits: &Splits,
+    splits: &Splits<M::Float>,
 ) -> Result<StateReader<'d>, Error> {
     let input = StateReader::new(bytes, path)?;
     check_identity::<M>(&input, kind)?;
@@ -269,7 +270,11 @@ pub(crate) fn check_config(input: &StateReader<'_>, cfg: &RunConfig) -> Result<(
 }
 
 /// Refuses a resume on other training data than the run's.
-pub(crate) fn check_data(input: &StateReader<'_>, splits: &Splits, hash: u64) -> Result<(), Error> {
+pub(crate) fn check_data<V: Real>(
+    input: &StateReader<'_>,
+    splits: &Splits<V>,
+    hash: u64,
+) -> Result<(), Error> {
     let [samples, saved] = input.u64_array("run.data")?;
     if samples == splits.train.len() as u64 && saved == hash {
         return Ok(());
@@ -284,22 +289,18 @@ pub(crate) fn check_data(input: &StateReader<'_>, splits: &Splits, hash: u64) ->
 /// A 64-bit hash of the training split (features and targets, in order): a multiply-rotate
 /// fold, fast, and any changed value changes it with overwhelming probability (it guards
 /// against mistakes, not against an adversary).
-pub fn fingerprint(splits: &Splits) -> u64 {
+pub fn fingerprint<V: Real>(splits: &Splits<V>) -> u64 {
     let mut hash: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut add = |word: u64| {
         hash = (hash ^ word).wrapping_mul(0x0100_0000_01b3).rotate_left(29);
     };
-    // The values as f32, however they are stored: a state saved before bytes were kept as
-    // bytes still resumes.
+    // The values in the model's precision, however they are stored: a state saved before
+    // bytes were kept as bytes still resumes.
     splits.train.x.view().for_each_row(|_, row| {
-        row.iter().for_each(|v| add(u64::from(v.to_bits())));
+        row.iter().for_each(|v| add(v.bits()));
     });
     splits.train.labels.iter().for_each(|&l| add(u64::from(l)));
-    splits
-        .train
-        .targets
-        .iter()
-        .for_each(|v| add(u64::from(v.to_bits())));
+    splits.train.targets.iter().for_each(|v| add(v.bits()));
     hash
 }
 
