@@ -9,6 +9,7 @@ use std::path::Path;
 use ndarray::Array2;
 
 use crate::data::alloc::vec_with_capacity;
+use crate::data::dataset::class_index;
 use crate::data::{Dataset, Origin};
 use crate::error::Error;
 use crate::real::Real;
@@ -37,15 +38,13 @@ pub fn load_csv<V: Real>(
             }
         }
         let value = row[label_index];
-        let label = value.to_f64();
-        // 2³² is one past the largest label.
-        if label < 0.0 || label.fract() != 0.0 || label >= 4_294_967_296.0 {
-            return Err(Error::data(
+        let label = class_index(value.to_f64()).ok_or_else(|| {
+            Error::data(
                 path,
                 format!("line {line}: label {value} is not a class index (0, 1, 2, …)"),
-            ));
-        }
-        labels.push(label as u32);
+            )
+        })?;
+        labels.push(label);
     }
     let x = Array2::from_shape_vec((labels.len(), columns - 1), x)
         .map_err(|e| Error::data(path, e.to_string()))?;

@@ -136,6 +136,12 @@ impl<V: Real> Dataset<V> {
     }
 }
 
+/// `value` as a class label: a whole number in 0..2³² (what label columns and label files
+/// hold, however they store it); `None` otherwise.
+pub(super) fn class_index(value: f64) -> Option<u32> {
+    (value >= 0.0 && value.fract() == 0.0 && value < 4_294_967_296.0).then_some(value as u32)
+}
+
 fn mismatch(samples: usize, found: usize, what: &str, one: &str) -> Error {
     Error::Data {
         path: PathBuf::from("<dataset>"),

@@ -8,6 +8,7 @@ use std::path::Path;
 use ndarray::Array2;
 
 use crate::data::alloc::vec_with_capacity;
+use crate::data::dataset::class_index;
 use crate::data::{Dataset, Features, Origin};
 use crate::error::Error;
 use crate::real::Real;
@@ -58,14 +59,13 @@ pub fn load_idx<V: Real>(images: &Path, labels: &Path) -> Result<Dataset<V>, Err
 fn class_labels(values: &[f64], labels: &Path) -> Result<Vec<u32>, Error> {
     let mut class_labels = vec_with_capacity(values.len(), labels)?;
     for (i, &value) in values.iter().enumerate() {
-        // 2³² is one past the largest label.
-        if value < 0.0 || value.fract() != 0.0 || value >= 4_294_967_296.0 {
-            return Err(Error::data(
+        let label = class_index(value).ok_or_else(|| {
+            Error::data(
                 labels,
                 format!("record {i}: label {value} is not a class index (0, 1, 2, …)"),
-            ));
-        }
-        class_labels.push(value as u32);
+            )
+        })?;
+        class_labels.push(label);
     }
     Ok(class_labels)
 }
